@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "KinerjaLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kinerja", targets: ["kinerja"]),
+        .library(name: "KinerjaLedger", targets: ["KinerjaLedger"]),
+        .library(name: "KinerjaDomain", targets: ["KinerjaDomain"]),
+        .library(name: "LedgerStore", targets: ["LedgerStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // LMDB from the system (Debian: liblmdb-dev), wrapped the way GRDB wraps SQLite.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // The primitives of the canonical record encoding, shared by the store header and the domain payload.
+        .target(name: "CanonicalBytes"),
+        // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
+        .target(
+            name: "LedgerStore",
+            dependencies: ["CLMDB", "CanonicalBytes", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Appraisal events: wire format v1, validation rules, canonical binary payloads. Knows nothing of LMDB.
+        .target(name: "KinerjaDomain", dependencies: ["CanonicalBytes"]),
+        // The ledger: domain events appended to and replayed from the store.
+        .target(name: "KinerjaLedger", dependencies: ["LedgerStore", "KinerjaDomain"]),
+        .executableTarget(
+            name: "kinerja",
+            dependencies: ["KinerjaLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Generators and helpers shared by the test targets.
+        .target(name: "KinerjaTesting", dependencies: ["KinerjaDomain"]),
+        .testTarget(
+            name: "KinerjaDomainTests",
+            dependencies: ["KinerjaDomain", "KinerjaTesting", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "LedgerStoreTests",
+            dependencies: ["LedgerStore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "KinerjaLedgerTests",
+            dependencies: ["KinerjaLedger", "KinerjaTesting", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,98 @@
+/// Reads the primitives written by ``ByteWriter`` from a borrowed buffer, without copying
+/// except for the strings it returns.
+///
+/// Every read checks the bounds and throws ``ByteReader/Malformed`` rather than trapping,
+/// so a corrupted record is reported, not crashed on.
+public struct ByteReader {
+    public struct Malformed: Error, CustomStringConvertible, Sendable {
+        public let offset: Int
+        public let what: String
+        public var description: String { "malformed record at byte \(offset): \(what)" }
+
+        public init(offset: Int, what: String) {
+            self.offset = offset
+            self.what = what
+        }
+    }
+
+    public let buffer: UnsafeRawBufferPointer
+    public private(set) var offset: Int
+
+    public init(_ buffer: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.buffer = buffer
+        self.offset = offset
+    }
+
+    public var isAtEnd: Bool { offset == buffer.count }
+    public var remaining: Int { buffer.count - offset }
+
+    /// The bytes not read yet.
+    public var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[offset...]) }
+
+    public mutating func readUInt8() throws(Malformed) -> UInt8 {
+        guard offset < buffer.count else { throw Malformed(offset: offset, what: "unexpected end") }
+        defer { offset += 1 }
+        return buffer[offset]
+    }
+
+    public mutating func readBool() throws(Malformed) -> Bool {
+        switch try readUInt8() {
+        case 0: return false
+        case 1: return true
+        case let other: throw Malformed(offset: offset - 1, what: "flag \(other) is neither 0 nor 1")
+        }
+    }
+
+    public mutating func readUInt16() throws(Malformed) -> UInt16 { try readBigEndian() }
+    public mutating func readInt16() throws(Malformed) -> Int16 { Int16(bitPattern: try readBigEndian()) }
+    public mutating func readUInt64() throws(Malformed) -> UInt64 { try readBigEndian() }
+    public mutating func readInt64() throws(Malformed) -> Int64 { Int64(bitPattern: try readBigEndian()) }
+    public mutating func readDouble() throws(Malformed) -> Double { Double(bitPattern: try readBigEndian()) }
+
+    public mutating func readVarint() throws(Malformed) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        let start = offset
+        while true {
+            let byte = try readUInt8()
+            guard shift < 64 else { throw Malformed(offset: start, what: "varint longer than 64 bits") }
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 {
+                // The shortest form only: a trailing zero group would give a second encoding.
+                if byte == 0 && offset - start > 1 { throw Malformed(offset: start, what: "varint not in shortest form") }
+                return result
+            }
+            shift += 7
+        }
+    }
+
+    public mutating func readBytes(count: Int) throws(Malformed) -> UnsafeRawBufferPointer {
+        guard count >= 0, count <= remaining else { throw Malformed(offset: offset, what: "length \(count) past the end") }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])
+    }
+
+    public mutating func readString() throws(Malformed) -> String {
+        let start = offset
+        let length = try readVarint()
+        guard length <= UInt64(remaining) else { throw Malformed(offset: start, what: "string length \(length) past the end") }
+        let raw = try readBytes(count: Int(length))
+        guard let string = String(validating: raw, as: UTF8.self) else {
+            throw Malformed(offset: start, what: "string is not valid UTF-8")
+        }
+        return string
+    }
+
+    public mutating func readOptionalString() throws(Malformed) -> String? {
+        try readBool() ? try readString() : nil
+    }
+
+    private mutating func readBigEndian<T: FixedWidthInteger>() throws(Malformed) -> T {
+        let size = MemoryLayout<T>.size
+        guard size <= remaining else { throw Malformed(offset: offset, what: "unexpected end") }
+        var value: T = 0
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + size])) }
+        offset += size
+        return T(bigEndian: value)
+    }
+}

@@ -1,0 +1,204 @@
+import CLMDB
+import Foundation
+import Synchronization
+
+/// The named databases of a ledger environment.
+struct Databases: Sendable {
+    /// `seq` (u64 BE) → chain hash ‖ canonical record bytes.
+    var events: MDB_dbi
+    /// stream ‖ 0x00 ‖ version (u64 BE) → `seq`.
+    var streams: MDB_dbi
+    /// id (16 bytes) → `seq`.
+    var ids: MDB_dbi
+    /// a writer-defined unique key → `seq` of the record that claimed it.
+    var keys: MDB_dbi
+    /// `format`, `head`.
+    var meta: MDB_dbi
+}
+
+enum MetaKey {
+    static let format = Array("format".utf8)
+    static let head = Array("head".utf8)
+}
+
+/// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
+/// an LMDB database twice in the same process at the same time").
+final class Environment: @unchecked Sendable {
+    // @unchecked: `env` is used only inside transactions, which LMDB serialises (one writer,
+    // MDB_NOTLS readers); the map size changes only under `resizeLock.exclusive`.
+    let env: OpaquePointer
+    let databases: Databases
+    let path: String
+    let resizeLock = ResizeLock()
+    let clock: @Sendable () -> Int64
+
+    static let formatVersion: UInt32 = 1
+
+    private static let openEnvironments = Mutex<[String: WeakEnvironment]>([:])
+
+    private struct WeakEnvironment {
+        weak var environment: Environment?
+    }
+
+    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64) {
+        self.env = env
+        self.databases = databases
+        self.path = path
+        self.clock = clock
+    }
+
+    deinit {
+        mdb_env_close(env)
+    }
+
+    /// Opens (or, with `create`, creates) the environment at `path`, or returns the one this
+    /// process already has open there.
+    static func open(path: String, create: Bool, options: StoreOptions) throws -> Environment {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        let exists = fileManager.fileExists(atPath: path, isDirectory: &isDirectory)
+        let dataFile = (path as NSString).appendingPathComponent("data.mdb")
+        if create {
+            if exists && !isDirectory.boolValue {
+                throw StoreError(.notALedger, "\(path) exists and is not a directory")
+            }
+            if fileManager.fileExists(atPath: dataFile) {
+                throw StoreError(.alreadyExists, "a ledger already exists at \(path)")
+            }
+            do {
+                try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(.cannotOpen, "cannot create the ledger directory \(path): \(error.localizedDescription)")
+            }
+        } else {
+            guard exists else { throw StoreError(.notALedger, "no ledger at \(path) (create one with `kinerja init`)") }
+            guard isDirectory.boolValue, fileManager.fileExists(atPath: dataFile) else {
+                throw StoreError(.notALedger, "\(path) is not a ledger: it has no data.mdb")
+            }
+        }
+        let key = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return try openEnvironments.withLock { open in
+            if let existing = open[key]?.environment { return existing }
+            let environment = try makeEnvironment(path: path, create: create, options: options)
+            open[key] = WeakEnvironment(environment: environment)
+            return environment
+        }
+    }
+
+    private static func makeEnvironment(path: String, create: Bool, options: StoreOptions) throws -> Environment {
+        var envPointer: OpaquePointer?
+        try check(mdb_env_create(&envPointer), "cannot create an LMDB environment")
+        guard let env = envPointer else { throw StoreError(.cannotOpen, "mdb_env_create returned no environment") }
+        do {
+            try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
+            try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
+            let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644)
+            if rc != MDB_SUCCESS {
+                throw StoreError(.cannotOpen, "cannot open the ledger at \(path)", cause: LMDBError(code: rc))
+            }
+            // Clear reader slots left by processes that died inside a read transaction.
+            var dead: Int32 = 0
+            mdb_reader_check(env, &dead)
+            let databases = try openDatabases(env: env, path: path, create: create)
+            return Environment(env: env, databases: databases, path: path, clock: options.clock)
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+    }
+
+    private static func openDatabases(env: OpaquePointer, path: String, create: Bool) throws -> Databases {
+        var txnPointer: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, create ? 0 : UInt32(MDB_RDONLY), &txnPointer), "cannot begin a transaction")
+        guard let txn = txnPointer else { throw StoreError(.cannotOpen, "mdb_txn_begin returned no transaction") }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+
+        func dbi(_ name: String) throws -> MDB_dbi {
+            var handle: MDB_dbi = 0
+            let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &handle)
+            if rc == MDB_NOTFOUND { throw StoreError(.notALedger, "\(path) is an LMDB environment but not a ledger (no '\(name)' database)") }
+            try check(rc, "cannot open the '\(name)' database")
+            return handle
+        }
+        let databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+
+        if create {
+            let formatBytes = withUnsafeBytes(of: Environment.formatVersion.bigEndian, Array.init)
+            try withValue(MetaKey.format) { key in
+                try withValue(formatBytes) { value in
+                    try check(mdb_put(txn, databases.meta, &key, &value, 0), "cannot write the ledger format")
+                }
+            }
+        } else {
+            var value = MDB_val()
+            let rc = withValue(MetaKey.format) { key in mdb_get(txn, databases.meta, &key, &value) }
+            guard rc == MDB_SUCCESS, value.mv_size == 4 else { throw StoreError(.notALedger, "\(path) has no ledger format mark") }
+            let format = UInt32(bigEndian: value.mv_data.loadUnaligned(as: UInt32.self))
+            if format > Environment.formatVersion {
+                throw StoreError(.newerFormat, "\(path) was written by a newer ledger format (\(format)); this build reads format \(Environment.formatVersion)")
+            }
+        }
+        try check(mdb_txn_commit(txn), "cannot commit the ledger's databases")
+        committed = true
+        return databases
+    }
+
+    static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
+        if rc != MDB_SUCCESS { throw StoreError(.cannotOpen, what(), cause: LMDBError(code: rc)) }
+    }
+
+    var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    /// Doubles the map after `MDB_MAP_FULL`. Takes the resize lock exclusively.
+    func grow() throws {
+        try resizeLock.exclusive {
+            let rc = mdb_env_set_mapsize(env, mapSize * 2)
+            if rc != MDB_SUCCESS { throw StoreError(.storage, "cannot grow the map", cause: LMDBError(code: rc)) }
+        }
+    }
+
+    /// Adopts the size another process grew the map to (`MDB_MAP_RESIZED`).
+    func adoptMapSize() throws {
+        try resizeLock.exclusive {
+            let rc = mdb_env_set_mapsize(env, 0)
+            if rc != MDB_SUCCESS { throw StoreError(.storage, "cannot adopt the grown map", cause: LMDBError(code: rc)) }
+        }
+    }
+
+    /// Begins a transaction, retrying once after clearing stale reader slots.
+    func begin(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        if rc == MDB_READERS_FULL {
+            var dead: Int32 = 0
+            mdb_reader_check(env, &dead)
+            rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        }
+        try LMDBError.check(rc)
+        return txn!
+    }
+}
+
+/// How a store is opened.
+public struct StoreOptions: Sendable {
+    /// The map size to start with; the map doubles whenever it fills up.
+    public var initialMapSize: Int
+    /// The ledger clock, microseconds since the Unix epoch. `recorded_at` is never less than the head's.
+    public var clock: @Sendable () -> Int64
+
+    public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock) {
+        self.initialMapSize = initialMapSize
+        self.clock = clock
+    }
+
+    public static let systemClock: @Sendable () -> Int64 = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
+    }
+}

@@ -1,0 +1,165 @@
+import CLMDB
+
+/// Lookups shared by read transactions and batches: the open transaction and its databases.
+struct TxnAccess {
+    let txn: OpaquePointer
+    let databases: Databases
+
+    func get(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> MDB_val? {
+        var value = MDB_val()
+        let rc = withValue(key) { key in mdb_get(txn, dbi, &key, &value) }
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBError.check(rc)
+        return value
+    }
+
+    func get(_ dbi: MDB_dbi, _ key: [UInt8]) throws -> MDB_val? {
+        try key.withUnsafeBytes { try get(dbi, $0) }
+    }
+
+    func head() throws -> Head {
+        guard let value = try get(databases.meta, MetaKey.head) else { return .empty }
+        let buffer = value.buffer
+        guard buffer.count == 8 + 32 + 8 else { throw StoreError(.corrupt, "the head record has \(buffer.count) bytes, not 48") }
+        let seq = UInt64(bigEndian: buffer.loadUnaligned(as: UInt64.self))
+        let hash = ChainHash(uncheckedBytes: Array(buffer[8..<40]))
+        let recordedAt = Int64(bigEndian: buffer.loadUnaligned(fromByteOffset: 40, as: Int64.self))
+        return Head(seq: seq, hash: hash, recordedAt: recordedAt)
+    }
+
+    static func encodeHead(_ head: Head) -> [UInt8] {
+        head.seq.bigEndianBytes + head.hash.bytes + UInt64(bitPattern: head.recordedAt).bigEndianBytes
+    }
+
+    func seq(of id: RecordID) throws -> UInt64? {
+        guard let value = try get(databases.ids, id.bytes) else { return nil }
+        return value.bigEndianUInt64()
+    }
+
+    func seq(forKey key: [UInt8]) throws -> UInt64? {
+        try get(databases.keys, key)?.bigEndianUInt64()
+    }
+
+    func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
+        var value = MDB_val()
+        let rc = withSeqKey(seq) { key in mdb_get(txn, databases.events, &key, &value) }
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBError.check(rc)
+        return try CanonicalRecord.view(value: value.buffer, body)
+    }
+
+    static func streamKey(_ stream: String, version: UInt64) -> [UInt8] {
+        Array(stream.utf8) + [0] + version.bigEndianBytes
+    }
+
+    /// The stream's last version: the highest key under `stream ‖ 0x00`.
+    func streamVersion(_ stream: String) throws -> UInt64 {
+        let prefix = Array(stream.utf8) + [0]
+        return try withCursor(databases.streams) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            // Just past every key of the stream, then one step back.
+            let probe = Array(stream.utf8) + [1]
+            var rc = withValue(probe) { probeKey in
+                key = probeKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &key, &value, MDB_LAST) : mdb_cursor_get(cursor, &key, &value, MDB_PREV)
+            if rc == MDB_NOTFOUND { return 0 }
+            try LMDBError.check(rc)
+            let found = key.buffer
+            guard found.count == prefix.count + 8, found.starts(with: prefix) else { return 0 }
+            return UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
+        }
+    }
+
+    /// The `seq`s of a stream's records, in version order.
+    func seqs(inStream stream: String) throws -> [UInt64] {
+        let prefix = Array(stream.utf8) + [0]
+        return try withCursor(databases.streams) { cursor in
+            var result: [UInt64] = []
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = withValue(prefix) { prefixKey in
+                key = prefixKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == MDB_SUCCESS, key.buffer.starts(with: prefix) {
+                guard let seq = value.bigEndianUInt64() else { throw StoreError(.corrupt, "a stream index entry of \(stream) is not a seq") }
+                result.append(seq)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+            return result
+        }
+    }
+
+    /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
+    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (borrowing RecordView) throws -> Void) throws {
+        guard first <= last else { return }
+        try withCursor(databases.events) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = withSeqKey(first) { firstKey in
+                key = firstKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == MDB_SUCCESS {
+                guard let seq = key.bigEndianUInt64() else { throw StoreError(.corrupt, "an event key is not a seq") }
+                if seq > last { break }
+                try CanonicalRecord.view(value: value.buffer, body)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
+        }
+    }
+
+    func withCursor<R>(_ dbi: MDB_dbi, _ body: (OpaquePointer) throws -> R) throws -> R {
+        var cursor: OpaquePointer?
+        try LMDBError.check(mdb_cursor_open(txn, dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        return try body(cursor!)
+    }
+
+    func entryCount(_ dbi: MDB_dbi) throws -> Int {
+        var stat = MDB_stat()
+        try LMDBError.check(mdb_stat(txn, dbi, &stat))
+        return stat.ms_entries
+    }
+}
+
+/// A consistent snapshot of the ledger, for reading. Exists only inside ``Store/read(_:)``.
+public struct ReadTransaction: ~Copyable {
+    let access: TxnAccess
+
+    /// The head of the snapshot.
+    public let head: Head
+
+    init(access: TxnAccess) throws {
+        self.access = access
+        self.head = try access.head()
+    }
+
+    /// Calls `body` with each record from `first` through `last` (clamped to the head), in `seq` order.
+    /// The record's buffers are valid only during the call.
+    public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (borrowing RecordView) throws -> Void) throws {
+        try access.forEachRecord(from: max(first, 1), through: min(last, head.seq), body)
+    }
+
+    public func record(at seq: UInt64) throws -> StoredRecord? {
+        try access.withRecord(at: seq) { $0.copy() }
+    }
+
+    public func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
+        try access.withRecord(at: seq, body)
+    }
+
+    public func seq(of id: RecordID) throws -> UInt64? { try access.seq(of: id) }
+
+    public func streamVersion(_ stream: String) throws -> UInt64 { try access.streamVersion(stream) }
+
+    /// The `seq`s of one stream's records, in version order, through the stream index.
+    public func seqs(inStream stream: String) throws -> [UInt64] { try access.seqs(inStream: stream) }
+
+    public func seq(forKey key: [UInt8]) throws -> UInt64? { try access.seq(forKey: key) }
+}

@@ -1,0 +1,203 @@
+import CLMDB
+
+/// What ``Store/verify(keysOf:)`` found.
+public enum Verification: Equatable, Sendable {
+    /// Every record re-hashed to its stored hash and the head, and every index agrees with the log.
+    case intact(head: Head, records: UInt64)
+    /// The first `seq` at which something is wrong (nil when no record can be named, e.g. a
+    /// damaged head), and what.
+    case broken(seq: UInt64?, reason: String)
+}
+
+extension Store {
+    /// Re-hashes the whole chain from `hash(0)` and checks the head and the indexes against the log.
+    ///
+    /// - Parameter keysOf: the unique keys a record claims, derived from its payload by the writer,
+    ///   or a thrown error if the payload does not decode: then that record is named as broken.
+    public func verify(keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
+        try read { txn in
+            let access = txn.access
+            var expectedSeq: UInt64 = 1
+            var previous = Head.empty
+            var versions: [String: UInt64] = [:]
+            // Order-independent digests of the index entries the log implies, compared with
+            // those the indexes hold; only on a mismatch is each record looked up.
+            var implied = IndexDigest()
+            var failure: Verification?
+
+            try access.withCursor(access.databases.events) { cursor in
+                var key = MDB_val()
+                var value = MDB_val()
+                var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+                while rc == MDB_SUCCESS {
+                    guard let seq = key.bigEndianUInt64() else {
+                        failure = .broken(seq: expectedSeq, reason: "an event key of \(key.mv_size) bytes is not a seq")
+                        return
+                    }
+                    guard seq == expectedSeq else {
+                        failure = .broken(seq: expectedSeq, reason: seq > expectedSeq ? "record \(expectedSeq) is missing" : "record \(seq) is out of order")
+                        return
+                    }
+                    do {
+                        try CanonicalRecord.view(value: value.buffer) { record in
+                            guard record.position.seq == seq else {
+                                throw Broken("record stored under seq \(seq) says seq \(record.position.seq)")
+                            }
+                            let hash = ChainHash.chain(previous.hash, record.canonical)
+                            guard hash == record.hash else {
+                                throw Broken("hash mismatch: stored \(record.hash.hex), recomputed \(hash.hex) from the previous hash and the record's bytes")
+                            }
+                            guard record.position.recordedAt >= previous.recordedAt else {
+                                throw Broken("recorded_at goes backwards")
+                            }
+                            let version = (versions[record.position.stream] ?? 0) + 1
+                            guard record.position.version == version else {
+                                throw Broken("version \(record.position.version) of \(record.position.stream), expected \(version)")
+                            }
+                            versions[record.position.stream] = version
+                            let keys: [[UInt8]]
+                            do { keys = try keysOf(record) } catch { throw Broken("payload does not decode: \(error)") }
+                            implied.add(record: record, keys: keys)
+                            previous = Head(seq: seq, hash: hash, recordedAt: record.position.recordedAt)
+                        }
+                    } catch let broken as Broken {
+                        failure = .broken(seq: seq, reason: broken.reason)
+                        return
+                    } catch {
+                        failure = .broken(seq: seq, reason: "\(error)")
+                        return
+                    }
+                    expectedSeq += 1
+                    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+                }
+                if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+            }
+            if let failure { return failure }
+
+            let head = try access.head()
+            if head != previous {
+                if head.seq > previous.seq {
+                    return .broken(seq: previous.seq + 1, reason: "the head says seq \(head.seq) but the log ends at \(previous.seq)")
+                }
+                return .broken(seq: previous.seq, reason: "the head (seq \(head.seq), \(head.hash.hex)) does not match the last record")
+            }
+            let stored = try IndexDigest(access: access)
+            if stored != implied {
+                return try locateIndexFault(access: access, keysOf: keysOf)
+            }
+            return .intact(head: head, records: previous.seq)
+        }
+    }
+
+    /// The slow path: finds the first record whose index entries are wrong or missing, or the
+    /// first index entry pointing at a record that does not claim it.
+    private func locateIndexFault(access: TxnAccess, keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
+        var found: Verification?
+        var firstStray: (seq: UInt64, reason: String)?
+        func noteStray(_ seq: UInt64, _ reason: String) {
+            if firstStray == nil || seq < firstStray!.seq { firstStray = (seq, reason) }
+        }
+        try access.forEachRecord(from: 1, through: .max) { record in
+            guard found == nil else { return }
+            let seq = record.position.seq
+            let streamKey = TxnAccess.streamKey(record.position.stream, version: record.position.version)
+            if try access.get(access.databases.streams, streamKey)?.bigEndianUInt64() != seq {
+                found = .broken(seq: seq, reason: "the stream index has no entry for \(record.position.stream) version \(record.position.version) pointing here")
+            } else if try access.seq(of: record.id) != seq {
+                found = .broken(seq: seq, reason: "the id index does not point at this record")
+            } else {
+                for key in try keysOf(record) where try access.seq(forKey: key) != seq {
+                    found = .broken(seq: seq, reason: "the unique-key index does not point at this record")
+                    break
+                }
+            }
+        }
+        if let found { return found }
+        // Every record is indexed: so some index holds an extra entry.
+        for (name, dbi) in [("stream", access.databases.streams), ("id", access.databases.ids), ("unique-key", access.databases.keys)] {
+            try access.withCursor(dbi) { cursor in
+                var key = MDB_val()
+                var value = MDB_val()
+                var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+                while rc == MDB_SUCCESS {
+                    let keyBytes = Array(key.buffer)
+                    if let seq = value.bigEndianUInt64() {
+                        let claims = try access.withRecord(at: seq) { record -> Bool in
+                            switch name {
+                            case "stream": keyBytes == TxnAccess.streamKey(record.position.stream, version: record.position.version)
+                            case "id": keyBytes == record.id.bytes
+                            default: try keysOf(record).contains(keyBytes)
+                            }
+                        } ?? false
+                        if !claims { noteStray(seq, "the \(name) index has an entry pointing at seq \(seq) that the record does not claim") }
+                    } else {
+                        noteStray(0, "the \(name) index has an entry whose value is not a seq")
+                    }
+                    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+                }
+            }
+        }
+        if let firstStray { return .broken(seq: firstStray.seq == 0 ? nil : firstStray.seq, reason: firstStray.reason) }
+        return .broken(seq: nil, reason: "the indexes disagree with the log")
+    }
+}
+
+private struct Broken: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// A multiset digest of index entries: a count and a wrapping sum of entry hashes per index.
+private struct IndexDigest: Equatable {
+    var streams = Entry()
+    var ids = Entry()
+    var keys = Entry()
+
+    struct Entry: Equatable {
+        var count = 0
+        var sum: UInt64 = 0
+
+        mutating func add(key: UnsafeRawBufferPointer, seq: UInt64) {
+            var hasher = Hasher()
+            hasher.combine(bytes: key)
+            hasher.combine(seq)
+            count += 1
+            sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+
+        mutating func add(key: [UInt8], seq: UInt64) {
+            key.withUnsafeBytes { add(key: $0, seq: seq) }
+        }
+    }
+
+    init() {}
+
+    mutating func add(record: borrowing RecordView, keys: [[UInt8]]) {
+        let seq = record.position.seq
+        streams.add(key: TxnAccess.streamKey(record.position.stream, version: record.position.version), seq: seq)
+        ids.add(key: record.id.bytes, seq: seq)
+        for key in keys { self.keys.add(key: key, seq: seq) }
+    }
+
+    /// The digest of what the indexes hold, read sequentially.
+    init(access: TxnAccess) throws {
+        streams = try Self.scan(access, access.databases.streams)
+        ids = try Self.scan(access, access.databases.ids)
+        keys = try Self.scan(access, access.databases.keys)
+    }
+
+    private static func scan(_ access: TxnAccess, _ dbi: MDB_dbi) throws -> Entry {
+        var entry = Entry()
+        try access.withCursor(dbi) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            while rc == MDB_SUCCESS {
+                entry.add(key: key.buffer, seq: value.bigEndianUInt64() ?? .max)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+        }
+        return entry
+    }
+}

@@ -1,0 +1,221 @@
+import CanonicalBytes
+
+/// The domain's part of a canonical record: the bytes after the store's header.
+///
+/// ```
+/// u8      event type code (1 employee.placed ... 8 unit.rated)
+/// str     actor
+/// i64     occurred_at, microseconds since the Unix epoch
+/// i16     occurred_at's UTC offset in minutes
+/// ostr    reason
+/// ...     data, per type, in the order of PRODUCT §3 (see schemas/README.md)
+/// ```
+/// `str` is a varint byte length and UTF-8; `ostr` is `0`, or `1` and a `str`; numbers are
+/// IEEE 754 binary64; codes are one byte, their 1-based position in the wire code's list;
+/// dates and periods are their wire text. The subject is the stream's, and the id the
+/// store's: neither is repeated here.
+public enum PayloadCodec {
+    public static func encode(_ event: Event) -> [UInt8] {
+        var writer = ByteWriter(capacity: 192)
+        writer.writeUInt8(event.type.code)
+        writer.writeString(event.actor)
+        writer.writeInt64(event.occurredAt.micros)
+        writer.writeInt16(event.occurredAt.offsetMinutes)
+        writer.writeOptionalString(event.reason)
+        switch event.data {
+        case .employeePlaced(let placement):
+            writer.writeString(placement.name)
+            writer.writeString(placement.unit)
+            writer.writeString(placement.position)
+            writer.writeOptionalString(placement.appraiser?.text)
+            writer.writeString(placement.effectiveFrom.description)
+        case .targetSet(let target):
+            writer.writeString(target.period.description)
+            writer.writeString(target.targetID)
+            writer.writeUInt8(target.kind.code)
+            writer.writeString(target.plan)
+            writer.writeString(target.indicator)
+            write(target.target, to: &writer)
+            writeOptional(target.alignedTo, to: &writer)
+        case .targetRevised(let revision):
+            writer.writeString(revision.period.description)
+            writer.writeString(revision.targetID)
+            writer.writeOptionalString(revision.plan)
+            writer.writeOptionalString(revision.indicator)
+            if let target = revision.target {
+                writer.writeUInt8(1)
+                write(target, to: &writer)
+            } else {
+                writer.writeUInt8(0)
+            }
+            switch revision.alignedTo {
+            case .unchanged: writer.writeUInt8(0)
+            case .set(nil): writer.writeUInt8(1)
+            case .set(let alignment?):
+                writer.writeUInt8(2)
+                write(alignment, to: &writer)
+            }
+        case .scoreGiven(let score):
+            writer.writeString(score.period.description)
+            writer.writeUInt8(score.resultsRating.code)
+            writer.writeUInt8(score.behaviorRating.code)
+            if let realizations = score.realizations {
+                writer.writeUInt8(1)
+                writer.writeVarint(UInt64(realizations.count))
+                for realization in realizations {
+                    writer.writeString(realization.targetID)
+                    writer.writeDouble(realization.value)
+                    writer.writeOptionalString(realization.evidence)
+                }
+            } else {
+                writer.writeUInt8(0)
+            }
+        case .scoreCorrected(let correction):
+            writer.writeUInt64(correction.corrects.high)
+            writer.writeUInt64(correction.corrects.low)
+            writer.writeUInt8(correction.basis.code)
+            writer.writeUInt8(correction.resultsRating.code)
+            writer.writeUInt8(correction.behaviorRating.code)
+        case .feedbackGiven(let feedback):
+            writer.writeString(feedback.period.description)
+            writer.writeUInt8(feedback.relation.code)
+            writer.writeUInt8(feedback.aspect?.code ?? 0)
+            writer.writeOptionalString(feedback.topic)
+            writer.writeString(feedback.text)
+        case .trainingCompleted(let training):
+            writer.writeString(training.title)
+            writer.writeString(training.provider)
+            writer.writeDouble(training.hours)
+            writer.writeString(training.completedOn.description)
+            writer.writeOptionalString(training.certificate)
+        case .unitRated(let rating):
+            writer.writeString(rating.period.description)
+            writer.writeUInt8(rating.rating.code)
+        }
+        return writer.bytes
+    }
+
+    private static func write(_ quantity: TargetQuantity, to writer: inout ByteWriter) {
+        writer.writeDouble(quantity.value)
+        writer.writeString(quantity.unit)
+    }
+
+    private static func write(_ alignment: Alignment, to writer: inout ByteWriter) {
+        writer.writeString(alignment.employee.text)
+        writer.writeString(alignment.targetID)
+    }
+
+    private static func writeOptional(_ alignment: Alignment?, to writer: inout ByteWriter) {
+        if let alignment {
+            writer.writeUInt8(1)
+            write(alignment, to: &writer)
+        } else {
+            writer.writeUInt8(0)
+        }
+    }
+
+    /// The event type of a payload, read from its first byte without decoding the rest.
+    public static func type(of payload: UnsafeRawBufferPointer) -> EventType? {
+        payload.first.flatMap(EventType.init(code:))
+    }
+
+    /// Decodes a payload written by ``encode(_:)``; `stream` and `id` come from the store's header.
+    public static func decode(_ payload: UnsafeRawBufferPointer, stream: String, id: EventID) throws(ByteReader.Malformed) -> Event {
+        var reader = ByteReader(payload)
+        let typeCode = try reader.readUInt8()
+        guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
+        guard let subject = Subject(stream: stream) else { throw ByteReader.Malformed(offset: 0, what: "stream \(stream) names no subject") }
+        let actor = try reader.readString()
+        let occurredAt = Timestamp(micros: try reader.readInt64(), offsetMinutes: try reader.readInt16())
+        let reason = try reader.readOptionalString()
+        let data: EventData
+        switch type {
+        case .employeePlaced:
+            data = .employeePlaced(Placement(
+                name: try reader.readString(), unit: try reader.readString(), position: try reader.readString(),
+                appraiser: try reader.readOptionalString().map(NIP.init(unchecked:)), effectiveFrom: try readDate(&reader)))
+        case .targetSet:
+            data = .targetSet(TargetSet(
+                period: try readPeriod(&reader), targetID: try reader.readString(), kind: try readCode(&reader),
+                plan: try reader.readString(), indicator: try reader.readString(), target: try readQuantity(&reader),
+                alignedTo: try reader.readBool() ? try readAlignment(&reader) : nil))
+        case .targetRevised:
+            let period = try readPeriod(&reader)
+            let targetID = try reader.readString()
+            let plan = try reader.readOptionalString()
+            let indicator = try reader.readOptionalString()
+            let target = try reader.readBool() ? try readQuantity(&reader) : nil
+            let alignedTo: Change<Alignment>
+            switch try reader.readUInt8() {
+            case 0: alignedTo = .unchanged
+            case 1: alignedTo = .set(nil)
+            case 2: alignedTo = .set(try readAlignment(&reader))
+            case let other: throw ByteReader.Malformed(offset: reader.offset - 1, what: "aligned_to state \(other)")
+            }
+            data = .targetRevised(TargetRevision(period: period, targetID: targetID, plan: plan, indicator: indicator, target: target, alignedTo: alignedTo))
+        case .scoreGiven:
+            let period = try readPeriod(&reader)
+            let results: Rating = try readCode(&reader)
+            let behavior: Rating = try readCode(&reader)
+            var realizations: [Realization]?
+            if try reader.readBool() {
+                let count = try reader.readVarint()
+                guard count <= UInt64(reader.remaining) else { throw ByteReader.Malformed(offset: reader.offset, what: "realization count \(count)") }
+                var list: [Realization] = []
+                for _ in 0..<count {
+                    list.append(Realization(targetID: try reader.readString(), value: try reader.readDouble(), evidence: try reader.readOptionalString()))
+                }
+                realizations = list
+            }
+            data = .scoreGiven(ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: realizations))
+        case .scoreCorrected:
+            data = .scoreCorrected(ScoreCorrection(
+                corrects: EventID(high: try reader.readUInt64(), low: try reader.readUInt64()), basis: try readCode(&reader),
+                resultsRating: try readCode(&reader), behaviorRating: try readCode(&reader)))
+        case .feedbackGiven:
+            let period = try readPeriod(&reader)
+            let relation: FeedbackRelation = try readCode(&reader)
+            let aspectCode = try reader.readUInt8()
+            let aspect: CoreValue? = aspectCode == 0 ? nil : try code(aspectCode, at: reader.offset - 1)
+            data = .feedbackGiven(Feedback(period: period, relation: relation, aspect: aspect, topic: try reader.readOptionalString(), text: try reader.readString()))
+        case .trainingCompleted:
+            data = .trainingCompleted(Training(
+                title: try reader.readString(), provider: try reader.readString(), hours: try reader.readDouble(),
+                completedOn: try readDate(&reader), certificate: try reader.readOptionalString()))
+        case .unitRated:
+            data = .unitRated(UnitRating(period: try readPeriod(&reader), rating: try readCode(&reader)))
+        }
+        guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
+        return Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
+    }
+
+    private static func readCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
+        let offset = reader.offset
+        return try code(try reader.readUInt8(), at: offset)
+    }
+
+    private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {
+        guard let code = Code(code: byte) else { throw ByteReader.Malformed(offset: offset, what: "code \(byte) is not a \(Code.self)") }
+        return code
+    }
+
+    private static func readPeriod(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Period {
+        let offset = reader.offset
+        guard let period = Period(try reader.readString()) else { throw ByteReader.Malformed(offset: offset, what: "not a period") }
+        return period
+    }
+
+    private static func readDate(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> CivilDate {
+        let offset = reader.offset
+        guard let date = CivilDate(try reader.readString()) else { throw ByteReader.Malformed(offset: offset, what: "not a date") }
+        return date
+    }
+
+    private static func readQuantity(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TargetQuantity {
+        TargetQuantity(value: try reader.readDouble(), unit: try reader.readString())
+    }
+
+    private static func readAlignment(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Alignment {
+        Alignment(employee: NIP(unchecked: try reader.readString()), targetID: try reader.readString())
+    }
+}

@@ -1,0 +1,378 @@
+/// An event's id: a UUID (RFC 9562), chosen by the sender as the idempotency key.
+public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Parses the text form `8-4-4-4-12` hexadecimal digits, either case.
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var digits = 0
+        for (offset, byte) in utf8.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let nibble = hexValue(byte) else { return nil }
+            if digits < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
+            digits += 1
+        }
+        self.init(high: high, low: low)
+    }
+
+    /// Lowercase `8-4-4-4-12`.
+    public var description: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for index in 0..<32 {
+            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
+            let word = index < 16 ? high : low
+            let shift = UInt64(60 - (index % 16) * 4)
+            out.append(hex[Int((word >> shift) & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func < (a: EventID, b: EventID) -> Bool { (a.high, a.low) < (b.high, b.low) }
+}
+
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
+/// A calendar date in the proleptic Gregorian calendar.
+public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
+            let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
+        else { return nil }
+        self.init(year: year, month: month, day: day)
+    }
+
+    public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 (H. Hinnant's `days_from_civil`).
+    public var daysSinceEpoch: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146097 + dayOfEra - 719468
+    }
+
+    /// The date `days` after 1970-01-01 (H. Hinnant's `civil_from_days`).
+    public init(daysSinceEpoch days: Int) {
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let dayOfEra = z - era * 146097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * mp + 2) / 5 + 1
+        month = mp < 10 ? mp + 3 : mp - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    public var description: String { pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) }
+
+    public static func < (a: CivilDate, b: CivilDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
+}
+
+func decimal(_ digits: some Collection<UInt8>) -> Int? {
+    var value = 0
+    for byte in digits {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return digits.isEmpty ? nil : value
+}
+
+func pad(_ value: Int, _ width: Int) -> String {
+    let text = String(value)
+    return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+}
+
+/// An RFC 3339 instant with the offset it was written in: dates are taken in that offset.
+public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var micros: Int64
+    /// The writer's UTC offset in minutes (−23:59 to +23:59).
+    public var offsetMinutes: Int16
+
+    public static let microsPerDay: Int64 = 86_400_000_000
+
+    public init(micros: Int64, offsetMinutes: Int16 = 0) {
+        self.micros = micros
+        self.offsetMinutes = offsetMinutes
+    }
+
+    /// Why a text is not an accepted RFC 3339 timestamp.
+    public enum ParseError: Error, Equatable, Sendable {
+        case syntax, date, time, precision, offset, unknownOffset
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)`: an explicit offset is required, at most
+    /// six fractional digits (the ledger keeps microseconds), no leap second, and not `-00:00`
+    /// (RFC 3339's "offset unknown": a date could not be taken in it).
+    public static func parse(_ text: String) -> Result<Timestamp, ParseError> {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 20, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
+            utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
+            utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":")
+        else { return .failure(.syntax) }
+        guard let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10]),
+            let hour = decimal(utf8[11..<13]), let minute = decimal(utf8[14..<16]), let second = decimal(utf8[17..<19])
+        else { return .failure(.syntax) }
+        guard let date = CivilDate(year: year, month: month, day: day) else { return .failure(.date) }
+        guard hour < 24, minute < 60, second < 60 else { return .failure(.time) }
+        var index = 19
+        var fraction: Int64 = 0
+        if utf8[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            while index < utf8.count, let digit = decimal(utf8[index...index]) {
+                fraction = fraction * 10 + Int64(digit)
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return .failure(.syntax) }
+            guard digits <= 6 else { return .failure(.precision) }
+            for _ in digits..<6 { fraction *= 10 }
+        }
+        guard index < utf8.count else { return .failure(.offset) }
+        var offset = 0
+        switch utf8[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == utf8.count else { return .failure(.syntax) }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == utf8.count, utf8[index + 3] == UInt8(ascii: ":"),
+                let hours = decimal(utf8[index + 1...index + 2]), let minutes = decimal(utf8[index + 4...index + 5])
+            else { return .failure(.offset) }
+            guard hours < 24, minutes < 60 else { return .failure(.offset) }
+            if hours == 0 && minutes == 0 && utf8[index] == UInt8(ascii: "-") { return .failure(.unknownOffset) }
+            offset = (hours * 60 + minutes) * (utf8[index] == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return .failure(.offset)
+        }
+        let localSeconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let micros = (localSeconds - Int64(offset) * 60) * 1_000_000 + fraction
+        return .success(Timestamp(micros: micros, offsetMinutes: Int16(offset)))
+    }
+
+    /// The calendar date in the timestamp's own offset.
+    public var localDate: CivilDate {
+        let local = micros + Int64(offsetMinutes) * 60_000_000
+        return CivilDate(daysSinceEpoch: Int(floorDivide(local, Self.microsPerDay)))
+    }
+
+    /// RFC 3339 in the timestamp's offset (`Z` for zero), with the fraction only when non-zero,
+    /// trailing zeros dropped: the shortest text that parses back to the same value.
+    public var description: String { format(fixedFraction: false) }
+
+    /// UTC with exactly six fractional digits: how `recorded_at` is printed.
+    public var utcMicrosecondText: String { Timestamp(micros: micros, offsetMinutes: 0).format(fixedFraction: true) }
+
+    private func format(fixedFraction: Bool) -> String {
+        let local = micros + Int64(offsetMinutes) * 60_000_000
+        let days = floorDivide(local, Self.microsPerDay)
+        let microsOfDay = local - days * Self.microsPerDay
+        let date = CivilDate(daysSinceEpoch: Int(days))
+        let secondsOfDay = Int(microsOfDay / 1_000_000)
+        var fraction = Int(microsOfDay % 1_000_000)
+        var text = date.description + "T" + pad(secondsOfDay / 3600, 2) + ":" + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2)
+        if fixedFraction {
+            text += "." + pad(fraction, 6)
+        } else if fraction != 0 {
+            var width = 6
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            text += "." + pad(fraction, width)
+        }
+        if offsetMinutes == 0 { return text + "Z" }
+        let magnitude = abs(Int(offsetMinutes))
+        return text + (offsetMinutes < 0 ? "-" : "+") + pad(magnitude / 60, 2) + ":" + pad(magnitude % 60, 2)
+    }
+}
+
+func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    let quotient = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+}
+
+/// An appraisal period: a year (`YYYY`), a quarter (`YYYY-Qn`) or a month (`YYYY-MM`).
+public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public enum Span: Hashable, Sendable {
+        case year
+        case quarter(Int)
+        case month(Int)
+    }
+
+    public var year: Int
+    public var span: Span
+
+    public init(year: Int, span: Span = .year) {
+        self.year = year
+        self.span = span
+    }
+
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 4, let year = decimal(utf8[0..<4]), year >= 1000 else { return nil }
+        switch utf8.count {
+        case 4:
+            self.init(year: year)
+        case 7 where utf8[4] == UInt8(ascii: "-") && utf8[5] == UInt8(ascii: "Q"):
+            guard let quarter = decimal(utf8[6...6]), (1...4).contains(quarter) else { return nil }
+            self.init(year: year, span: .quarter(quarter))
+        case 7 where utf8[4] == UInt8(ascii: "-"):
+            guard let month = decimal(utf8[5..<7]), (1...12).contains(month) else { return nil }
+            self.init(year: year, span: .month(month))
+        default:
+            return nil
+        }
+    }
+
+    public var isAnnual: Bool { span == .year }
+
+    /// 31 December, the last day of the quarter, or of the month.
+    public var lastDay: CivilDate {
+        let month: Int
+        switch span {
+        case .year: month = 12
+        case .quarter(let quarter): month = quarter * 3
+        case .month(let value): month = value
+        }
+        return CivilDate(year: year, month: month, day: CivilDate.daysIn(month: month, year: year))!
+    }
+
+    public var description: String {
+        switch span {
+        case .year: pad(year, 4)
+        case .quarter(let quarter): pad(year, 4) + "-Q" + String(quarter)
+        case .month(let month): pad(year, 4) + "-" + pad(month, 2)
+        }
+    }
+
+    private var sortKey: (Int, Int, Int) {
+        switch span {
+        case .month(let month): (year, 0, month)
+        case .quarter(let quarter): (year, 1, quarter)
+        case .year: (year, 2, 0)
+        }
+    }
+
+    public static func < (a: Period, b: Period) -> Bool { a.sortKey < b.sortKey }
+}
+
+/// Nomor Induk Pegawai: 18 digits, birth date `YYYYMMDD`, appointment `YYYYMM`, sex `1`/`2`, sequence `NNN`.
+public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let text: String
+
+    /// Why a text is not an NIP.
+    public enum Invalid: Error, Equatable, Sendable {
+        case notEighteenDigits
+        case birthDate(String)
+        case appointment(String)
+        case appointmentBeforeBirth
+        case sex(Character)
+
+        public var rule: String {
+            switch self {
+            case .notEighteenDigits: "must be an NIP: exactly 18 digits"
+            case .birthDate(let text): "NIP birth date \(text) (digits 1–8, YYYYMMDD) is not a real date"
+            case .appointment(let text): "NIP appointment \(text) (digits 9–14, YYYYMM) is not a real month"
+            case .appointmentBeforeBirth: "NIP appointment (digits 9–14) is before the birth date (digits 1–8)"
+            case .sex(let digit): "NIP sex digit (digit 15) must be 1 or 2, not \(digit)"
+            }
+        }
+    }
+
+    public static func validate(_ text: String) -> Result<NIP, Invalid> {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return .failure(.notEighteenDigits)
+        }
+        let birthText = String(decoding: utf8[0..<8], as: UTF8.self)
+        guard let birthYear = decimal(utf8[0..<4]), birthYear >= 1900,
+            let birth = CivilDate(year: birthYear, month: decimal(utf8[4..<6])!, day: decimal(utf8[6..<8])!)
+        else { return .failure(.birthDate(birthText)) }
+        let appointmentText = String(decoding: utf8[8..<14], as: UTF8.self)
+        let appointmentYear = decimal(utf8[8..<12])!
+        let appointmentMonth = decimal(utf8[12..<14])!
+        guard appointmentYear >= 1900, (1...12).contains(appointmentMonth) else { return .failure(.appointment(appointmentText)) }
+        guard (appointmentYear, appointmentMonth) > (birth.year, birth.month) else { return .failure(.appointmentBeforeBirth) }
+        guard utf8[14] == UInt8(ascii: "1") || utf8[14] == UInt8(ascii: "2") else {
+            return .failure(.sex(Character(Unicode.Scalar(utf8[14]))))
+        }
+        return .success(NIP(unchecked: text))
+    }
+
+    /// An NIP already validated (read back from the ledger).
+    public init(unchecked text: String) { self.text = text }
+
+    public var description: String { text }
+
+    public static func < (a: NIP, b: NIP) -> Bool { a.text < b.text }
+}
+
+/// The subject of an event, and so its stream.
+public enum Subject: Hashable, Sendable {
+    case employee(NIP)
+    case unit(String)
+
+    /// `employee:<NIP>` or `unit:<CODE>`.
+    public var stream: String {
+        switch self {
+        case .employee(let nip): "employee:" + nip.text
+        case .unit(let code): "unit:" + code
+        }
+    }
+
+    /// The subject of a stream name written by ``stream``.
+    public init?(stream: String) {
+        if stream.hasPrefix("employee:") {
+            self = .employee(NIP(unchecked: String(stream.dropFirst(9))))
+        } else if stream.hasPrefix("unit:") {
+            self = .unit(String(stream.dropFirst(5)))
+        } else {
+            return nil
+        }
+    }
+}

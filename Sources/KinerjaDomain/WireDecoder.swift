@@ -1,0 +1,409 @@
+/// Why a line of input was refused: the line, the field (a dotted path such as
+/// `data.target.value`, empty for the line as a whole) and the rule it broke.
+public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var field: String
+    public var rule: String
+
+    public init(line: Int, field: String, rule: String) {
+        self.line = line
+        self.field = field
+        self.rule = rule
+    }
+
+    public var description: String {
+        field.isEmpty ? "line \(line): \(rule)" : "line \(line): \(field): \(rule)"
+    }
+}
+
+/// Decodes wire format v1 (one JSON object per line) into validated submissions.
+///
+/// Strict: unknown fields are refused, every field is checked against its rule, and the first
+/// broken rule of a line is reported with the line number and the field's path.
+///
+/// ```swift
+/// switch WireDecoder.decode(line: text, number: 3) {
+/// case .success(let submission): ...
+/// case .failure(let error): print(error)  // line 3: data.hours: must be greater than 0 and at most 1000
+/// }
+/// ```
+public enum WireDecoder {
+    /// The longest line accepted. The largest valid event (every text at its limit) is far shorter.
+    public static let maxLineBytes = 1 << 20
+
+    public static let envelopeFields: Set<String> = ["id", "type", "employee", "unit", "actor", "occurred_at", "reason", "expected_version", "data"]
+    public static let recordedFields = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
+
+    public static func decode(line: String, number: Int) -> Result<Submission, WireError> {
+        var line = line
+        return line.withUTF8 { decode(line: UnsafeRawBufferPointer($0), number: number) }
+    }
+
+    public static func decode(line bytes: UnsafeRawBufferPointer, number: Int) -> Result<Submission, WireError> {
+        guard bytes.count <= maxLineBytes else {
+            return .failure(WireError(line: number, field: "", rule: "line is \(bytes.count) bytes, longer than the \(maxLineBytes) accepted"))
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            return .failure(WireError(line: number, field: "", rule: "not valid JSON: \(error)"))
+        }
+        guard case .object(let object) = value else {
+            return .failure(WireError(line: number, field: "", rule: "must be a JSON object, not \(value.typeName)"))
+        }
+        do {
+            return .success(try decodeSubmission(object, line: number))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func decodeSubmission(_ object: JSONObject, line: Int) throws(WireError) -> Submission {
+        let fields = Fields(object, path: "", line: line)
+        for member in object.members where !envelopeFields.contains(member.key) && !recordedFields.contains(member.key) {
+            throw fields.error(member.key, "unknown field: wire format v1 has no such field")
+        }
+        let typeText = try fields.requiredString("type")
+        guard let type = EventType(rawValue: typeText) else {
+            throw fields.error("type", "unknown event type \"\(typeText)\"; expected \(EventType.choices)")
+        }
+        let id = try fields.uuid("id")
+        let subject: Subject
+        if type.isUnitEvent {
+            if fields.has("employee") { throw fields.error("employee", "a \(type.rawValue) event has a unit, not an employee") }
+            subject = .unit(try fields.unitCode("unit"))
+        } else {
+            if fields.has("unit") { throw fields.error("unit", "a \(type.rawValue) event has an employee, not a unit") }
+            subject = .employee(try fields.nip("employee"))
+        }
+        let actor = try fields.actor("actor")
+        let occurredAt = try fields.timestamp("occurred_at")
+        let reason = try fields.text("reason", max: 4000, required: type.requiresReason)
+        let expectedVersion = try fields.integer("expected_version", in: 0...UInt64(1 << 53), required: false)
+        guard case .object(let dataObject)? = try fields.required("data") else {
+            throw fields.error("data", "must be an object")
+        }
+        let data = try decodeData(type: type, Fields(dataObject, path: "data.", line: line))
+        let event = Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
+        return Submission(event: event, expectedVersion: expectedVersion, recorded: try decodeRecorded(fields, subject: subject))
+    }
+
+    private static func decodeRecorded(_ fields: Fields, subject: Subject) throws(WireError) -> RecordedFields? {
+        let present = recordedFields.filter { fields.has($0) }
+        guard !present.isEmpty else { return nil }
+        if let missing = recordedFields.first(where: { !fields.has($0) }) {
+            throw fields.error(missing, "a recorded event must carry all of \(recordedFields.joined(separator: ", ")); this one has \(present.joined(separator: ", "))")
+        }
+        let seq = try fields.integer("seq", in: 1...UInt64(1 << 53), required: true)!
+        let stream = try fields.requiredString("stream")
+        guard stream == subject.stream else { throw fields.error("stream", "must be \"\(subject.stream)\", the stream of the event's subject") }
+        let version = try fields.integer("version", in: 1...UInt64(1 << 53), required: true)!
+        let recordedAt = try fields.timestamp("recorded_at")
+        return RecordedFields(
+            seq: seq, stream: stream, version: version, recordedAt: recordedAt.micros,
+            prevHash: try fields.hexHash("prev_hash"), hash: try fields.hexHash("hash")
+        )
+    }
+
+    private static func decodeData(type: EventType, _ fields: Fields) throws(WireError) -> EventData {
+        let allowed: [String]
+        switch type {
+        case .employeePlaced: allowed = ["name", "unit", "position", "appraiser", "effective_from"]
+        case .targetSet: allowed = ["period", "target_id", "kind", "plan", "indicator", "target", "aligned_to"]
+        case .targetRevised: allowed = ["period", "target_id", "plan", "indicator", "target", "aligned_to"]
+        case .scoreGiven: allowed = ["period", "results_rating", "behavior_rating", "realizations"]
+        case .scoreCorrected: allowed = ["corrects", "basis", "results_rating", "behavior_rating"]
+        case .feedbackGiven: allowed = ["period", "relation", "aspect", "topic", "text"]
+        case .trainingCompleted: allowed = ["title", "provider", "hours", "completed_on", "certificate"]
+        case .unitRated: allowed = ["period", "rating"]
+        }
+        try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
+
+        switch type {
+        case .employeePlaced:
+            let name = try fields.text("name", max: 200)!
+            let unit = try fields.unitCode("unit")
+            let position = try fields.text("position", max: 200)!
+            guard let appraiserValue = try fields.required("appraiser") else {
+                throw fields.error("appraiser", "required field is missing (null for the head of the organisation)")
+            }
+            let appraiser: NIP? = appraiserValue == .null ? nil : try fields.nip("appraiser")
+            return .employeePlaced(Placement(name: name, unit: unit, position: position, appraiser: appraiser, effectiveFrom: try fields.date("effective_from")))
+        case .targetSet:
+            let period = try fields.period("period", annualOnly: true)
+            let targetID = try fields.targetID("target_id")
+            let kind: TargetKind = try fields.code("kind")
+            let plan = try fields.text("plan", max: 2000)!
+            let indicator = try fields.text("indicator", max: 2000)!
+            let target = try fields.quantity("target")!
+            guard fields.has("aligned_to") else { throw fields.error("aligned_to", "required field is missing (null when not cascaded)") }
+            let alignedTo = try fields.alignment("aligned_to")
+            return .targetSet(TargetSet(period: period, targetID: targetID, kind: kind, plan: plan, indicator: indicator, target: target, alignedTo: alignedTo))
+        case .targetRevised:
+            let period = try fields.period("period", annualOnly: true)
+            let targetID = try fields.targetID("target_id")
+            let plan = try fields.text("plan", max: 2000, required: false)
+            let indicator = try fields.text("indicator", max: 2000, required: false)
+            let target = try fields.quantity("target", required: false)
+            let alignedTo: Change<Alignment> = fields.has("aligned_to") ? .set(try fields.alignment("aligned_to")) : .unchanged
+            if plan == nil && indicator == nil && target == nil && alignedTo == .unchanged {
+                throw fields.error("", "a revision must change at least one of plan, indicator, target, aligned_to")
+            }
+            return .targetRevised(TargetRevision(period: period, targetID: targetID, plan: plan, indicator: indicator, target: target, alignedTo: alignedTo))
+        case .scoreGiven:
+            let period = try fields.period("period", annualOnly: false)
+            let results: Rating = try fields.code("results_rating")
+            let behavior: Rating = try fields.code("behavior_rating")
+            return .scoreGiven(ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: try fields.realizations("realizations")))
+        case .scoreCorrected:
+            let corrects = try fields.uuid("corrects")
+            let basis: CorrectionBasis = try fields.code("basis")
+            let results: Rating = try fields.code("results_rating")
+            let behavior: Rating = try fields.code("behavior_rating")
+            return .scoreCorrected(ScoreCorrection(corrects: corrects, basis: basis, resultsRating: results, behaviorRating: behavior))
+        case .feedbackGiven:
+            let period = try fields.period("period", annualOnly: false)
+            let relation: FeedbackRelation = try fields.code("relation")
+            let aspect: CoreValue? = fields.has("aspect") ? try fields.code("aspect") as CoreValue : nil
+            let topic = fields.has("topic") ? try fields.targetID("topic") : nil
+            return .feedbackGiven(Feedback(period: period, relation: relation, aspect: aspect, topic: topic, text: try fields.text("text", max: 4000)!))
+        case .trainingCompleted:
+            let title = try fields.text("title", max: 300)!
+            let provider = try fields.text("provider", max: 200)!
+            let hours = try fields.number("hours")
+            guard hours > 0, hours <= 1000 else { throw fields.error("hours", "must be greater than 0 and at most 1000 (JP)") }
+            let completedOn = try fields.date("completed_on")
+            let certificate = try fields.text("certificate", max: 200, required: false)
+            return .trainingCompleted(Training(title: title, provider: provider, hours: hours, completedOn: completedOn, certificate: certificate))
+        case .unitRated:
+            let period = try fields.period("period", annualOnly: true)
+            return .unitRated(UnitRating(period: period, rating: try fields.code("rating")))
+        }
+    }
+}
+
+/// Reads the members of one JSON object against their rules, naming each field by its path.
+struct Fields {
+    let object: JSONObject
+    let path: String
+    let line: Int
+
+    init(_ object: JSONObject, path: String, line: Int) {
+        self.object = object
+        self.path = path
+        self.line = line
+    }
+
+    func error(_ key: String, _ rule: String) -> WireError {
+        WireError(line: line, field: key.isEmpty ? String(path.dropLast()) : path + key, rule: rule)
+    }
+
+    func has(_ key: String) -> Bool { object[key] != nil }
+
+    func rejectUnknown(allowed: [String], context: String) throws(WireError) {
+        for member in object.members where !allowed.contains(member.key) {
+            throw error(member.key, "unknown field: \(context) has only \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    func required(_ key: String) throws(WireError) -> JSONValue? {
+        guard let value = object[key] else { throw error(key, "required field is missing") }
+        return value
+    }
+
+    func requiredString(_ key: String) throws(WireError) -> String {
+        guard let value = object[key] else { throw error(key, "required field is missing") }
+        guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
+        return string
+    }
+
+    /// A string that matches `valid`, or an error stating `rule`.
+    func string(_ key: String, rule: String, _ valid: (String) -> Bool) throws(WireError) -> String {
+        let value = try requiredString(key)
+        guard valid(value) else { throw error(key, rule) }
+        return value
+    }
+
+    /// Free text: 1 to `max` characters (Unicode scalars), not blank, no control characters but
+    /// tab, line feed and carriage return. Absent is nil, unless `required`.
+    func text(_ key: String, max: Int, required: Bool = true) throws(WireError) -> String? {
+        guard let value = object[key] else {
+            if required { throw error(key, "required field is missing") }
+            return nil
+        }
+        guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
+        let count = string.unicodeScalars.count
+        guard count >= 1, count <= max else { throw error(key, "must have 1 to \(max) characters, not \(count)") }
+        guard string.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw error(key, "must not be blank") }
+        if string.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" || $0.value == 0x7F }) {
+            throw error(key, "must not contain control characters (NUL and others) other than tab, line feed and carriage return")
+        }
+        return string
+    }
+
+    func uuid(_ key: String) throws(WireError) -> EventID {
+        let text = try requiredString(key)
+        guard let id = EventID(text) else { throw error(key, "must be a UUID in RFC 9562 text form (8-4-4-4-12 hexadecimal digits)") }
+        return id
+    }
+
+    func nip(_ key: String) throws(WireError) -> NIP {
+        let text = try requiredString(key)
+        switch NIP.validate(text) {
+        case .success(let nip): return nip
+        case .failure(let invalid): throw error(key, invalid.rule)
+        }
+    }
+
+    func unitCode(_ key: String) throws(WireError) -> String {
+        try string(key, rule: "must be a unit code: 1 to 64 of A–Z, 0–9, '.', '_', '-', starting with a letter or digit", Identifiers.isUnitCode)
+    }
+
+    func targetID(_ key: String) throws(WireError) -> String {
+        try string(key, rule: "must be a target id: 1 to 64 of A–Z, a–z, 0–9, '.', '_', '-'", Identifiers.isTargetID)
+    }
+
+    func actor(_ key: String) throws(WireError) -> String {
+        let text = try requiredString(key)
+        if text.utf8.count == 18, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return try nip(key).text
+        }
+        guard Identifiers.isSystemActor(text) else {
+            throw error(key, "must be an NIP or a system identifier such as survey:skm-2026-q1 (^[a-z][a-z0-9-]*:[A-Za-z0-9._-]{1,64}$)")
+        }
+        return text
+    }
+
+    func timestamp(_ key: String) throws(WireError) -> Timestamp {
+        let text = try requiredString(key)
+        switch Timestamp.parse(text) {
+        case .success(let timestamp): return timestamp
+        case .failure(let failure):
+            let rule: String = switch failure {
+            case .syntax: "must be an RFC 3339 timestamp with offset, such as 2026-04-02T09:15:00+07:00"
+            case .date: "is not a real calendar date"
+            case .time: "has an hour, minute or second out of range (leap seconds are not accepted)"
+            case .precision: "has more than 6 fractional digits: the ledger keeps microseconds"
+            case .offset: "must end with an offset: Z or ±HH:MM"
+            case .unknownOffset: "offset -00:00 (unknown local offset) is not accepted: dates are taken in the event's own offset"
+            }
+            throw error(key, rule)
+        }
+    }
+
+    func date(_ key: String) throws(WireError) -> CivilDate {
+        let text = try requiredString(key)
+        guard let date = CivilDate(text), date.year >= 1900 else { throw error(key, "must be a real date YYYY-MM-DD") }
+        return date
+    }
+
+    func period(_ key: String, annualOnly: Bool) throws(WireError) -> Period {
+        let text = try requiredString(key)
+        guard let period = Period(text), (1970...2100).contains(period.year) else {
+            throw error(key, annualOnly ? "must be a year YYYY (1970–2100)" : "must be a period: YYYY, YYYY-Qn (n 1–4) or YYYY-MM (1970–2100)")
+        }
+        guard !annualOnly || period.isAnnual else { throw error(key, "must be a year YYYY: targets and unit ratings are annual") }
+        return period
+    }
+
+    func code<Code: WireCode>(_ key: String) throws(WireError) -> Code {
+        let text = try requiredString(key)
+        guard let code = Code(rawValue: text) else { throw error(key, "\"\(text)\" is not one of \(Code.choices)") }
+        return code
+    }
+
+    func number(_ key: String) throws(WireError) -> Double {
+        guard let value = object[key] else { throw error(key, "required field is missing") }
+        guard case .number(let number) = value else { throw error(key, "must be a number, not \(value.typeName)") }
+        guard number.value.isFinite else { throw error(key, "number \(number.literal) is out of range") }
+        // -0 reads as 0, so the stored value has one binary form.
+        return number.value + 0.0
+    }
+
+    func integer(_ key: String, in range: ClosedRange<UInt64>, required: Bool) throws(WireError) -> UInt64? {
+        guard let value = object[key] else {
+            if required { throw error(key, "required field is missing") }
+            return nil
+        }
+        guard case .number(let number) = value, number.isInteger else { throw error(key, "must be an integer, not \(value.typeName)") }
+        guard let integer = UInt64(number.literal), range.contains(integer) else {
+            throw error(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return integer
+    }
+
+    func hexHash(_ key: String) throws(WireError) -> String {
+        try string(key, rule: "must be a SHA-256 hash: 64 lowercase hexadecimal digits") { text in
+            text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+    }
+
+    func nested(_ key: String) throws(WireError) -> Fields? {
+        guard let value = object[key] else { return nil }
+        guard case .object(let inner) = value else { throw error(key, "must be an object, not \(value.typeName)") }
+        return Fields(inner, path: path + key + ".", line: line)
+    }
+
+    func quantity(_ key: String, required: Bool = true) throws(WireError) -> TargetQuantity? {
+        guard let inner = try nested(key) else {
+            if required { throw error(key, "required field is missing") }
+            return nil
+        }
+        try inner.rejectUnknown(allowed: ["value", "unit"], context: "a target")
+        let value = try inner.number("value")
+        guard value >= 0 else { throw inner.error("value", "must be a number ≥ 0") }
+        return TargetQuantity(value: value, unit: try inner.text("unit", max: 32)!)
+    }
+
+    /// An alignment object, or nil for null.
+    func alignment(_ key: String) throws(WireError) -> Alignment? {
+        if object[key] == .null { return nil }
+        guard let inner = try nested(key) else { throw error(key, "required field is missing") }
+        try inner.rejectUnknown(allowed: ["employee", "target_id"], context: "aligned_to")
+        return Alignment(employee: try inner.nip("employee"), targetID: try inner.targetID("target_id"))
+    }
+
+    func realizations(_ key: String) throws(WireError) -> [Realization]? {
+        guard let value = object[key] else { return nil }
+        guard case .array(let elements) = value else { throw error(key, "must be an array, not \(value.typeName)") }
+        guard elements.count <= 1000 else { throw error(key, "must have at most 1000 entries") }
+        var result: [Realization] = []
+        for (index, element) in elements.enumerated() {
+            guard case .object(let object) = element else { throw error("\(key)[\(index)]", "must be an object, not \(element.typeName)") }
+            let inner = Fields(object, path: "\(path)\(key)[\(index)].", line: line)
+            try inner.rejectUnknown(allowed: ["target_id", "value", "evidence"], context: "a realization")
+            result.append(Realization(targetID: try inner.targetID("target_id"), value: try inner.number("value"), evidence: try inner.text("evidence", max: 2000, required: false)))
+        }
+        return result
+    }
+}
+
+/// The character rules of the wire format's identifiers.
+public enum Identifiers {
+    static func isUpperOrDigit(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte) }
+    static func isAlphanumeric(_ byte: UInt8) -> Bool { isUpperOrDigit(byte) || (0x61...0x7A).contains(byte) }
+    static func isPunct(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") }
+
+    /// `^[A-Z0-9][A-Z0-9._-]{0,63}$`
+    public static func isUnitCode(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard (1...64).contains(utf8.count), isUpperOrDigit(utf8[0]) else { return false }
+        return utf8.dropFirst().allSatisfy { isUpperOrDigit($0) || isPunct($0) }
+    }
+
+    /// `^[A-Za-z0-9._-]{1,64}$`
+    public static func isTargetID(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        return (1...64).contains(utf8.count) && utf8.allSatisfy { isAlphanumeric($0) || isPunct($0) }
+    }
+
+    /// `^[a-z][a-z0-9-]*:[A-Za-z0-9._-]{1,64}$`
+    public static func isSystemActor(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), colon >= 1, (0x61...0x7A).contains(utf8[0]) else { return false }
+        let prefixOK = utf8[1..<colon].allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
+        let name = utf8[(colon + 1)...]
+        return prefixOK && (1...64).contains(name.count) && name.allSatisfy { isAlphanumeric($0) || isPunct($0) }
+    }
+}

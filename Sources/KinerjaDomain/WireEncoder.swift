@@ -1,0 +1,195 @@
+/// Writes events as wire format v1 JSON, one line each, in a fixed field order: the recorded
+/// fields (when given) first, then the envelope, the data, and the hashes last.
+///
+/// Decoding what this writes gives back the same event, so an export re-imports unchanged.
+public enum WireEncoder {
+    public static func encode(_ event: Event, recorded: RecordedFields? = nil) -> String {
+        var json = JSONWriter()
+        json.raw("{")
+        if let recorded {
+            json.key("seq", first: true)
+            json.raw(String(recorded.seq))
+            json.key("stream")
+            json.string(recorded.stream)
+            json.key("version")
+            json.raw(String(recorded.version))
+            json.key("recorded_at")
+            json.string(Timestamp(micros: recorded.recordedAt).utcMicrosecondText)
+            json.key("id")
+        } else {
+            json.key("id", first: true)
+        }
+        json.string(event.id.description)
+        json.key("type")
+        json.string(event.type.rawValue)
+        switch event.subject {
+        case .employee(let nip):
+            json.key("employee")
+            json.string(nip.text)
+        case .unit(let code):
+            json.key("unit")
+            json.string(code)
+        }
+        json.key("actor")
+        json.string(event.actor)
+        json.key("occurred_at")
+        json.string(event.occurredAt.description)
+        if let reason = event.reason {
+            json.key("reason")
+            json.string(reason)
+        }
+        json.key("data")
+        writeData(event.data, to: &json)
+        if let recorded {
+            json.key("prev_hash")
+            json.string(recorded.prevHash)
+            json.key("hash")
+            json.string(recorded.hash)
+        }
+        json.raw("}")
+        return json.text
+    }
+
+    private static func writeData(_ data: EventData, to json: inout JSONWriter) {
+        json.raw("{")
+        switch data {
+        case .employeePlaced(let placement):
+            json.key("name", first: true)
+            json.string(placement.name)
+            json.key("unit")
+            json.string(placement.unit)
+            json.key("position")
+            json.string(placement.position)
+            json.key("appraiser")
+            if let appraiser = placement.appraiser { json.string(appraiser.text) } else { json.raw("null") }
+            json.key("effective_from")
+            json.string(placement.effectiveFrom.description)
+        case .targetSet(let target):
+            json.key("period", first: true)
+            json.string(target.period.description)
+            json.key("target_id")
+            json.string(target.targetID)
+            json.key("kind")
+            json.string(target.kind.rawValue)
+            json.key("plan")
+            json.string(target.plan)
+            json.key("indicator")
+            json.string(target.indicator)
+            json.key("target")
+            write(target.target, to: &json)
+            json.key("aligned_to")
+            write(target.alignedTo, to: &json)
+        case .targetRevised(let revision):
+            json.key("period", first: true)
+            json.string(revision.period.description)
+            json.key("target_id")
+            json.string(revision.targetID)
+            if let plan = revision.plan {
+                json.key("plan")
+                json.string(plan)
+            }
+            if let indicator = revision.indicator {
+                json.key("indicator")
+                json.string(indicator)
+            }
+            if let target = revision.target {
+                json.key("target")
+                write(target, to: &json)
+            }
+            if case .set(let alignment) = revision.alignedTo {
+                json.key("aligned_to")
+                write(alignment, to: &json)
+            }
+        case .scoreGiven(let score):
+            json.key("period", first: true)
+            json.string(score.period.description)
+            json.key("results_rating")
+            json.string(score.resultsRating.rawValue)
+            json.key("behavior_rating")
+            json.string(score.behaviorRating.rawValue)
+            if let realizations = score.realizations {
+                json.key("realizations")
+                json.raw("[")
+                for (index, realization) in realizations.enumerated() {
+                    if index > 0 { json.raw(",") }
+                    json.raw("{")
+                    json.key("target_id", first: true)
+                    json.string(realization.targetID)
+                    json.key("value")
+                    json.number(realization.value)
+                    if let evidence = realization.evidence {
+                        json.key("evidence")
+                        json.string(evidence)
+                    }
+                    json.raw("}")
+                }
+                json.raw("]")
+            }
+        case .scoreCorrected(let correction):
+            json.key("corrects", first: true)
+            json.string(correction.corrects.description)
+            json.key("basis")
+            json.string(correction.basis.rawValue)
+            json.key("results_rating")
+            json.string(correction.resultsRating.rawValue)
+            json.key("behavior_rating")
+            json.string(correction.behaviorRating.rawValue)
+        case .feedbackGiven(let feedback):
+            json.key("period", first: true)
+            json.string(feedback.period.description)
+            json.key("relation")
+            json.string(feedback.relation.rawValue)
+            if let aspect = feedback.aspect {
+                json.key("aspect")
+                json.string(aspect.rawValue)
+            }
+            if let topic = feedback.topic {
+                json.key("topic")
+                json.string(topic)
+            }
+            json.key("text")
+            json.string(feedback.text)
+        case .trainingCompleted(let training):
+            json.key("title", first: true)
+            json.string(training.title)
+            json.key("provider")
+            json.string(training.provider)
+            json.key("hours")
+            json.number(training.hours)
+            json.key("completed_on")
+            json.string(training.completedOn.description)
+            if let certificate = training.certificate {
+                json.key("certificate")
+                json.string(certificate)
+            }
+        case .unitRated(let rating):
+            json.key("period", first: true)
+            json.string(rating.period.description)
+            json.key("rating")
+            json.string(rating.rating.rawValue)
+        }
+        json.raw("}")
+    }
+
+    private static func write(_ quantity: TargetQuantity, to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("value", first: true)
+        json.number(quantity.value)
+        json.key("unit")
+        json.string(quantity.unit)
+        json.raw("}")
+    }
+
+    private static func write(_ alignment: Alignment?, to json: inout JSONWriter) {
+        guard let alignment else {
+            json.raw("null")
+            return
+        }
+        json.raw("{")
+        json.key("employee", first: true)
+        json.string(alignment.employee.text)
+        json.key("target_id")
+        json.string(alignment.targetID)
+        json.raw("}")
+    }
+}

@@ -204,7 +204,7 @@ enum CanonicalRecord {
     }
 
     /// Splits an LMDB value into its hash and a view of the record.
-    static func view<R>(value: UnsafeRawBufferPointer, _ body: (borrowing RecordView) throws -> R) throws -> R {
+    static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
         guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
         let hash = ChainHash(uncheckedBytes: Array(value[0..<hashSize]))
         let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])

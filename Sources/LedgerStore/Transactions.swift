@@ -40,7 +40,7 @@ struct TxnAccess {
         try get(databases.keys, key)?.bigEndianUInt64()
     }
 
-    func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
+    func withRecord<R>(at seq: UInt64, _ body: (RecordView) throws -> R) throws -> R? {
         var value = MDB_val()
         let rc = withSeqKey(seq) { key in mdb_get(txn, databases.events, &key, &value) }
         if rc == MDB_NOTFOUND { return nil }
@@ -95,7 +95,7 @@ struct TxnAccess {
     }
 
     /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
-    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (borrowing RecordView) throws -> Void) throws {
+    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (RecordView) throws -> Void) throws {
         guard first <= last else { return }
         try withCursor(databases.events) { cursor in
             var key = MDB_val()
@@ -142,7 +142,7 @@ public struct ReadTransaction: ~Copyable {
 
     /// Calls `body` with each record from `first` through `last` (clamped to the head), in `seq` order.
     /// The record's buffers are valid only during the call.
-    public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (borrowing RecordView) throws -> Void) throws {
+    public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (RecordView) throws -> Void) throws {
         try access.forEachRecord(from: max(first, 1), through: min(last, head.seq), body)
     }
 
@@ -150,7 +150,7 @@ public struct ReadTransaction: ~Copyable {
         try access.withRecord(at: seq) { $0.copy() }
     }
 
-    public func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
+    public func withRecord<R>(at seq: UInt64, _ body: (RecordView) throws -> R) throws -> R? {
         try access.withRecord(at: seq, body)
     }
 

@@ -1,0 +1,46 @@
+import KinerjaDomain
+import LedgerStore
+
+/// The appraisal ledger: validated domain events appended to, and replayed from, the store.
+///
+/// ```swift
+/// let ledger = try Ledger.open(at: "kinerja.ledger")
+/// let report = try ledger.append(lines.enumerated().map { ... })
+/// try ledger.forEachRecorded { event, recorded in print(recorded.seq, event.type) }
+/// ```
+public final class Ledger: Sendable {
+    public let store: Store
+
+    init(store: Store) { self.store = store }
+
+    /// Where commands find the ledger: `--ledger`, else `KINERJA_LEDGER`, else `./kinerja.ledger`.
+    public static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
+        explicit ?? environment["KINERJA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "kinerja.ledger"
+    }
+
+    public static func create(at path: String, options: StoreOptions = StoreOptions()) throws -> Ledger {
+        Ledger(store: try Store.create(at: path, options: options))
+    }
+
+    public static func open(at path: String, options: StoreOptions = StoreOptions()) throws -> Ledger {
+        Ledger(store: try Store.open(at: path, options: options))
+    }
+
+    public func head() throws -> Head { try store.head() }
+}
+
+extension EventID {
+    init(_ id: RecordID) { self.init(high: id.high, low: id.low) }
+}
+
+extension RecordID {
+    init(_ id: EventID) { self.init(high: id.high, low: id.low) }
+}
+
+extension RecordedFields {
+    init(_ record: RecordView, previous: ChainHash) {
+        self.init(
+            seq: record.position.seq, stream: record.position.stream, version: record.position.version,
+            recordedAt: record.position.recordedAt, prevHash: previous.hex, hash: record.hash.hex)
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+
+struct Append: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append events from JSON Lines (wire format v1).",
+        discussion: """
+            Every line is checked before anything is written. If any line is bad, nothing is \
+            stored and the exit code is 1, unless --skip-invalid. Lines carrying the recorded \
+            fields (seq, stream, version, recorded_at, prev_hash, hash), as `kinerja log` prints \
+            them, restore a ledger exactly; running the same restore again resumes it.
+            """
+    )
+
+    @OptionGroup var options: LedgerOption
+
+    @Argument(help: "A JSON Lines file, or - for standard input.")
+    var file: String = "-"
+
+    @Flag(help: "Store the good lines even when some are bad.")
+    var skipInvalid = false
+
+    @Option(help: "Events per transaction for large inputs.")
+    var batchSize = 10_000
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let ledger = try options.open()
+        let input: Data
+        do {
+            input = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            printError("kinerja: cannot read \(file): \(error.localizedDescription)")
+            throw ExitCode.failure
+        }
+        let (submissions, invalid) = JSONLines.decode(input)
+        let showProgress = isatty(STDERR_FILENO) == 1 && submissions.count > batchSize
+        let report = try failing {
+            try ledger.append(submissions, invalid: invalid, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done in
+                if showProgress { FileHandle.standardError.write(Data("\rappending: \(done)/\(submissions.count)".utf8)) }
+            }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+
+        print("appended \(report.appended), duplicates \(report.duplicates), rejected \(report.rejected.count)")
+        for error in report.rejected {
+            print("  \(error)")
+        }
+        if !report.rejected.isEmpty && !skipInvalid {
+            print("nothing was stored: fix the lines above, or pass --skip-invalid to store the good ones")
+        }
+        print("head: seq \(report.head.seq) hash \(report.head.hash.hex)")
+        if !report.rejected.isEmpty { throw ExitCode.failure }
+    }
+}
+
+/// Splits JSON Lines input and decodes each line. Empty lines are skipped; a final line
+/// needs no newline; a carriage return before the newline is dropped.
+enum JSONLines {
+    static func decode(_ data: Data) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+        var submissions: [NumberedSubmission] = []
+        var invalid: [WireError] = []
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var lineNumber = 0
+            var start = 0
+            while start < bytes.count {
+                lineNumber += 1
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                var stop = end
+                if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+                if stop > start {
+                    switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber) {
+                    case .success(let submission): submissions.append(NumberedSubmission(line: lineNumber, submission: submission))
+                    case .failure(let error): invalid.append(error)
+                    }
+                }
+                start = end + 1
+            }
+        }
+        return (submissions, invalid)
+    }
+}

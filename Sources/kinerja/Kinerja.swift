@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import LedgerStore
+
+@main
+struct Kinerja: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kinerja",
+        abstract: "A tamper-evident, event-sourced ledger of ASN performance appraisal.",
+        discussion: """
+            Exit codes: 0 success, 1 rejected input or a failed check, 64 bad usage.
+            The ledger is --ledger PATH, else $KINERJA_LEDGER, else ./kinerja.ledger.
+            """,
+        subcommands: [Init.self, Append.self, Log.self, Verify.self]
+    )
+}
+
+struct LedgerOption: ParsableArguments {
+    @Option(name: .long, help: "The ledger directory (default: $KINERJA_LEDGER, else ./kinerja.ledger).")
+    var ledger: String?
+
+    var path: String { Ledger.resolvePath(ledger, environment: ProcessInfo.processInfo.environment) }
+
+    func open() throws -> Ledger {
+        try failing { try Ledger.open(at: path) }
+    }
+}
+
+/// Runs `body`, turning a ledger error into a message on standard error and exit code 1.
+@discardableResult
+func failing<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        printError("kinerja: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an empty ledger.")
+
+    @OptionGroup var options: LedgerOption
+
+    func run() throws {
+        let ledger = try failing { try Ledger.create(at: options.path) }
+        print("created an empty ledger at \(ledger.store.path)")
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-check the whole hash chain and the indexes.",
+        discussion: "Exit 0 and the head hash, or 1 naming the first bad seq."
+    )
+
+    @OptionGroup var options: LedgerOption
+
+    @Option(help: "Also require this head hash (saved earlier), to detect a rewrite of the whole chain.")
+    var expectHead: String?
+
+    func run() throws {
+        let ledger = try options.open()
+        switch try failing({ try ledger.verify() }) {
+        case .intact(let head, let records):
+            if let expectHead, expectHead != head.hash.hex {
+                print("FAILED: the head hash is \(head.hash.hex), not the expected \(expectHead)")
+                throw ExitCode.failure
+            }
+            print("ok: \(records) events, chain and indexes intact")
+            print("head: seq \(head.seq) hash \(head.hash.hex)")
+        case .broken(let seq, let reason):
+            if let seq {
+                print("FAILED at seq \(seq): \(reason)")
+            } else {
+                print("FAILED: \(reason)")
+            }
+            throw ExitCode.failure
+        }
+    }
+}

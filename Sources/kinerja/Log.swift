@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print recorded events.",
+        discussion: "The jsonl format re-imports into an empty ledger unchanged: same bytes, same head hash."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, table
+    }
+
+    @OptionGroup var options: LedgerOption
+
+    @Option(help: "The first seq to print.")
+    var from: UInt64 = 1
+
+    @Option(help: "The last seq to print.")
+    var to: UInt64 = .max
+
+    @Option(help: "Only this employee's events (an NIP).")
+    var employee: String?
+
+    @Option(help: "Only events of this type (repeatable).")
+    var type: [String] = []
+
+    @Option(help: "jsonl or table.")
+    var format: Format = .jsonl
+
+    func validate() throws {
+        if let employee, case .failure(let invalid) = NIP.validate(employee) {
+            throw ValidationError("--employee: \(invalid.rule)")
+        }
+        for name in type where EventType(rawValue: name) == nil {
+            throw ValidationError("--type: \"\(name)\" is not one of \(EventType.choices)")
+        }
+        guard from <= to else { throw ValidationError("--from must not be after --to") }
+    }
+
+    func run() throws {
+        let ledger = try options.open()
+        let filter = LogFilter(
+            from: from, through: to,
+            employee: employee.map(NIP.init(unchecked:)),
+            types: Set(type.compactMap(EventType.init(rawValue:))))
+        var output = BufferedOutput()
+        if format == .table {
+            output.write(LogTable.header)
+        }
+        try failing {
+            try ledger.forEachRecorded(filter) { event, recorded in
+                switch format {
+                case .jsonl: output.write(WireEncoder.encode(event, recorded: recorded))
+                case .table: output.write(LogTable.row(event, recorded))
+                }
+            }
+        }
+        output.flush()
+    }
+}
+
+/// Collects output lines and writes them to standard output in large pieces.
+struct BufferedOutput {
+    private var buffer: [UInt8] = []
+
+    mutating func write(_ line: String) {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The human-readable log: one aligned line per event.
+enum LogTable {
+    static let header = row("SEQ", "RECORDED_AT", "TYPE", "SUBJECT", "ACTOR", "DETAIL")
+
+    static func row(_ event: Event, _ recorded: RecordedFields) -> String {
+        let subject: String = switch event.subject {
+        case .employee(let nip): nip.text
+        case .unit(let code): code
+        }
+        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, detail(event))
+    }
+
+    private static func row(_ seq: String, _ recordedAt: String, _ type: String, _ subject: String, _ actor: String, _ detail: String) -> String {
+        [pad(seq, 7, right: true), pad(recordedAt, 20), pad(type, 18), pad(subject, 18), pad(actor, 22), detail].joined(separator: "  ")
+    }
+
+    private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return right ? fill + text : text + fill
+    }
+
+    static func detail(_ event: Event) -> String {
+        switch event.data {
+        case .employeePlaced(let placement):
+            "\(placement.name), \(placement.position), \(placement.unit), appraiser \(placement.appraiser?.text ?? "none") from \(placement.effectiveFrom)"
+        case .targetSet(let target):
+            "\(target.period) \(target.targetID) (\(target.kind.rawValue)): \(format(target.target.value)) \(target.target.unit)"
+                + (target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? "")
+        case .targetRevised(let revision):
+            "\(revision.period) \(revision.targetID) revised: \(event.reason ?? "")"
+        case .scoreGiven(let score):
+            "\(score.period) results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue)"
+        case .scoreCorrected(let correction):
+            "corrects \(correction.corrects) (\(correction.basis.rawValue)): results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue)"
+        case .feedbackGiven(let feedback):
+            "\(feedback.period) \(feedback.relation.rawValue)" + (feedback.aspect.map { " on \($0.rawValue)" } ?? "")
+        case .trainingCompleted(let training):
+            "\(format(training.hours)) JP, \(training.title), \(training.completedOn)"
+        case .unitRated(let rating):
+            "\(rating.period) \(rating.rating.rawValue)"
+        }
+    }
+
+    private static func format(_ value: Double) -> String {
+        var json = JSONWriter()
+        json.number(value)
+        return json.text
+    }
+}

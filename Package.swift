@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KinerjaLedger", targets: ["KinerjaLedger"]),
         .library(name: "KinerjaDomain", targets: ["KinerjaDomain"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
+        .library(name: "KinerjaSamples", targets: ["KinerjaSamples"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,11 +38,11 @@ let package = Package(
             name: "kinerja",
             dependencies: ["KinerjaLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // Generators and helpers shared by the test targets.
-        .target(name: "KinerjaTesting", dependencies: ["KinerjaDomain"]),
+        // Deterministic sample events: for the tests, the benchmarks and the sample data.
+        .target(name: "KinerjaSamples", dependencies: ["KinerjaDomain"]),
         .testTarget(
             name: "KinerjaDomainTests",
-            dependencies: ["KinerjaDomain", "KinerjaTesting", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["KinerjaDomain", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "LedgerStoreTests",
@@ -49,7 +50,12 @@ let package = Package(
         ),
         .testTarget(
             name: "KinerjaLedgerTests",
-            dependencies: ["KinerjaLedger", "KinerjaTesting", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["KinerjaLedger", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        // Runs the built `kinerja` binary: golden output, several processes, tampering, the inspector's recipe.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["kinerja", "KinerjaLedger", "KinerjaSamples"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -28,11 +28,21 @@ public struct JSONNumber: Equatable, Sendable {
     public let isInteger: Bool
     /// The nearest binary64 value; infinite when out of its range.
     public let value: Double
+
+    public init(literal: String, isInteger: Bool, value: Double) {
+        self.literal = literal
+        self.isInteger = isInteger
+        self.value = value
+    }
 }
 
 /// A JSON object: its members in input order, keys unique.
 public struct JSONObject: Equatable, Sendable {
     public var members: [(key: String, value: JSONValue)]
+
+    public init(members: [(key: String, value: JSONValue)]) {
+        self.members = members
+    }
 
     public subscript(key: String) -> JSONValue? {
         members.first { $0.key == key }?.value
@@ -363,4 +373,38 @@ public struct JSONWriter {
     }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension JSONValue {
+    /// Compact JSON text of the value; numbers keep their literal.
+    public var jsonText: String {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.text
+    }
+
+    private func write(to writer: inout JSONWriter) {
+        switch self {
+        case .null: writer.raw("null")
+        case .bool(let value): writer.raw(value ? "true" : "false")
+        case .number(let number): writer.raw(number.literal)
+        case .string(let string): writer.string(string)
+        case .array(let elements):
+            writer.raw("[")
+            for (index, element) in elements.enumerated() {
+                if index > 0 { writer.raw(",") }
+                element.write(to: &writer)
+            }
+            writer.raw("]")
+        case .object(let object):
+            writer.raw("{")
+            for (index, member) in object.members.enumerated() {
+                if index > 0 { writer.raw(",") }
+                writer.string(member.key)
+                writer.raw(":")
+                member.value.write(to: &writer)
+            }
+            writer.raw("}")
+        }
+    }
 }

@@ -1,0 +1,120 @@
+import CanonicalBytes
+import KinerjaDomain
+import KinerjaSamples
+import PropertyBased
+import Testing
+
+@Suite("Encoding round trips")
+struct RoundTripTests {
+    @Test("wire JSON and canonical payload give back the same event, over generated ledgers")
+    func generated() async {
+        await propertyCheck(count: 40, input: Gen.uint64()) { seed in
+            var generator = SampleGenerator(seed: seed, employees: 12)
+            for event in generator.events(200) {
+                let line = WireEncoder.encode(event)
+                let decoded = try? WireDecoder.decode(line: line, number: 1).get()
+                #expect(decoded?.event == event, "\(line)")
+                let payload = PayloadCodec.encode(event)
+                let back = try? payload.withUnsafeBytes { try PayloadCodec.decode($0, stream: event.stream, id: event.id) }
+                #expect(back == event)
+            }
+        }
+    }
+
+    @Test("free text with any Unicode survives JSON and the payload unchanged")
+    func unicodeText() async {
+        // Any scalar but the surrogate code points (which are not scalars), ASCII half the time.
+        let scalar = Gen.uint32(in: 0...0x10FFFF).map { value in
+            Unicode.Scalar(value % 2 == 0 ? value % 0x80 : value) ?? "\u{FFFD}"
+        }
+        let text = scalar.array(of: 1...60).map { scalars in
+            String(String.UnicodeScalarView(scalars))
+        }
+        await propertyCheck(count: 300, input: text) { text in
+            let line = JSONValue.object(sample("feedback.given")).setting([.key("data"), .key("text")], to: .string(text)).jsonText
+            switch WireDecoder.decode(line: line, number: 1) {
+            case .success(let submission):
+                guard case .feedbackGiven(let feedback) = submission.event.data else { Issue.record("not feedback"); return }
+                #expect(feedback.text == text)
+                let again = try? WireDecoder.decode(line: WireEncoder.encode(submission.event), number: 1).get()
+                #expect(again?.event == submission.event)
+            case .failure(let error):
+                // Only the text rules may refuse it: blank, or a control character.
+                #expect(error.field == "data.text")
+                #expect(error.rule.contains("blank") || error.rule.contains("control"))
+            }
+        }
+    }
+
+    @Test("numbers are written in a form that reads back to the same binary64")
+    func numbers() async {
+        await propertyCheck(count: 500, input: Gen.uint64()) { bits in
+            let value = abs(Double(bitPattern: bits))
+            guard value.isFinite else { return }
+            var writer = JSONWriter()
+            writer.number(value)
+            let parsed = try? JSONParser.parse(writer.text)
+            guard case .number(let number)? = parsed else { Issue.record("\(writer.text) did not parse"); return }
+            #expect(number.value.bitPattern == value.bitPattern, "\(writer.text)")
+        }
+    }
+
+    @Test("timestamps print as the shortest RFC 3339 text that parses back, in their own offset")
+    func timestamps() throws {
+        let cases = [
+            ("2026-04-02T09:15:00+07:00", "2026-04-02T09:15:00+07:00"),
+            ("2026-04-02T09:15:00.500+07:00", "2026-04-02T09:15:00.5+07:00"),
+            ("2026-04-02t02:15:00.000001z", "2026-04-02T02:15:00.000001Z"),
+            ("2026-04-02T09:15:00+00:00", "2026-04-02T09:15:00Z"),
+            ("1969-12-31T23:59:59.999999-09:30", "1969-12-31T23:59:59.999999-09:30"),
+        ]
+        for (input, output) in cases {
+            let timestamp = try Timestamp.parse(input).get()
+            #expect(timestamp.description == output)
+            #expect(try Timestamp.parse(timestamp.description).get() == timestamp)
+        }
+        // Dates are taken in the event's own offset.
+        #expect(try Timestamp.parse("2026-12-31T23:30:00+07:00").get().localDate == CivilDate(year: 2026, month: 12, day: 31))
+        #expect(try Timestamp.parse("2026-12-31T23:30:00-05:00").get().localDate == CivilDate(year: 2026, month: 12, day: 31))
+        #expect(try Timestamp.parse("2027-01-01T05:30:00+07:00").get().localDate == CivilDate(year: 2027, month: 1, day: 1))
+    }
+
+    @Test("civil dates agree with a day-by-day count", arguments: [1900, 1970, 2000, 2024, 2100])
+    func civilDates(year: Int) {
+        var days = CivilDate(year: year, month: 1, day: 1)!.daysSinceEpoch
+        for month in 1...12 {
+            for day in 1...CivilDate.daysIn(month: month, year: year) {
+                let date = CivilDate(year: year, month: month, day: day)!
+                #expect(date.daysSinceEpoch == days)
+                #expect(CivilDate(daysSinceEpoch: days) == date)
+                days += 1
+            }
+        }
+    }
+
+    @Test("periods end on their last day")
+    func periods() {
+        #expect(Period("2024")?.lastDay == CivilDate(year: 2024, month: 12, day: 31))
+        #expect(Period("2024-Q1")?.lastDay == CivilDate(year: 2024, month: 3, day: 31))
+        #expect(Period("2024-02")?.lastDay == CivilDate(year: 2024, month: 2, day: 29))
+        #expect(Period("2025-02")?.lastDay == CivilDate(year: 2025, month: 2, day: 28))
+        #expect(Period("2024-Q0") == nil)
+        #expect(Period("2024-00") == nil)
+    }
+
+    @Test("a corrupted payload is reported, never trapped on")
+    func corruptedPayloads() async {
+        let events = { var g = SampleGenerator(seed: 7, employees: 5); return g.events(60) }()
+        await propertyCheck(count: 300, input: Gen.int(in: 0..<60), Gen.uint64()) { index, noise in
+            let event = events[index]
+            var payload = PayloadCodec.encode(event)
+            let position = Int(noise % UInt64(payload.count))
+            payload[position] ^= UInt8(truncatingIfNeeded: noise >> 32) | 1
+            let truncated = Array(payload.prefix(Int(noise >> 40) % (payload.count + 1)))
+            for bytes in [payload, truncated] {
+                // Either it decodes to some event, or it throws: it must not crash.
+                _ = try? bytes.withUnsafeBytes { try PayloadCodec.decode($0, stream: event.stream, id: event.id) }
+            }
+        }
+    }
+}

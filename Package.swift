@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["LedgerStore", "CLMDB", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "KinerjaLedgerTests",

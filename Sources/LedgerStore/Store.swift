@@ -44,7 +44,7 @@ public final class Store: Sendable {
     public var mapSize: Int { environment.mapSize }
 
     /// Runs `body` on a consistent snapshot.
-    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
         try withTransaction(readOnly: true) { access in
             let transaction = try ReadTransaction(access: access)
             return (try body(transaction), commit: false)
@@ -61,6 +61,7 @@ public final class Store: Sendable {
     ///
     /// When the map is full the transaction is rolled back, the map grown, and `body` run
     /// again from the start, so `body` must have no effects outside the batch.
+    @discardableResult
     public func append<R>(_ body: (inout Batch) throws -> R) throws -> R {
         let now = environment.clock()
         return try withTransaction(readOnly: false) { access in

@@ -128,8 +128,9 @@ struct TxnAccess {
     }
 }
 
-/// A consistent snapshot of the ledger, for reading. Exists only inside ``Store/read(_:)``.
-public struct ReadTransaction: ~Copyable {
+/// A consistent snapshot of the ledger, for reading. Valid only inside the ``Store/read(_:)``
+/// call that provides it: the transaction ends when that call returns.
+public struct ReadTransaction {
     let access: TxnAccess
 
     /// The head of the snapshot.

@@ -1,0 +1,293 @@
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaSamples
+import LedgerStore
+import PropertyBased
+import Testing
+
+let samplePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/sample.jsonl").path
+
+/// Decodes JSON Lines text the way `kinerja append` does (line numbers from 1).
+func submissions(_ lines: [String], firstLine: Int = 1) -> (ok: [NumberedSubmission], invalid: [WireError]) {
+    var ok: [NumberedSubmission] = []
+    var invalid: [WireError] = []
+    for (offset, line) in lines.enumerated() {
+        switch WireDecoder.decode(line: line, number: firstLine + offset) {
+        case .success(let submission): ok.append(NumberedSubmission(line: firstLine + offset, submission: submission))
+        case .failure(let error): invalid.append(error)
+        }
+    }
+    return (ok, invalid)
+}
+
+let sampleLines = try! String(contentsOfFile: samplePath, encoding: .utf8).split(separator: "\n").map(String.init)
+
+func numbered(_ events: [Event]) -> [NumberedSubmission] {
+    events.enumerated().map { NumberedSubmission(line: $0.offset + 1, submission: Submission(event: $0.element)) }
+}
+
+/// Runs `body` with a fresh ledger in a temporary directory.
+func withLedger<R>(options: StoreOptions = StoreOptions(), _ body: (Ledger, TemporaryDirectory) throws -> R) throws -> R {
+    let dir = TemporaryDirectory()
+    defer { dir.remove() }
+    return try body(try Ledger.create(at: dir.child("l"), options: options), dir)
+}
+
+func append(_ ledger: Ledger, _ lines: [String], skipInvalid: Bool = false, batchSize: Int = 10_000) throws -> AppendReport {
+    let (ok, invalid) = submissions(lines)
+    return try ledger.append(ok, invalid: invalid, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize))
+}
+
+func exportLines(_ ledger: Ledger, _ filter: LogFilter = LogFilter()) throws -> [String] {
+    var lines: [String] = []
+    try ledger.forEachRecorded(filter) { lines.append(WireEncoder.encode($0, recorded: $1)) }
+    return lines
+}
+
+/// A sample line with one field replaced (top-level or `data.` fields; JSON text values).
+func edit(_ line: String, _ changes: [String: String]) -> String {
+    guard case .object(var object) = try! JSONParser.parse(line) else { fatalError() }
+    for (path, value) in changes {
+        let parts = path.split(separator: ".").map(String.init)
+        let new = try! JSONParser.parse(value)
+        if parts.count == 1 {
+            if let index = object.members.firstIndex(where: { $0.key == parts[0] }) { object.members[index].value = new } else { object.members.append((parts[0], new)) }
+        } else {
+            guard case .object(var data) = object["data"]! else { fatalError() }
+            if let index = data.members.firstIndex(where: { $0.key == parts[1] }) { data.members[index].value = new } else { data.members.append((parts[1], new)) }
+            object.members[object.members.firstIndex { $0.key == "data" }!].value = .object(data)
+        }
+    }
+    return JSONValue.object(object).jsonText
+}
+
+@Suite("Append semantics")
+struct AppendTests {
+    @Test("the sample appends whole; again, every line is a counted duplicate")
+    func duplicates() throws {
+        try withLedger { ledger, _ in
+            let first = try append(ledger, sampleLines)
+            #expect(first.appended == 12)
+            #expect(first.rejected.isEmpty)
+            let second = try append(ledger, sampleLines)
+            #expect(second.appended == 0)
+            #expect(second.duplicates == 12)
+            #expect(second.head == first.head)
+        }
+    }
+
+    @Test("one bad line anywhere: nothing is stored, and every bad line is reported")
+    func allOrNothing() throws {
+        try withLedger { ledger, _ in
+            var lines = sampleLines
+            lines[5] = edit(lines[5], ["data.relation": #""boss""#])
+            lines[9] = edit(lines[9], ["data.period": #""2026-Q7""#])
+            let report = try append(ledger, lines)
+            #expect(report.appended == 0)
+            // Line 11 corrects the score of line 10: refused with it.
+            #expect(report.rejected.map(\.line) == [6, 10, 11])
+            #expect(report.rejected.last?.field == "data.corrects")
+            #expect(try ledger.head() == .empty)
+            let skipping = try append(ledger, lines, skipInvalid: true)
+            #expect(skipping.appended == 9)
+            #expect(skipping.rejected.map(\.line) == [6, 10, 11])
+            #expect(skipping.rejected.last?.field == "data.corrects")
+        }
+    }
+
+    @Test("a big input with its last line bad stores nothing, though it spans many batches")
+    func bigInputLastLineBad() throws {
+        try withLedger { ledger, _ in
+            var generator = SampleGenerator(seed: 1, employees: 30)
+            var lines = generator.events(2_000).map { WireEncoder.encode($0) }
+            lines.append(edit(sampleLines[3], ["data.target_id": #""RHK 1""#]))
+            let report = try append(ledger, lines, batchSize: 100)
+            #expect(report.appended == 0)
+            #expect(report.rejected.map(\.line) == [2001])
+            #expect(try ledger.head().seq == 0)
+            // A stateful refusal at the end (a revision of an unknown target) stores nothing either.
+            lines[2000] = edit(sampleLines[8], ["employee": #""199005202015031003""#, "data.target_id": #""NOPE""#])
+            let stateful = try append(ledger, lines, batchSize: 100)
+            #expect(stateful.appended == 0)
+            #expect(stateful.rejected.first?.field == "data.target_id")
+            #expect(try ledger.head().seq == 0)
+            lines.removeLast()
+            let good = try append(ledger, lines, batchSize: 100)
+            #expect(good.appended == 2000)
+            #expect(try ledger.verify() == .intact(head: good.head, records: 2000))
+        }
+    }
+
+    @Test("the same id with other content is a conflict, refused")
+    func idConflict() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, sampleLines)
+            let changed = edit(sampleLines[7], ["data.hours": "25"])
+            let report = try append(ledger, [changed])
+            #expect(report.rejected.first?.field == "id")
+            #expect(report.rejected.first?.rule.contains("already recorded at seq 8 with other content") == true)
+            // Same content in another spelling is the same event: a duplicate.
+            let respelled = edit(sampleLines[7], ["data.hours": "24.0", "occurred_at": #""2026-05-20T16:00:00.000+07:00""#])
+            #expect(try append(ledger, [respelled]).duplicates == 1)
+            // The same instant in another offset is other content: dates are taken in the offset.
+            let otherOffset = edit(sampleLines[7], ["occurred_at": #""2026-05-20T09:00:00Z""#])
+            #expect(try append(ledger, [otherOffset]).rejected.first?.field == "id")
+        }
+    }
+
+    @Test("a stale expected_version is a conflict; the current one appends")
+    func expectedVersion() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, Array(sampleLines.prefix(8)))
+            let employee = "199005202015031003"  // five events so far: version 5
+            let fresh = edit(sampleLines[5], ["id": #""11111111-1111-4111-8111-111111111111""#, "expected_version": "4"])
+            let stale = try append(ledger, [fresh])
+            #expect(stale.rejected.first?.field == "expected_version")
+            #expect(stale.rejected.first?.rule == "conflict: employee:\(employee) is at version 5, not 4")
+            #expect(try ledger.head().seq == 8)
+            #expect(try append(ledger, [edit(fresh, ["expected_version": "5"])]).appended == 1)
+            // A retry of the same request is a duplicate, though the stream has moved on.
+            #expect(try append(ledger, [edit(fresh, ["expected_version": "5"])]).duplicates == 1)
+            let newStream = edit(sampleLines[11], ["id": #""22222222-2222-4222-8222-222222222222""#, "unit": #""DISDIK""#, "expected_version": "0"])
+            #expect(try append(ledger, [newStream]).appended == 1)
+        }
+    }
+
+    @Test("the stateful rules: target set once, revision of a known target, correction of an earlier score")
+    func statefulRules() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, sampleLines)
+            let cases: [(String, String, String)] = [
+                (edit(sampleLines[4], ["id": #""33333333-3333-4333-8333-333333333301""#]), "data.target_id", "already set for this employee in 2026"),
+                (edit(sampleLines[8], ["id": #""33333333-3333-4333-8333-333333333302""#, "data.target_id": #""RHK-2""#]), "data.target_id", "no target RHK-2"),
+                (edit(sampleLines[8], ["id": #""33333333-3333-4333-8333-333333333303""#, "data.period": #""2025""#]), "data.target_id", "no target RHK-1 is set for this employee in 2025"),
+                (edit(sampleLines[10], ["id": #""33333333-3333-4333-8333-333333333304""#, "data.corrects": #""44444444-4444-4444-8444-444444444444""#]), "data.corrects", "is recorded before"),
+                (edit(sampleLines[10], ["id": #""33333333-3333-4333-8333-333333333305""#, "data.corrects": #""0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e06""#]), "data.corrects", "is a feedback.given"),
+                (edit(sampleLines[10], ["id": #""33333333-3333-4333-8333-333333333306""#, "employee": #""198003152005012002""#]), "data.corrects", "belongs to employee:199005202015031003"),
+            ]
+            for (line, field, rule) in cases {
+                let report = try append(ledger, [line])
+                #expect(report.rejected.first?.field == field)
+                #expect(report.rejected.first?.rule.contains(rule) == true, "\(report.rejected)")
+            }
+            // A correction of a correction is allowed.
+            let again = edit(sampleLines[10], ["id": #""33333333-3333-4333-8333-333333333307""#, "data.corrects": #""0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b""#, "data.basis": #""review""#])
+            #expect(try append(ledger, [again]).appended == 1)
+        }
+    }
+
+    @Test("a target set twice in one batch is refused at the second line")
+    func targetTwiceInBatch() throws {
+        try withLedger { ledger, _ in
+            let second = edit(sampleLines[4], ["id": #""55555555-5555-4555-8555-555555555555""#])
+            let report = try append(ledger, Array(sampleLines.prefix(5)) + [second])
+            #expect(report.rejected.map(\.line) == [6])
+            #expect(try ledger.head().seq == 0)
+        }
+    }
+}
+
+@Suite("Export and restore")
+struct RestoreTests {
+    @Test("an export re-imports into an empty ledger byte for byte, and resumes when interrupted")
+    func roundTrip() throws {
+        var generator = SampleGenerator(seed: 42, employees: 25)
+        let events = generator.events(1_500)
+        try withLedger { source, dir in
+            _ = try source.append(numbered(events), options: AppendOptions(batchSize: 200))
+            let export = try exportLines(source)
+            let copy = try Ledger.create(at: dir.child("copy"))
+            // Interrupted: only the first 600 lines arrived.
+            let partial = try append(copy, Array(export.prefix(600)))
+            #expect(partial.appended == 600)
+            // Run again with the whole export: resumes.
+            let resumed = try append(copy, export, batchSize: 250)
+            #expect(resumed.duplicates == 600)
+            #expect(resumed.appended == 900)
+            #expect(try copy.head() == source.head())
+            #expect(try exportLines(copy) == export)
+            #expect(try copy.verify() == source.verify())
+        }
+    }
+
+    @Test("a recorded line that does not continue the chain is refused: gap, fork, wrong hash")
+    func brokenChains() throws {
+        try withLedger { source, dir in
+            _ = try append(source, sampleLines)
+            let export = try exportLines(source)
+            let copy = try Ledger.create(at: dir.child("copy"))
+            #expect(try append(copy, [export[1]]).rejected.first?.field == "seq")
+            _ = try append(copy, Array(export.prefix(3)))
+            let wrongPrev = edit(export[3], ["prev_hash": "\"" + String(repeating: "0", count: 64) + "\""])
+            #expect(try append(copy, [wrongPrev]).rejected.first?.field == "prev_hash")
+            let wrongHash = edit(export[3], ["hash": "\"" + String(repeating: "1", count: 64) + "\""])
+            #expect(try append(copy, [wrongHash]).rejected.first?.rule.contains("is not SHA-256(head hash") == true)
+            let forged = edit(export[3], ["data.plan": #""Rencana yang dipalsukan""#])
+            let forgedReport = try append(copy, [forged])
+            #expect(forgedReport.rejected.first?.field == "hash", "\(forgedReport.rejected)")
+            let fork = edit(export[2], ["hash": "\"" + String(repeating: "2", count: 64) + "\""])
+            #expect(try append(copy, [fork]).rejected.first?.rule.contains("forks the chain") == true)
+            let backwards = edit(export[3], ["recorded_at": #""2001-01-01T00:00:00.000000Z""#])
+            #expect(try append(copy, [backwards]).rejected.isEmpty == false)
+            #expect(try copy.head().seq == 3)
+        }
+    }
+
+    @Test("log filters: a seq range, one employee, some types; prev_hash is always seq - 1's")
+    func filters() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, sampleLines)
+            let all = try exportLines(ledger)
+            #expect(try exportLines(ledger, LogFilter(from: 4, through: 6)) == Array(all[3...5]))
+            let andi = try exportLines(ledger, LogFilter(employee: NIP(unchecked: "199005202015031003")))
+            #expect(andi == all.filter { $0.contains(#""employee":"199005202015031003""#) })
+            let scores = try exportLines(ledger, LogFilter(types: [.scoreGiven, .scoreCorrected]))
+            #expect(scores == [all[6], all[9], all[10]])
+        }
+    }
+}
+
+@Suite("The ledger against a plain model")
+struct LedgerModelTests {
+    @Test("generated ledgers with random duplicates and conflicts: counts, head and replay match a fold")
+    func model() async throws {
+        await propertyCheck(count: 15, input: Gen.uint64(), Gen.int(in: 1...300)) { seed, batchSize in
+            var generator = SampleGenerator(seed: seed, employees: 8)
+            let events = generator.events(400)
+            var random = SeededRandom(seed: seed)
+            // Resend some earlier events (duplicates) and some changed ones (conflicts).
+            var input: [Event] = []
+            var expectedConflicts = 0
+            for event in events {
+                input.append(event)
+                if !input.isEmpty, Int.random(in: 0..<10, using: &random) == 0 {
+                    var resent = input.randomElement(using: &random)!
+                    if Bool.random(using: &random) {
+                        resent.actor = "system:changed"
+                        expectedConflicts += 1
+                    }
+                    input.append(resent)
+                }
+            }
+            try! withLedger { ledger, _ in
+                let report = try ledger.append(numbered(input), options: AppendOptions(skipInvalid: true, batchSize: batchSize))
+                #expect(report.appended == events.count)
+                #expect(report.duplicates + report.rejected.count == input.count - events.count)
+                #expect(report.rejected.count == expectedConflicts || report.rejected.allSatisfy { $0.field == "id" })
+                var replayed: [Event] = []
+                var versions: [String: UInt64] = [:]
+                var lastSeq: UInt64 = 0
+                try ledger.forEachRecorded { event, recorded in
+                    versions[event.stream, default: 0] += 1
+                    #expect(recorded.version == versions[event.stream])
+                    #expect(recorded.seq == lastSeq + 1)
+                    lastSeq = recorded.seq
+                    replayed.append(event)
+                }
+                #expect(replayed == events)
+                #expect(try ledger.verify() == .intact(head: report.head, records: UInt64(events.count)))
+            }
+        }
+    }
+}

@@ -330,13 +330,13 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
             return .failure(.notEighteenDigits)
         }
         let birthText = String(decoding: utf8[0..<8], as: UTF8.self)
-        guard let birthYear = decimal(utf8[0..<4]), birthYear >= 1900,
+        guard let birthYear = decimal(utf8[0..<4]), (1900...2099).contains(birthYear),
             let birth = CivilDate(year: birthYear, month: decimal(utf8[4..<6])!, day: decimal(utf8[6..<8])!)
         else { return .failure(.birthDate(birthText)) }
         let appointmentText = String(decoding: utf8[8..<14], as: UTF8.self)
         let appointmentYear = decimal(utf8[8..<12])!
         let appointmentMonth = decimal(utf8[12..<14])!
-        guard appointmentYear >= 1900, (1...12).contains(appointmentMonth) else { return .failure(.appointment(appointmentText)) }
+        guard (1900...2099).contains(appointmentYear), (1...12).contains(appointmentMonth) else { return .failure(.appointment(appointmentText)) }
         guard (appointmentYear, appointmentMonth) > (birth.year, birth.month) else { return .failure(.appointmentBeforeBirth) }
         guard utf8[14] == UInt8(ascii: "1") || utf8[14] == UInt8(ascii: "2") else {
             return .failure(.sex(Character(Unicode.Scalar(utf8[14]))))

@@ -24,7 +24,19 @@ struct LedgerOption: ParsableArguments {
     var path: String { Ledger.resolvePath(ledger, environment: ProcessInfo.processInfo.environment) }
 
     func open() throws -> Ledger {
-        try failing { try Ledger.open(at: path) }
+        let options = try storeOptions()
+        return try failing { try Ledger.open(at: path, options: options) }
+    }
+
+    /// `KINERJA_CLOCK=<RFC 3339>` stops the ledger clock at that instant, so that a demo or a
+    /// test gives the same `recorded_at`, and so the same hashes, on every run.
+    func storeOptions() throws -> StoreOptions {
+        guard let text = ProcessInfo.processInfo.environment["KINERJA_CLOCK"], !text.isEmpty else { return StoreOptions() }
+        guard case .success(let instant) = Timestamp.parse(text) else {
+            printError("kinerja: KINERJA_CLOCK must be an RFC 3339 timestamp with offset, not \(text)")
+            throw ExitCode(64)
+        }
+        return StoreOptions(clock: { instant.micros })
     }
 }
 
@@ -49,7 +61,8 @@ struct Init: ParsableCommand {
     @OptionGroup var options: LedgerOption
 
     func run() throws {
-        let ledger = try failing { try Ledger.create(at: options.path) }
+        let storeOptions = try options.storeOptions()
+        let ledger = try failing { try Ledger.create(at: options.path, options: storeOptions) }
         print("created an empty ledger at \(ledger.store.path)")
     }
 }

@@ -8,7 +8,7 @@ import CanonicalBytes
 /// i64     occurred_at, microseconds since the Unix epoch
 /// i16     occurred_at's UTC offset in minutes
 /// ostr    reason
-/// ...     data, per type, in the order of PRODUCT §3 (see schemas/README.md)
+/// ...     data, per type, in the order of PRODUCT §3 (README.md, "The canonical bytes")
 /// ```
 /// `str` is a varint byte length and UTF-8; `ostr` is `0`, or `1` and a `str`; numbers are
 /// IEEE 754 binary64; codes are one byte, their 1-based position in the wire code's list;

@@ -1,0 +1,107 @@
+import Foundation
+import KinerjaSamples
+import Testing
+
+/// The repository's root, found from this file.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The `kinerja` binary SwiftPM built beside this test bundle.
+let kinerjaBinary: String = {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kinerja").path,
+        Bundle.main.bundleURL.appendingPathComponent("kinerja").path,
+        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("kinerja").path,
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+}()
+
+/// A fixed ledger clock, so recorded_at and every hash are the same on every run.
+let fixedClock = "2027-01-31T10:00:00+07:00"
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Starts `executable` with its output going to files (so a large output cannot block it).
+final class RunningProcess: @unchecked Sendable {
+    // @unchecked: used from one test at a time; Process itself is thread-safe for these calls.
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String], stdin: FileHandle?, stdout: FileHandle? = nil, scratch: TemporaryDirectory) throws {
+        let tag = UUID().uuidString
+        stdoutPath = scratch.child("out-\(tag)")
+        stderrPath = scratch.child("err-\(tag)")
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "KINERJA_LEDGER")
+        env.removeValue(forKey: "KINERJA_CLOCK")
+        process.environment = env.merging(environment) { $1 }
+        process.currentDirectoryURL = repositoryRoot
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        process.standardOutput = try stdout ?? FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    func wait() -> ProcessResult {
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+    }
+}
+
+/// A scratch directory with a ledger path in it, and a way to run `kinerja` on that ledger.
+struct CLI {
+    let scratch = TemporaryDirectory("kinerja-cli")
+    var ledger: String { scratch.child("ledger") }
+    var clock: String? = fixedClock
+
+    func start(_ arguments: [String], stdinFile: String? = nil, stdout: FileHandle? = nil, ledger: String? = nil) throws -> RunningProcess {
+        var environment = ["KINERJA_LEDGER": ledger ?? self.ledger]
+        if let clock { environment["KINERJA_CLOCK"] = clock }
+        let stdin = try stdinFile.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) }
+        return try RunningProcess(kinerjaBinary, arguments, environment: environment, stdin: stdin, stdout: stdout, scratch: scratch)
+    }
+
+    @discardableResult
+    func run(_ arguments: String..., stdinFile: String? = nil, ledger: String? = nil) throws -> ProcessResult {
+        try start(arguments, stdinFile: stdinFile, ledger: ledger).wait()
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = scratch.child(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func remove() { scratch.remove() }
+}
+
+/// Runs a Python 3 script (text) with arguments; the scratch directory holds the script.
+func python(_ script: String, _ arguments: [String], in cli: CLI) throws -> ProcessResult {
+    let path = try cli.write("script-\(UUID().uuidString).py", script)
+    return try RunningProcess("/usr/bin/env", ["python3", path] + arguments, environment: [:], stdin: nil, scratch: cli.scratch).wait()
+}
+
+/// Compares `actual` with the golden file `name`; `KINERJA_RECORD_GOLDEN=1` rewrites the file instead.
+func expectGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let url = repositoryRoot.appendingPathComponent("Tests/CLITests/Golden/\(name)")
+    if ProcessInfo.processInfo.environment["KINERJA_RECORD_GOLDEN"] == "1" {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try actual.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    let expected = try String(contentsOf: url, encoding: .utf8)
+    #expect(actual == expected, "golden \(name) differs", sourceLocation: sourceLocation)
+}
+
+let sampleFile = repositoryRoot.appendingPathComponent("samples/sample.jsonl").path

@@ -1,0 +1,4 @@
+#ifndef KINERJA_CLMDB_SHIM_H
+#define KINERJA_CLMDB_SHIM_H
+#include <lmdb.h>
+#endif

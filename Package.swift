@@ -55,7 +55,7 @@ let package = Package(
         // Runs the built `kinerja` binary: golden output, several processes, tampering, the inspector's recipe.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kinerja", "KinerjaLedger", "KinerjaSamples"],
+            dependencies: ["kinerja", "KinerjaLedger", "LedgerStore", "KinerjaSamples"],
             exclude: ["Golden"]
         ),
     ],

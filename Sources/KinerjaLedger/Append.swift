@@ -10,6 +10,11 @@ public struct NumberedSubmission: Sendable {
         self.line = line
         self.submission = submission
     }
+
+    /// Fresh events numbered as lines 1, 2, 3...
+    public static func numbering(_ events: some Sequence<Event>) -> [NumberedSubmission] {
+        events.enumerated().map { NumberedSubmission(line: $0.offset + 1, submission: Submission(event: $0.element)) }
+    }
 }
 
 /// How ``Ledger/append(_:options:progress:)`` treats its input.

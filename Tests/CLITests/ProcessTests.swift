@@ -3,6 +3,7 @@ import Glibc
 import KinerjaDomain
 import KinerjaLedger
 import KinerjaSamples
+import LedgerStore
 import Testing
 
 @Suite("kinerja: real processes on real LMDB files")
@@ -123,4 +124,23 @@ struct ProcessTests {
         let more = try cli.write("more.jsonl", generator.events(10).map { WireEncoder.encode($0) }.joined(separator: "\n"))
         #expect(try cli.run("append", more).status == 0)
     }
+
+    @Test("another process growing the map: this one adopts the new size and goes on reading and writing")
+    func mapGrownElsewhere() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        // This process creates the ledger with a 1 MiB map and keeps it open.
+        let ledger = try Ledger.create(at: cli.ledger, options: StoreOptions(initialMapSize: 1 << 20))
+        let sizeBefore = ledger.store.mapSize
+        var generator = SampleGenerator(seed: 8, employees: 50)
+        let events = try cli.write("events.jsonl", generator.events(8_000).map { WireEncoder.encode($0) }.joined(separator: "\n"))
+        // Another process writes several MiB past this process's map.
+        #expect(try cli.run("append", events).stdout.hasPrefix("appended 8000,"))
+        #expect(try ledger.head().seq == 8_000)
+        #expect(ledger.store.mapSize > sizeBefore)
+        let report = try ledger.append(NumberedSubmission.numbering(generator.events(50)))
+        #expect(report.appended == 50)
+        #expect(try ledger.verify() == .intact(head: report.head, records: 8_050))
+    }
 }
+

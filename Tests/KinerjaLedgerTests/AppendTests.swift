@@ -23,9 +23,6 @@ func submissions(_ lines: [String], firstLine: Int = 1) -> (ok: [NumberedSubmiss
 
 let sampleLines = try! String(contentsOfFile: samplePath, encoding: .utf8).split(separator: "\n").map(String.init)
 
-func numbered(_ events: [Event]) -> [NumberedSubmission] {
-    events.enumerated().map { NumberedSubmission(line: $0.offset + 1, submission: Submission(event: $0.element)) }
-}
 
 /// Runs `body` with a fresh ledger in a temporary directory.
 func withLedger<R>(options: StoreOptions = StoreOptions(), _ body: (Ledger, TemporaryDirectory) throws -> R) throws -> R {
@@ -195,7 +192,7 @@ struct RestoreTests {
         var generator = SampleGenerator(seed: 42, employees: 25)
         let events = generator.events(1_500)
         try withLedger { source, dir in
-            _ = try source.append(numbered(events), options: AppendOptions(batchSize: 200))
+            _ = try source.append(NumberedSubmission.numbering(events), options: AppendOptions(batchSize: 200))
             let export = try exportLines(source)
             let copy = try Ledger.create(at: dir.child("copy"))
             // Interrupted: only the first 600 lines arrived.
@@ -271,7 +268,7 @@ struct LedgerModelTests {
                 }
             }
             try! withLedger { ledger, _ in
-                let report = try ledger.append(numbered(input), options: AppendOptions(skipInvalid: true, batchSize: batchSize))
+                let report = try ledger.append(NumberedSubmission.numbering(input), options: AppendOptions(skipInvalid: true, batchSize: batchSize))
                 #expect(report.appended == events.count)
                 #expect(report.duplicates + report.rejected.count == input.count - events.count)
                 #expect(report.rejected.count == expectedConflicts || report.rejected.allSatisfy { $0.field == "id" })

@@ -34,9 +34,28 @@ let package = Package(
         .target(name: "KinerjaDomain", dependencies: ["CanonicalBytes"]),
         // The ledger: domain events appended to and replayed from the store.
         .target(name: "KinerjaLedger", dependencies: ["LedgerStore", "KinerjaDomain"]),
+        // Reports: replay into projections, rendered as table, JSON or CSV.
+        .target(
+            name: "KinerjaReports",
+            dependencies: ["KinerjaLedger", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+        ),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Projections: folds over recorded events, knowing nothing of LMDB or the command line.
+        .target(name: "ScoresProjection", dependencies: ["KinerjaDomain"], path: "Projections/Scores"),
+        .target(name: "TrainingProjection", dependencies: ["KinerjaDomain"], path: "Projections/Training"),
+        .target(
+            name: "AccountabilityProjection",
+            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection"],
+            path: "Projections/Accountability"
+        ),
+        .target(name: "AuditTrailProjection", dependencies: ["KinerjaDomain"], path: "Projections/AuditTrail"),
+        .target(
+            name: "HistoryProjection",
+            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection", "AuditTrailProjection"],
+            path: "Projections/History"
         ),
         // Deterministic sample events: for the tests, the benchmarks and the sample data.
         .target(name: "KinerjaSamples", dependencies: ["KinerjaDomain"]),

@@ -408,3 +408,12 @@ extension JSONValue {
         }
     }
 }
+
+extension Double {
+    /// The number as the wire format writes it: no fraction when whole (`24`, `0.5`).
+    public var plainText: String {
+        var json = JSONWriter()
+        json.number(self)
+        return json.text
+    }
+}

@@ -66,3 +66,77 @@ extension Ledger {
 private struct NonCanonical: Error, CustomStringConvertible {
     var description: String { "the payload is not in canonical form" }
 }
+
+/// A point of the ledger's past.
+public enum PointInTime: Hashable, Sendable {
+    /// The ledger as it is.
+    case head
+    /// Events with `seq ≤ N`.
+    case seq(UInt64)
+    /// Events with `recorded_at ≤ T` (microseconds since the epoch).
+    case asOf(Int64)
+}
+
+/// Where a report was built: the last `seq` it saw and that event's chain hash.
+public struct LedgerPosition: Hashable, Sendable {
+    public var seq: UInt64
+    public var hash: String
+
+    public init(seq: UInt64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+/// A point in time the ledger cannot show.
+public struct PointInTimeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension Ledger {
+    /// Replays recorded events in `seq` order up to `point`, decoded from the binary records
+    /// (no JSON), all of them or one employee's through the stream index.
+    /// Returns the position (seq and hash) the replay ends at, which every report states.
+    @discardableResult
+    public func replay(at point: PointInTime = .head, employee: NIP? = nil, _ body: (RecordedEvent) throws -> Void) throws -> LedgerPosition {
+        try store.read { txn in
+            let through = try Self.resolve(point, in: txn)
+            let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
+            func deliver(_ record: RecordView) throws {
+                let event = try PayloadCodec.decode(record.payload, stream: record.position.stream, id: EventID(record.id))
+                try body(RecordedEvent(event: event, seq: record.position.seq, version: record.position.version, recordedAt: record.position.recordedAt))
+            }
+            if let employee {
+                for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
+                    _ = try txn.withRecord(at: seq, deliver)
+                }
+            } else {
+                try txn.forEachRecord(through: through, deliver)
+            }
+            return LedgerPosition(seq: through, hash: hash.hex)
+        }
+    }
+
+    /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`
+    /// is a binary search.
+    static func resolve(_ point: PointInTime, in txn: ReadTransaction) throws -> UInt64 {
+        switch point {
+        case .head:
+            return txn.head.seq
+        case .seq(let seq):
+            guard seq <= txn.head.seq else {
+                throw PointInTimeError(description: "--at-seq \(seq) is past the head of the ledger (seq \(txn.head.seq))")
+            }
+            return seq
+        case .asOf(let instant):
+            var low: UInt64 = 0
+            var high = txn.head.seq
+            while low < high {
+                let middle = low + (high - low + 1) / 2
+                let recordedAt = try txn.withRecord(at: middle) { $0.position.recordedAt } ?? .max
+                if recordedAt <= instant { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+    }
+}

@@ -104,7 +104,7 @@ enum LogTable {
         case .employeePlaced(let placement):
             "\(placement.name), \(placement.position), \(placement.unit), appraiser \(placement.appraiser?.text ?? "none") from \(placement.effectiveFrom)"
         case .targetSet(let target):
-            "\(target.period) \(target.targetID) (\(target.kind.rawValue)): \(format(target.target.value)) \(target.target.unit)"
+            "\(target.period) \(target.targetID) (\(target.kind.rawValue)): \(target.target.value.plainText) \(target.target.unit)"
                 + (target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? "")
         case .targetRevised(let revision):
             "\(revision.period) \(revision.targetID) revised: \(event.reason ?? "")"
@@ -115,15 +115,9 @@ enum LogTable {
         case .feedbackGiven(let feedback):
             "\(feedback.period) \(feedback.relation.rawValue)" + (feedback.aspect.map { " on \($0.rawValue)" } ?? "")
         case .trainingCompleted(let training):
-            "\(format(training.hours)) JP, \(training.title), \(training.completedOn)"
+            "\(training.hours.plainText) JP, \(training.title), \(training.completedOn)"
         case .unitRated(let rating):
             "\(rating.period) \(rating.rating.rawValue)"
         }
-    }
-
-    private static func format(_ value: Double) -> String {
-        var json = JSONWriter()
-        json.number(value)
-        return json.text
     }
 }

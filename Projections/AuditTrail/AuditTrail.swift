@@ -1,0 +1,128 @@
+import KinerjaDomain
+
+/// One event of the audit trail, with what it changed.
+public struct AuditEntry: Hashable, Sendable {
+    public var seq: UInt64
+    /// Microseconds since the epoch, UTC.
+    public var recordedAt: Int64
+    public var id: EventID
+    public var type: EventType
+    public var subject: Subject
+    public var actor: String
+    public var occurredAt: Timestamp
+    public var reason: String?
+    /// What the event changed, against the state before it, in one line.
+    public var change: String
+}
+
+/// The audit trail: every event, in `seq` order, with what it changed. The state it keeps is
+/// only what a change description needs (the previous placement, target, score, rating).
+public struct AuditTrail: Projection, Sendable {
+    struct TargetKey: Hashable {
+        var employee: NIP
+        var year: Int
+        var targetID: String
+    }
+
+    struct ScoreKey: Hashable {
+        var employee: NIP
+        var period: Period
+    }
+
+    public let rules: RuleBook
+    public private(set) var entries: [AuditEntry] = []
+    /// Whether to keep every entry (`entries`); a history keeps only the latest in `last`.
+    private let keepsEntries: Bool
+    public private(set) var last: AuditEntry?
+    private var placements: [NIP: Placement] = [:]
+    private var targets: [TargetKey: TargetSet] = [:]
+    private var scoreOf: [EventID: ScoreKey] = [:]
+    private var currentScores: [ScoreKey: (Rating, Rating)] = [:]
+    private var trainingHours: [NIP: [Int: Double]] = [:]
+    private var unitRatings: [String: [Int: UnitRatingCode]] = [:]
+
+    public init(rules: RuleBook = .standard, keepsEntries: Bool = true) {
+        self.rules = rules
+        self.keepsEntries = keepsEntries
+    }
+
+    public mutating func apply(_ recorded: RecordedEvent) {
+        let event = recorded.event
+        let entry = AuditEntry(
+            seq: recorded.seq, recordedAt: recorded.recordedAt, id: event.id, type: event.type, subject: event.subject,
+            actor: event.actor, occurredAt: event.occurredAt, reason: event.reason, change: change(recorded))
+        last = entry
+        if keepsEntries { entries.append(entry) }
+    }
+
+    private func predicate(_ period: Period, _ ratings: (Rating, Rating)) -> String {
+        rules.rules(for: period).predicate(results: ratings.0, behavior: ratings.1).rawValue
+    }
+
+    private mutating func change(_ recorded: RecordedEvent) -> String {
+        let event = recorded.event
+        switch (event.subject, event.data) {
+        case (.employee(let employee), .employeePlaced(let placement)):
+            defer { placements[employee] = placement }
+            let now = "placed in \(placement.unit) as \(placement.position), appraiser \(placement.appraiser?.text ?? "none"), from \(placement.effectiveFrom)"
+            guard let before = placements[employee] else { return now }
+            return now + " (was \(before.unit), \(before.position), appraiser \(before.appraiser?.text ?? "none"))"
+        case (.employee(let employee), .targetSet(let target)):
+            targets[TargetKey(employee: employee, year: target.period.year, targetID: target.targetID)] = target
+            let aligned = target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? ", not aligned"
+            return "target \(target.targetID) for \(target.period) (\(target.kind.rawValue)): \(describe(target.target))\(aligned)"
+        case (.employee(let employee), .targetRevised(let revision)):
+            let key = TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)
+            guard var target = targets[key] else { return "revised target \(revision.targetID) for \(revision.period)" }
+            var changes: [String] = []
+            if let plan = revision.plan { changes.append("plan \"\(target.plan)\" → \"\(plan)\""); target.plan = plan }
+            if let indicator = revision.indicator { changes.append("indicator \"\(target.indicator)\" → \"\(indicator)\""); target.indicator = indicator }
+            if let quantity = revision.target { changes.append("target \(describe(target.target)) → \(describe(quantity))"); target.target = quantity }
+            if case .set(let alignment) = revision.alignedTo {
+                changes.append("aligned_to \(describe(target.alignedTo)) → \(describe(alignment))")
+                target.alignedTo = alignment
+            }
+            targets[key] = target
+            return "revised target \(revision.targetID) for \(revision.period): " + changes.joined(separator: "; ")
+        case (.employee(let employee), .scoreGiven(let score)):
+            let key = ScoreKey(employee: employee, period: score.period)
+            let ratings = (score.resultsRating, score.behaviorRating)
+            defer {
+                scoreOf[event.id] = key
+                currentScores[key] = ratings
+            }
+            let now = "score for \(score.period): results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue) → \(predicate(score.period, ratings))"
+            guard let before = currentScores[key] else { return now }
+            return now + " (replaces \(predicate(score.period, before)))"
+        case (.employee, .scoreCorrected(let correction)):
+            guard let key = scoreOf[correction.corrects] else { return "corrects \(correction.corrects)" }
+            let ratings = (correction.resultsRating, correction.behaviorRating)
+            defer {
+                scoreOf[event.id] = key
+                currentScores[key] = ratings
+            }
+            let before = currentScores[key].map { predicate(key.period, $0) } ?? "?"
+            return "corrects the score for \(key.period) (\(correction.basis.rawValue)): \(before) → \(predicate(key.period, ratings))"
+                + " (results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue))"
+        case (.employee, .feedbackGiven(let feedback)):
+            let about = [feedback.aspect?.rawValue, feedback.topic].compactMap { $0 }
+            return "\(feedback.relation.rawValue) feedback for \(feedback.period)" + (about.isEmpty ? "" : " on " + about.joined(separator: ", "))
+        case (.employee(let employee), .trainingCompleted(let training)):
+            let year = training.completedOn.year
+            trainingHours[employee, default: [:]][year, default: 0] += training.hours
+            return "+\(training.hours.plainText) JP (\(training.title)), \(trainingHours[employee]![year]!.plainText) JP in \(year)"
+        case (.unit(let unit), .unitRated(let rating)):
+            defer { unitRatings[unit, default: [:]][rating.period.year] = rating.rating }
+            let before = unitRatings[unit]?[rating.period.year].map { " (was \($0.rawValue))" } ?? ""
+            return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
+        default:
+            return event.type.rawValue
+        }
+    }
+
+    private func describe(_ quantity: TargetQuantity) -> String { "\(quantity.value.plainText) \(quantity.unit)" }
+
+    private func describe(_ alignment: Alignment?) -> String {
+        alignment.map { "\($0.employee.text)/\($0.targetID)" } ?? "null"
+    }
+}

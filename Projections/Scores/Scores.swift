@@ -1,0 +1,75 @@
+import KinerjaDomain
+
+/// An employee's current score for a period.
+public struct ScoreRow: Hashable, Sendable {
+    public var employee: NIP
+    public var period: Period
+    public var resultsRating: Rating
+    public var behaviorRating: Rating
+    public var predicate: Predicate
+    /// Who gave the score (or the correction that stands).
+    public var actor: String
+    /// The event that stands: a `score.given`, or the `score.corrected` that replaced it.
+    public var event: EventID
+    public var seq: UInt64
+    /// The basis of the correction that stands, if the score was corrected.
+    public var correction: CorrectionBasis?
+}
+
+/// Current scores (predikat kinerja): for each employee and period, the latest by `seq` of the
+/// `score.given` events for that period and the `score.corrected` events that correct one of
+/// them, directly or through another correction. The predikat is derived with the rule set in
+/// force at the end of the period.
+public struct Scores: Projection, Sendable {
+    public struct Key: Hashable, Sendable {
+        public var employee: NIP
+        public var period: Period
+
+        public init(employee: NIP, period: Period) {
+            self.employee = employee
+            self.period = period
+        }
+    }
+
+    public let rules: RuleBook
+    /// Every score and correction id → the employee and period it scores.
+    public private(set) var scoredBy: [EventID: Key] = [:]
+    public private(set) var current: [Key: ScoreRow] = [:]
+
+    public init(rules: RuleBook = .standard) { self.rules = rules }
+
+    public mutating func apply(_ recorded: RecordedEvent) {
+        let event = recorded.event
+        guard case .employee(let employee) = event.subject else { return }
+        switch event.data {
+        case .scoreGiven(let score):
+            let key = Key(employee: employee, period: score.period)
+            scoredBy[event.id] = key
+            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, correction: nil)
+        case .scoreCorrected(let correction):
+            guard let key = scoredBy[correction.corrects] else { return }
+            scoredBy[event.id] = key
+            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, correction: correction.basis)
+        default:
+            break
+        }
+    }
+
+    private func row(_ key: Key, _ results: Rating, _ behavior: Rating, _ recorded: RecordedEvent, correction: CorrectionBasis?) -> ScoreRow {
+        ScoreRow(
+            employee: key.employee, period: key.period, resultsRating: results, behaviorRating: behavior,
+            predicate: rules.rules(for: key.period).predicate(results: results, behavior: behavior),
+            actor: recorded.event.actor, event: recorded.event.id, seq: recorded.seq, correction: correction)
+    }
+
+    /// The current scores, by employee then period.
+    public var rows: [ScoreRow] {
+        current.values.sorted { ($0.employee, $0.period) < ($1.employee, $1.period) }
+    }
+
+    /// The current score of `employee` for `period`.
+    public func score(_ employee: NIP, _ period: Period) -> ScoreRow? { current[Key(employee: employee, period: period)] }
+
+    /// The period and employee a score or correction is about.
+    public func key(of id: EventID) -> Key? { scoredBy[id] }
+}

@@ -1,0 +1,476 @@
+import AccountabilityProjection
+import AuditTrailProjection
+import HistoryProjection
+import KinerjaDomain
+import KinerjaLedger
+import ScoresProjection
+
+/// What a report covers. Every field narrows it; nil and empty mean "all".
+public struct ReportRequest: Sendable {
+    public var point: PointInTime = .head
+    public var year: Int?
+    public var period: Period?
+    public var employee: NIP?
+    public var unit: String?
+    /// Audit trail only.
+    public var actor: String?
+    public var types: Set<EventType> = []
+    /// Audit trail only: the window of `occurred_at` dates, in each event's own offset.
+    public var since: CivilDate?
+    public var until: CivilDate?
+    public var rules: RuleBook = .standard
+
+    public init() {}
+}
+
+/// Reports built by replaying the ledger into projections, each stating the ledger position
+/// it was built on, so that anyone can rebuild it and get the same bytes.
+public enum Reports {
+    // MARK: Scores
+
+    public struct ScoresReport: Sendable {
+        public var position: LedgerPosition
+        public var rows: [ScoreRow]
+        /// Names and units from the placements in effect at each period's end.
+        public var placements: PlacementTimeline
+        public var unitRatings: [String: [Int: UnitRatingCode]]
+    }
+
+    public static func scores(_ ledger: Ledger, _ request: ReportRequest) throws -> ScoresReport {
+        var scores = Scores(rules: request.rules)
+        var placements = PlacementTimeline()
+        var unitRatings: [String: [Int: UnitRatingCode]] = [:]
+        let position = try ledger.replay(at: request.point, employee: request.employee) { recorded in
+            scores.apply(recorded)
+            switch (recorded.event.subject, recorded.event.data) {
+            case (.employee(let employee), .employeePlaced(let placement)):
+                placements.record(placement, of: employee, seq: recorded.seq, id: recorded.event.id)
+            case (.unit(let unit), .unitRated(let rating)):
+                unitRatings[unit, default: [:]][rating.period.year] = rating.rating
+            default:
+                break
+            }
+        }
+        let rows = scores.rows.filter { row in
+            (request.year == nil || row.period.year == request.year)
+                && (request.period == nil || row.period == request.period)
+                && (request.unit == nil || placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit == request.unit)
+        }
+        return ScoresReport(position: position, rows: rows, placements: placements, unitRatings: unitRatings)
+    }
+
+    public static func render(_ report: ScoresReport, _ format: ReportFormat) -> String {
+        func placement(_ row: ScoreRow) -> Placement? { report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement }
+        switch format {
+        case .json:
+            var json = JSONWriter()
+            json.raw("{")
+            json.ledger(report.position, first: true)
+            json.key("scores")
+            json.raw("[")
+            for (index, row) in report.rows.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.raw("{")
+                json.key("employee", first: true)
+                json.string(row.employee.text)
+                json.key("name")
+                json.optionalString(placement(row)?.name)
+                json.key("unit")
+                json.optionalString(placement(row)?.unit)
+                json.key("period")
+                json.string(row.period.description)
+                json.key("results_rating")
+                json.string(row.resultsRating.rawValue)
+                json.key("behavior_rating")
+                json.string(row.behaviorRating.rawValue)
+                json.key("predicate")
+                json.string(row.predicate.rawValue)
+                json.key("actor")
+                json.string(row.actor)
+                json.key("event")
+                json.string(row.event.description)
+                json.key("corrected")
+                json.optionalString(row.correction?.rawValue)
+                json.raw("}")
+            }
+            json.raw("]}")
+            return json.text + "\n"
+        case .csv:
+            var csv = CSV(header: ["employee", "name", "unit", "period", "results_rating", "behavior_rating", "predicate", "actor", "event", "corrected"])
+            for row in report.rows {
+                csv.append([row.employee.text, placement(row)?.name ?? "", placement(row)?.unit ?? "", row.period.description, row.resultsRating.rawValue,
+                            row.behaviorRating.rawValue, row.predicate.rawValue, row.actor, row.event.description, row.correction?.rawValue ?? ""])
+            }
+            return csv.text
+        case .table:
+            var table = TextTable(header: ["EMPLOYEE", "NAME", "UNIT", "PERIOD", "RESULTS", "BEHAVIOUR", "PREDIKAT", "SCORED BY", "EVENT"])
+            for row in report.rows {
+                table.rows.append([row.employee.text, placement(row)?.name ?? "-", placement(row)?.unit ?? "-", row.period.description,
+                                   short(row.resultsRating), short(row.behaviorRating), row.predicate.rawValue + (row.correction != nil ? " (corrected)" : ""),
+                                   row.actor, row.event.description])
+            }
+            return report.position.line + "\n\(report.rows.count) scores\n\n" + table.text
+        }
+    }
+
+    /// Per unit: how many annual scores of each predikat, beside the unit's own rating.
+    public static func summary(_ report: ScoresReport, year: Int) -> String {
+        var counts: [String: [Predicate: Int]] = [:]
+        for row in report.rows where row.period == Period(year: year) {
+            let unit = report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit ?? "-"
+            counts[unit, default: [:]][row.predicate, default: 0] += 1
+        }
+        var table = TextTable(header: ["UNIT", "SCORED"] + Predicate.allCases.map { $0.rawValue.uppercased() } + ["UNIT RATING"])
+        table.rightAligned = Set(1...6)
+        for unit in counts.keys.sorted() {
+            let byPredicate = counts[unit]!
+            table.rows.append([unit, String(byPredicate.values.reduce(0, +))] + Predicate.allCases.map { String(byPredicate[$0] ?? 0) }
+                              + [report.unitRatings[unit]?[year]?.rawValue ?? "-"])
+        }
+        return report.position.line + "\nannual predikat kinerja \(year), by unit\n\n" + table.text
+    }
+
+    private static func short(_ rating: Rating) -> String {
+        switch rating {
+        case .aboveExpectation: "above"
+        case .meetsExpectation: "meets"
+        case .belowExpectation: "below"
+        }
+    }
+
+    // MARK: Accountability
+
+    public struct AccountabilityReport: Sendable {
+        public var position: LedgerPosition
+        public var year: Int?
+        public var findings: [Finding]
+    }
+
+    public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
+        var accountability = Accountability(rules: request.rules)
+        let position = try ledger.replay(at: request.point) { accountability.apply($0) }
+        let findings = accountability.findings(year: request.year).filter { finding in
+            guard request.period == nil || finding.period == request.period else { return false }
+            switch finding.subject {
+            case .employee(let employee):
+                return (request.employee == nil || employee == request.employee)
+                    && (request.unit == nil || accountability.placements.inEffect(employee, on: finding.period.lastDay)?.placement.unit == request.unit)
+            case .unit(let unit):
+                return request.employee == nil && (request.unit == nil || unit == request.unit)
+            }
+        }
+        return AccountabilityReport(position: position, year: request.year, findings: findings)
+    }
+
+    public static func render(_ report: AccountabilityReport, _ format: ReportFormat) -> String {
+        func subject(_ finding: Finding) -> (employee: String?, unit: String?) {
+            switch finding.subject {
+            case .employee(let nip): (nip.text, nil)
+            case .unit(let code): (nil, code)
+            }
+        }
+        switch format {
+        case .json:
+            var json = JSONWriter()
+            json.raw("{")
+            json.ledger(report.position, first: true)
+            json.key("year")
+            json.raw(report.year.map(String.init) ?? "null")
+            json.key("findings")
+            json.raw("[")
+            for (index, finding) in report.findings.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.raw("{")
+                json.key("code", first: true)
+                json.string(finding.code.rawValue)
+                let (employee, unit) = subject(finding)
+                if let employee {
+                    json.key("employee")
+                    json.string(employee)
+                }
+                if let unit {
+                    json.key("unit")
+                    json.string(unit)
+                }
+                json.key("period")
+                json.string(finding.period.description)
+                json.key("events")
+                json.stringArray(finding.events.map(\.description))
+                json.key("message")
+                json.string(finding.message)
+                json.raw("}")
+            }
+            json.raw("]}")
+            return json.text + "\n"
+        case .csv:
+            var csv = CSV(header: ["code", "employee", "unit", "period", "events", "message"])
+            for finding in report.findings {
+                let (employee, unit) = subject(finding)
+                csv.append([finding.code.rawValue, employee ?? "", unit ?? "", finding.period.description, finding.events.map(\.description).joined(separator: " "), finding.message])
+            }
+            return csv.text
+        case .table:
+            var table = TextTable(header: ["CODE", "SUBJECT", "PERIOD", "MESSAGE"])
+            for finding in report.findings {
+                let (employee, unit) = subject(finding)
+                table.rows.append([finding.code.rawValue, employee ?? unit ?? "", finding.period.description, finding.message])
+            }
+            var counts: [FindingCode: Int] = [:]
+            for finding in report.findings { counts[finding.code, default: 0] += 1 }
+            let summary = FindingCode.allCases.compactMap { code in counts[code].map { "\($0) \(code.rawValue)" } }
+            let scope = report.year.map { "accountability findings for \($0)" } ?? "accountability findings"
+            return report.position.line + "\n\(scope): \(report.findings.count)" + (summary.isEmpty ? "" : " (" + summary.joined(separator: ", ") + ")")
+                + "\n\n" + (report.findings.isEmpty ? "" : table.text)
+        }
+    }
+
+    // MARK: Audit trail
+
+    public struct AuditReport: Sendable {
+        public var position: LedgerPosition
+        public var entries: [AuditEntry]
+    }
+
+    public static func audit(_ ledger: Ledger, _ request: ReportRequest) throws -> AuditReport {
+        var trail = AuditTrail(rules: request.rules)
+        let position = try ledger.replay(at: request.point, employee: request.employee) { trail.apply($0) }
+        let entries = trail.entries.filter { entry in
+            let date = entry.occurredAt.localDate
+            return (request.actor == nil || entry.actor == request.actor)
+                && (request.unit == nil || entry.subject == .unit(request.unit!))
+                && (request.types.isEmpty || request.types.contains(entry.type))
+                && (request.year == nil || date.year == request.year)
+                && (request.since == nil || date >= request.since!)
+                && (request.until == nil || date <= request.until!)
+        }
+        return AuditReport(position: position, entries: entries)
+    }
+
+    public static func render(_ report: AuditReport, _ format: ReportFormat) -> String {
+        func subject(_ entry: AuditEntry) -> String {
+            switch entry.subject {
+            case .employee(let nip): nip.text
+            case .unit(let code): code
+            }
+        }
+        switch format {
+        case .json:
+            var json = JSONWriter()
+            json.raw("{")
+            json.ledger(report.position, first: true)
+            json.key("events")
+            json.raw("[")
+            for (index, entry) in report.entries.enumerated() {
+                if index > 0 { json.raw(",") }
+                writeEntry(entry, to: &json)
+                json.raw("}")
+            }
+            json.raw("]}")
+            return json.text + "\n"
+        case .csv:
+            var csv = CSV(header: ["seq", "recorded_at", "id", "type", "stream", "actor", "occurred_at", "reason", "change"])
+            for entry in report.entries {
+                csv.append([String(entry.seq), Timestamp(micros: entry.recordedAt).utcMicrosecondText, entry.id.description, entry.type.rawValue,
+                            entry.subject.stream, entry.actor, entry.occurredAt.description, entry.reason ?? "", entry.change])
+            }
+            return csv.text
+        case .table:
+            var table = TextTable(header: ["SEQ", "OCCURRED", "TYPE", "SUBJECT", "ACTOR", "CHANGE"])
+            table.rightAligned = [0]
+            for entry in report.entries {
+                table.rows.append([String(entry.seq), entry.occurredAt.localDate.description, entry.type.rawValue, subject(entry), entry.actor,
+                                   entry.change + (entry.reason.map { " — reason: \($0)" } ?? "")])
+            }
+            return report.position.line + "\n\(report.entries.count) events\n\n" + table.text
+        }
+    }
+
+    /// The fields of an audit entry, in an object left open for more.
+    static func writeEntry(_ entry: AuditEntry, to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("seq", first: true)
+        json.raw(String(entry.seq))
+        json.key("recorded_at")
+        json.string(Timestamp(micros: entry.recordedAt).utcMicrosecondText)
+        json.key("id")
+        json.string(entry.id.description)
+        json.key("type")
+        json.string(entry.type.rawValue)
+        json.key("stream")
+        json.string(entry.subject.stream)
+        json.key("actor")
+        json.string(entry.actor)
+        json.key("occurred_at")
+        json.string(entry.occurredAt.description)
+        json.key("reason")
+        json.optionalString(entry.reason)
+        json.key("change")
+        json.string(entry.change)
+    }
+
+    // MARK: History
+
+    public struct HistoryReport: Sendable {
+        public var position: LedgerPosition
+        public var employee: NIP
+        public var entries: [HistoryEntry]
+    }
+
+    public static func history(_ ledger: Ledger, employee: NIP, _ request: ReportRequest) throws -> HistoryReport {
+        var history = History(employee: employee, rules: request.rules)
+        let position = try ledger.replay(at: request.point, employee: employee) { history.apply($0) }
+        return HistoryReport(position: position, employee: employee, entries: history.entries)
+    }
+
+    public static func render(_ report: HistoryReport, _ format: ReportFormat) -> String {
+        switch format {
+        case .json:
+            var json = JSONWriter()
+            json.raw("{")
+            json.ledger(report.position, first: true)
+            json.key("employee")
+            json.string(report.employee.text)
+            json.key("entries")
+            json.raw("[")
+            for (index, step) in report.entries.enumerated() {
+                if index > 0 { json.raw(",") }
+                writeEntry(step.entry, to: &json)
+                json.key("state")
+                writeState(step.state, to: &json)
+                json.raw("}")
+            }
+            json.raw("]}")
+            return json.text + "\n"
+        case .csv:
+            var csv = CSV(header: ["seq", "recorded_at", "id", "type", "actor", "occurred_at", "reason", "change", "state"])
+            for step in report.entries {
+                let entry = step.entry
+                csv.append([String(entry.seq), Timestamp(micros: entry.recordedAt).utcMicrosecondText, entry.id.description, entry.type.rawValue,
+                            entry.actor, entry.occurredAt.description, entry.reason ?? "", entry.change, describe(step.state)])
+            }
+            return csv.text
+        case .table:
+            var text = report.position.line + "\ndecision history of \(report.employee.text): \(report.entries.count) events\n"
+            for step in report.entries {
+                let entry = step.entry
+                text += "\n#\(entry.seq)  \(entry.occurredAt)  \(entry.type.rawValue) by \(entry.actor)\n"
+                text += "    \(entry.change)\n"
+                if let reason = entry.reason { text += "    reason: \(reason)\n" }
+                text += "    after: \(describe(step.state))\n"
+            }
+            return text
+        }
+    }
+
+    static func describe(_ state: EmployeeState) -> String {
+        var parts: [String] = []
+        if let placement = state.placement {
+            parts.append("\(placement.unit), appraiser \(placement.appraiser?.text ?? "none")")
+        }
+        if !state.targets.isEmpty {
+            parts.append("targets " + state.targets.map { "\($0.year)/\($0.targetID) \($0.target.value.plainText) \($0.target.unit)" }.joined(separator: ", "))
+        }
+        if !state.scores.isEmpty {
+            parts.append("scores " + state.scores.map { "\($0.period) \($0.predicate.rawValue)" }.joined(separator: ", "))
+        }
+        if !state.trainingHours.isEmpty {
+            parts.append("training " + state.trainingHours.keys.sorted().map { "\($0) \(state.trainingHours[$0]!.plainText) JP" }.joined(separator: ", "))
+        }
+        if !state.feedback.isEmpty {
+            parts.append("feedback " + state.feedback.keys.sorted().map { "\($0) ×\(state.feedback[$0]!)" }.joined(separator: ", "))
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    static func writeState(_ state: EmployeeState, to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("placement", first: true)
+        if let placement = state.placement {
+            json.raw("{")
+            json.key("name", first: true)
+            json.string(placement.name)
+            json.key("unit")
+            json.string(placement.unit)
+            json.key("position")
+            json.string(placement.position)
+            json.key("appraiser")
+            json.optionalString(placement.appraiser?.text)
+            json.key("effective_from")
+            json.string(placement.effectiveFrom.description)
+            json.raw("}")
+        } else {
+            json.raw("null")
+        }
+        json.key("targets")
+        json.raw("[")
+        for (index, target) in state.targets.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("period", first: true)
+            json.string(String(target.year))
+            json.key("target_id")
+            json.string(target.targetID)
+            json.key("kind")
+            json.string(target.kind.rawValue)
+            json.key("plan")
+            json.string(target.plan)
+            json.key("target")
+            json.raw("{")
+            json.key("value", first: true)
+            json.number(target.target.value)
+            json.key("unit")
+            json.string(target.target.unit)
+            json.raw("}")
+            json.key("aligned_to")
+            if let alignment = target.alignedTo {
+                json.raw("{")
+                json.key("employee", first: true)
+                json.string(alignment.employee.text)
+                json.key("target_id")
+                json.string(alignment.targetID)
+                json.raw("}")
+            } else {
+                json.raw("null")
+            }
+            json.raw("}")
+        }
+        json.raw("]")
+        json.key("scores")
+        json.raw("[")
+        for (index, score) in state.scores.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("period", first: true)
+            json.string(score.period.description)
+            json.key("results_rating")
+            json.string(score.resultsRating.rawValue)
+            json.key("behavior_rating")
+            json.string(score.behaviorRating.rawValue)
+            json.key("predicate")
+            json.string(score.predicate.rawValue)
+            json.key("event")
+            json.string(score.event.description)
+            json.raw("}")
+        }
+        json.raw("]")
+        json.key("training_hours")
+        json.raw("{")
+        for (index, year) in state.trainingHours.keys.sorted().enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(String(year))
+            json.raw(":")
+            json.number(state.trainingHours[year]!)
+        }
+        json.raw("}")
+        json.key("feedback")
+        json.raw("{")
+        for (index, year) in state.feedback.keys.sorted().enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(String(year))
+            json.raw(":")
+            json.raw(String(state.feedback[year]!))
+        }
+        json.raw("}")
+        json.raw("}")
+    }
+}

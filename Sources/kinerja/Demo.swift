@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaReports
+import KinerjaSamples
+import LedgerStore
+import Synchronization
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a sample year of one regional government in a fresh ledger and print its reports.",
+        discussion: """
+            The ledger records each day's events at the end of that day, as an agency entering them \
+            through the year would, so the demo is the same for the same --seed on every machine. \
+            It never overwrites a ledger it did not create.
+            """
+    )
+
+    @Option(help: "The demo ledger directory.")
+    var ledger = "kinerja-demo.ledger"
+
+    @Option(help: "The seed of the sample year.")
+    var seed: UInt64 = 1
+
+    @Option(help: "How many employees (at least 8).")
+    var employees = 48
+
+    @Option(help: "The appraisal year.")
+    var year = 2026
+
+    static let marker = "created-by-kinerja-demo"
+
+    func validate() throws {
+        guard employees >= 8 else { throw ValidationError("--employees must be at least 8") }
+        guard (1971...2099).contains(year) else { throw ValidationError("--year must be from 1971 to 2099") }
+    }
+
+    func run() throws {
+        try prepareDirectory()
+        let started = DispatchTime.now().uptimeNanoseconds
+        let sample = DemoYear(seed: seed, employees: employees, year: year)
+        let clock = DemoClock()
+        let demoLedger = try failing { try Ledger.create(at: ledger, options: StoreOptions(clock: { clock.now.withLock { $0 } })) }
+        _ = FileManager.default.createFile(atPath: (ledger as NSString).appendingPathComponent(Self.marker), contents: Data("seed \(seed), \(employees) employees, \(year)\n".utf8))
+
+        // One atomic batch a day, recorded at the end of that day.
+        var start = 0
+        while start < sample.items.count {
+            let day = sample.items[start].recordAt
+            var end = start
+            while end < sample.items.count && sample.items[end].recordAt == day { end += 1 }
+            clock.now.withLock { $0 = day }
+            let batch = NumberedSubmission.numbering(sample.items[start..<end].map(\.event))
+            let report = try failing { try demoLedger.append(batch, options: AppendOptions(batchSize: max(batch.count, 1))) }
+            guard report.rejected.isEmpty else {
+                printError("kinerja: the demo generator made an invalid event: \(report.rejected[0])")
+                throw ExitCode.failure
+            }
+            start = end
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let head = try failing { try demoLedger.head() }
+        print("demo ledger \(ledger): \(sample.people.count) employees of one regional government, \(head.seq) events of \(year)")
+        printError(String(format: "built in %.2f s (%.0f events/s)", seconds, Double(head.seq) / seconds))
+        print("head: seq \(head.seq) hash \(head.hash.hex)")
+        print("")
+        var request = ReportRequest()
+        request.year = year
+        try report { Reports.summary(try Reports.scores(demoLedger, request), year: year) }
+        print("")
+        try report { Reports.render(try Reports.accountability(demoLedger, request), .table) }
+        print("")
+        print("Next: kinerja report scores --ledger \(ledger) --year \(year)")
+        print("      kinerja history <NIP> --ledger \(ledger)")
+        print("      kinerja report audit --ledger \(ledger) --type score.corrected")
+    }
+
+    /// Removes a ledger this command made before; refuses anything else at the path.
+    private func prepareDirectory() throws {
+        let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: ledger) else { return }
+        guard fileManager.fileExists(atPath: (ledger as NSString).appendingPathComponent(Self.marker)) else {
+            printError("kinerja: \(ledger) exists and was not created by `kinerja demo`; refusing to overwrite it (choose another --ledger)")
+            throw ExitCode.failure
+        }
+        try fileManager.removeItem(atPath: ledger)
+    }
+}
+
+/// The demo's ledger clock: set to the end of each day before that day's batch.
+final class DemoClock: Sendable {
+    let now = Mutex<Int64>(0)
+}

@@ -39,9 +39,11 @@ let package = Package(
             name: "KinerjaReports",
             dependencies: ["KinerjaLedger", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
         ),
+        // The demo's sample year, built into a ledger day by day.
+        .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Projections: folds over recorded events, knowing nothing of LMDB or the command line.
         .target(name: "ScoresProjection", dependencies: ["KinerjaDomain"], path: "Projections/Scores"),
@@ -70,6 +72,13 @@ let package = Package(
         .testTarget(
             name: "KinerjaLedgerTests",
             dependencies: ["KinerjaLedger", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "ProjectionTests",
+            dependencies: [
+                "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
+                "KinerjaReports", "KinerjaLedger", "KinerjaDemo", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         // Runs the built `kinerja` binary: golden output, several processes, tampering, the inspector's recipe.
         .testTarget(

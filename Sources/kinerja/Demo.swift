@@ -4,8 +4,7 @@ import KinerjaDomain
 import KinerjaLedger
 import KinerjaReports
 import KinerjaSamples
-import LedgerStore
-import Synchronization
+import KinerjaDemo
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,36 +28,16 @@ struct Demo: ParsableCommand {
     @Option(help: "The appraisal year.")
     var year = 2026
 
-    static let marker = "created-by-kinerja-demo"
-
     func validate() throws {
         guard employees >= 8 else { throw ValidationError("--employees must be at least 8") }
         guard (1971...2099).contains(year) else { throw ValidationError("--year must be from 1971 to 2099") }
     }
 
     func run() throws {
-        try prepareDirectory()
+        try failing { try DemoLedger.clear(ledger) }
         let started = DispatchTime.now().uptimeNanoseconds
         let sample = DemoYear(seed: seed, employees: employees, year: year)
-        let clock = DemoClock()
-        let demoLedger = try failing { try Ledger.create(at: ledger, options: StoreOptions(clock: { clock.now.withLock { $0 } })) }
-        _ = FileManager.default.createFile(atPath: (ledger as NSString).appendingPathComponent(Self.marker), contents: Data("seed \(seed), \(employees) employees, \(year)\n".utf8))
-
-        // One atomic batch a day, recorded at the end of that day.
-        var start = 0
-        while start < sample.items.count {
-            let day = sample.items[start].recordAt
-            var end = start
-            while end < sample.items.count && sample.items[end].recordAt == day { end += 1 }
-            clock.now.withLock { $0 = day }
-            let batch = NumberedSubmission.numbering(sample.items[start..<end].map(\.event))
-            let report = try failing { try demoLedger.append(batch, options: AppendOptions(batchSize: max(batch.count, 1))) }
-            guard report.rejected.isEmpty else {
-                printError("kinerja: the demo generator made an invalid event: \(report.rejected[0])")
-                throw ExitCode.failure
-            }
-            start = end
-        }
+        let demoLedger = try failing { try DemoLedger.build(sample, at: ledger) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let head = try failing { try demoLedger.head() }
         print("demo ledger \(ledger): \(sample.people.count) employees of one regional government, \(head.seq) events of \(year)")
@@ -75,20 +54,4 @@ struct Demo: ParsableCommand {
         print("      kinerja history <NIP> --ledger \(ledger)")
         print("      kinerja report audit --ledger \(ledger) --type score.corrected")
     }
-
-    /// Removes a ledger this command made before; refuses anything else at the path.
-    private func prepareDirectory() throws {
-        let fileManager = FileManager.default
-        guard fileManager.fileExists(atPath: ledger) else { return }
-        guard fileManager.fileExists(atPath: (ledger as NSString).appendingPathComponent(Self.marker)) else {
-            printError("kinerja: \(ledger) exists and was not created by `kinerja demo`; refusing to overwrite it (choose another --ledger)")
-            throw ExitCode.failure
-        }
-        try fileManager.removeItem(atPath: ledger)
-    }
-}
-
-/// The demo's ledger clock: set to the end of each day before that day's batch.
-final class DemoClock: Sendable {
-    let now = Mutex<Int64>(0)
 }

@@ -40,12 +40,15 @@ struct LedgerOption: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning a ledger error into a message on standard error and exit code 1.
+/// Runs `body`, turning any error (a ledger that cannot be opened, a point in time past the
+/// head...) into a message on standard error and exit code 1.
 @discardableResult
 func failing<R>(_ body: () throws -> R) throws -> R {
     do {
         return try body()
-    } catch let error as StoreError {
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
         printError("kinerja: \(error)")
         throw ExitCode.failure
     }

@@ -61,16 +61,9 @@ struct ReportFilters: ParsableArguments {
     }
 }
 
-/// Runs a report, turning ledger and point-in-time errors into a message and exit code 1.
+/// Runs a report and prints it; errors become a message and exit code 1.
 func report(_ body: () throws -> String) throws {
-    let text: String
-    do {
-        text = try failing(body)
-    } catch let error as PointInTimeError {
-        printError("kinerja: \(error)")
-        throw ExitCode.failure
-    }
-    print(text, terminator: "")
+    print(try failing(body), terminator: "")
 }
 
 struct Report: ParsableCommand {

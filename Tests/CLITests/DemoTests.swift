@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+@Suite("kinerja demo and the reports: golden output")
+struct DemoTests {
+    @Test("the demo's reports, and every report format, are the same on every run")
+    func golden() throws {
+        let cli = CLI(clock: nil)
+        defer { cli.remove() }
+        let demoLedger = cli.scratch.child("demo.ledger")
+        let demo = try cli.run("demo", "--ledger", demoLedger, "--seed", "7")
+        #expect(demo.status == 0, "\(demo.stderr)")
+        try expectGolden(demo.stdout.replacingOccurrences(of: demoLedger, with: "DEMO"), "demo.txt")
+
+        // The people the demo's special cases happen to, found in its output.
+        let objection = try cli.run("report", "audit", "--ledger", demoLedger, "--type", "score.corrected", "--format", "csv")
+        try expectGolden(objection.stdout, "audit-corrections.csv")
+        let nip = try #require(objection.stdout.split(separator: "\r\n").dropFirst().first?.split(separator: ",")[4].dropFirst("employee:".count))
+        try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger).stdout, "history.txt")
+        try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger, "--format", "json").stdout, "history.json")
+        try expectGolden(try cli.run("report", "scores", "--ledger", demoLedger, "--unit", "DINKES", "--period", "2026").stdout, "scores-dinkes.txt")
+        try expectGolden(try cli.run("report", "scores", "--ledger", demoLedger, "--employee", String(nip), "--format", "json").stdout, "scores.json")
+        try expectGolden(try cli.run("report", "accountability", "--ledger", demoLedger, "--year", "2026", "--format", "json").stdout, "accountability.json")
+        try expectGolden(try cli.run("report", "accountability", "--ledger", demoLedger, "--as-of", "2026-06-30T23:59:59+07:00", "--format", "csv").stdout, "accountability-midyear.csv")
+
+        // Run again: the same ledger, byte for byte the same reports.
+        let again = try cli.run("demo", "--ledger", demoLedger, "--seed", "7")
+        #expect(again.stdout == demo.stdout)
+        #expect(try cli.run("verify", ledger: demoLedger).status == 0)
+    }
+
+    @Test("the demo never overwrites a ledger it did not create")
+    func refusesOthers() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try cli.run("init")
+        let refused = try cli.run("demo", "--ledger", cli.ledger)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("was not created by `kinerja demo`; refusing to overwrite it"))
+        #expect(try cli.run("verify").status == 0)
+    }
+
+    @Test("report options: exclusive points in time, bad values, a seq past the head")
+    func reportUsage() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try cli.run("init")
+        try cli.run("append", "samples/sample.jsonl")
+        #expect(try cli.run("report", "scores", "--at-seq", "3", "--as-of", "2026-01-01T00:00:00Z").status == 64)
+        #expect(try cli.run("report", "scores", "--as-of", "yesterday").status == 64)
+        #expect(try cli.run("report", "scores", "--period", "2026-Q5").status == 64)
+        #expect(try cli.run("report", "audit", "--since", "2026-02-30").status == 64)
+        #expect(try cli.run("history", "12345").status == 64)
+        let past = try cli.run("report", "accountability", "--at-seq", "13")
+        #expect(past.status == 1)
+        #expect(past.stderr == "kinerja: --at-seq 13 is past the head of the ledger (seq 12)\n")
+        let sample = try cli.run("report", "scores", "--format", "json")
+        #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":12,"hash":""#))
+        #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld"}"#))
+    }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Validates JSON Lines events against the wire format v1 schemas in this folder.
+"""Validates JSON against the wire format v1 schemas in this folder.
 
-Usage: validate.py FILE.jsonl...   Prints, for every line, "LINE ok" or "LINE invalid: REASON",
-and exits 1 if any line is invalid. Needs the `jsonschema` package (4.18 or later).
+Usage: validate.py FILE.jsonl...            events, one a line, each against its type's schema
+       validate.py --report NAME FILE.json  a report (scores, accountability, audit, history)
+Prints, for every line or document, "N ok" or "N invalid: REASON", and exits 1 if any is
+invalid. Needs the `jsonschema` package (4.18 or later).
 """
 import json
 import pathlib
@@ -16,13 +18,13 @@ HERE = pathlib.Path(__file__).resolve().parent / "v1"
 
 def validators():
     resources = []
-    for path in sorted(HERE.glob("*.schema.json")):
+    for path in sorted(HERE.glob("*.schema.json")) + sorted(HERE.glob("reports/*.schema.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
         resources.append((schema["$id"], Resource.from_contents(schema)))
     registry = Registry().with_resources(resources)
     result = {}
     for uri, resource in resources:
-        name = uri.rsplit(":", 1)[1]
+        name = uri.removeprefix("urn:kinerja:schema:v1:")
         if name != "common":
             Draft202012Validator.check_schema(resource.contents)
             result[name] = Draft202012Validator(resource.contents, registry=registry)
@@ -31,6 +33,19 @@ def validators():
 
 def main(paths):
     by_type = validators()
+    if paths and paths[0] == "--report":
+        validator = by_type["report:" + paths[1]]
+        failed = False
+        for number, path in enumerate(paths[2:], 1):
+            with open(path, encoding="utf-8") as handle:
+                errors = sorted(validator.iter_errors(json.load(handle)), key=lambda e: list(e.path))
+            if errors:
+                where = "/".join(str(p) for p in errors[0].path) or "(document)"
+                print(f"{number} invalid: {where}: {errors[0].message[:200]}")
+                failed = True
+            else:
+                print(f"{number} ok")
+        return 1 if failed else 0
     failed = False
     for path in paths:
         with open(path, encoding="utf-8") as handle:

@@ -23,6 +23,14 @@ struct DemoTests {
         try expectGolden(try cli.run("report", "accountability", "--ledger", demoLedger, "--year", "2026", "--format", "json").stdout, "accountability.json")
         try expectGolden(try cli.run("report", "accountability", "--ledger", demoLedger, "--as-of", "2026-06-30T23:59:59+07:00", "--format", "csv").stdout, "accountability-midyear.csv")
 
+        // Every JSON report is what its schema in schemas/v1/reports describes.
+        let validator = repositoryRoot.appendingPathComponent("schemas/validate.py").path
+        for (name, arguments) in [("scores", ["report", "scores"]), ("accountability", ["report", "accountability"]), ("audit", ["report", "audit"]), ("history", ["history", String(nip)])] {
+            let output = try cli.write("\(name).json", try cli.start(arguments + ["--ledger", demoLedger, "--format", "json"]).wait().stdout)
+            let checked = try RunningProcess("/usr/bin/env", ["python3", validator, "--report", name, output], environment: [:], stdin: nil, scratch: cli.scratch).wait()
+            #expect(checked.stdout == "1 ok\n", "\(name): \(checked.stdout) \(checked.stderr)")
+        }
+
         // Run again: the same ledger, byte for byte the same reports.
         let again = try cli.run("demo", "--ledger", demoLedger, "--seed", "7")
         #expect(again.stdout == demo.stdout)

@@ -10,6 +10,12 @@ let package = Package(
         .library(name: "KinerjaDomain", targets: ["KinerjaDomain"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
         .library(name: "KinerjaSamples", targets: ["KinerjaSamples"]),
+        .library(name: "KinerjaReports", targets: ["KinerjaReports"]),
+        .library(name: "KinerjaDemo", targets: ["KinerjaDemo"]),
+        .library(
+            name: "KinerjaProjections",
+            targets: ["ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -19,6 +19,9 @@ let package = Package(
                 .product(name: "KinerjaLedger", package: "KinerjaLedger"),
                 .product(name: "KinerjaSamples", package: "KinerjaLedger"),
                 .product(name: "LedgerStore", package: "KinerjaLedger"),
+                .product(name: "KinerjaDemo", package: "KinerjaLedger"),
+                .product(name: "KinerjaProjections", package: "KinerjaLedger"),
+                .product(name: "KinerjaReports", package: "KinerjaLedger"),
             ]
         ),
     ],

@@ -46,6 +46,7 @@ public struct DemoYear: Sendable {
 
     private var random: SeededRandom
     private var pending: [Item] = []
+    private var usedNIPs: Set<String> = []
 
     /// - Parameter employees: how many people (at least 8: the secretary, agency heads, a division each).
     public init(seed: UInt64 = 1, employees: Int = 48, year: Int = 2026) {
@@ -66,7 +67,7 @@ public struct DemoYear: Sendable {
             let text = String(birthYear) + two(month) + two(Int.random(in: 1...28, using: &random))
                 + String(birthYear + Int.random(in: 23...27, using: &random)) + two(Int.random(in: 1...12, using: &random))
                 + String(Int.random(in: 1...2, using: &random)) + three(Int.random(in: 1...999, using: &random))
-            if !people.contains(where: { $0.nip.text == text }) { return NIP(unchecked: text) }
+            if usedNIPs.insert(text).inserted { return NIP(unchecked: text) }
         }
     }
 
@@ -135,6 +136,8 @@ public struct DemoYear: Sendable {
     }
 
     private mutating func generate() {
+        let byNIP = Dictionary(uniqueKeysWithValues: people.indices.map { (people[$0].nip, $0) })
+        func personWith(_ nip: NIP?) -> Person? { nip.flatMap { byNIP[$0] }.map { people[$0] } }
         let staff = people.indices.filter { people[$0].position != "Sekretaris Daerah" && !people[$0].position.hasPrefix("Kepala") }
         // The people the violations and special cases happen to (when the organisation is big enough).
         let transferred = staff.first { people[$0].unit == "DINKES" }
@@ -158,7 +161,7 @@ public struct DemoYear: Sendable {
         for (level, members) in levels.enumerated() {
             for index in members {
                 let person = people[index]
-                let superior = person.appraiser.flatMap { nip in people.first { $0.nip == nip } }
+                let superior = personWith(person.appraiser)
                 for number in 1...Int.random(in: 2...3, using: &random) {
                     let targetID = "SKP-\(year)-\(number)"
                     people[index].targets.append(targetID)
@@ -209,7 +212,7 @@ public struct DemoYear: Sendable {
                     _ = emit(.employee(person.nip), "survey:skm-\(year)-q\(quarter)", jitter(at(end, 20)),
                              .feedbackGiven(Feedback(period: period, relation: .public, aspect: .serviceOriented, topic: nil, text: "Survei kepuasan masyarakat: pelayanan cepat dan ramah.")))
                 }
-                let overstepping = index == wrongScorer && quarter == 2 ? people.first { $0.nip == appraiser }?.appraiser : nil
+                let overstepping = index == wrongScorer && quarter == 2 ? personWith(appraiser)?.appraiser : nil
                 let ratings = index == noFeedback && quarter == 1 ? (Rating.belowExpectation, Rating.meetsExpectation) : (rating(good: 95), rating(good: 97))
                 _ = emit(.employee(person.nip), overstepping?.text ?? appraiserID, jitter(quarter == 4 ? at(12, 22) : at(end + 1, 5)),
                          .scoreGiven(ScoreGiven(period: period, resultsRating: ratings.0, behaviorRating: ratings.1, realizations: nil)))
@@ -257,7 +260,7 @@ public struct DemoYear: Sendable {
         // An objection upheld by the appraiser's appraiser; another "upheld" by the appraiser themself.
         for (index, upheldByOwnAppraiser) in [(objector, false), (wrongAuthority, true)] {
             guard let index, let corrected = annualScores[index], let appraiser = people[index].appraiser,
-                  let authority = upheldByOwnAppraiser ? appraiser : people.first(where: { $0.nip == appraiser })?.appraiser
+                  let authority = upheldByOwnAppraiser ? appraiser : personWith(appraiser)?.appraiser
             else { continue }
             _ = emit(.employee(people[index].nip), authority.text, at(1, 12, nextYear: true), reason: "Keberatan pegawai diterima: bukti capaian triwulan IV belum dinilai",
                      .scoreCorrected(ScoreCorrection(corrects: corrected, basis: .objectionUpheld, resultsRating: .meetsExpectation, behaviorRating: .meetsExpectation)))

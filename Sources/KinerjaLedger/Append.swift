@@ -52,12 +52,13 @@ extension Ledger {
     /// - A fresh event whose id is recorded with the same content is a duplicate, skipped and
     ///   counted; with other content it is refused. A recorded event (carrying `seq`, `hash`...)
     ///   is a duplicate where the same `seq` is stored with the same hash.
-    /// - `progress` is called after each committed batch with the number of submissions done.
+    /// - `progress` is called after each committed batch with the number of submissions done and
+    ///   the head it committed: from then on, that batch is durable.
     public func append(
         _ submissions: [NumberedSubmission],
         invalid: [WireError] = [],
         options: AppendOptions = AppendOptions(),
-        progress: (Int) -> Void = { _ in }
+        progress: (_ done: Int, _ head: Head) -> Void = { _, _ in }
     ) throws -> AppendReport {
         let fitsOneBatch = submissions.count <= options.batchSize
         var accepted = submissions
@@ -95,7 +96,7 @@ extension Ledger {
                 return report
             }
             done += chunk.count
-            progress(done)
+            progress(done, report.head)
         }
         report.rejected.sort { $0.line < $1.line }
         return report

@@ -25,6 +25,9 @@ struct Append: ParsableCommand {
     @Option(help: "Events per transaction for large inputs.")
     var batchSize = 10_000
 
+    @Flag(help: "Print a line to standard error after each committed (durable) batch.")
+    var progress = false
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
     }
@@ -39,13 +42,17 @@ struct Append: ParsableCommand {
             throw ExitCode.failure
         }
         let (submissions, invalid) = JSONLines.decode(input)
-        let showProgress = isatty(STDERR_FILENO) == 1 && submissions.count > batchSize
+        let onTerminal = !progress && isatty(STDERR_FILENO) == 1 && submissions.count > batchSize
         let report = try failing {
-            try ledger.append(submissions, invalid: invalid, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done in
-                if showProgress { FileHandle.standardError.write(Data("\rappending: \(done)/\(submissions.count)".utf8)) }
+            try ledger.append(submissions, invalid: invalid, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done, head in
+                if progress {
+                    printError("committed \(done) of \(submissions.count) lines, head seq \(head.seq)")
+                } else if onTerminal {
+                    FileHandle.standardError.write(Data("\rappending: \(done)/\(submissions.count)".utf8))
+                }
             }
         }
-        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
 
         print("appended \(report.appended), duplicates \(report.duplicates), rejected \(report.rejected.count)")
         for error in report.rejected {

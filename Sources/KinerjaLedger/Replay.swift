@@ -50,6 +50,12 @@ extension Ledger {
         try body(event, RecordedFields(record, previous: previous))
     }
 
+    /// The chain hash recorded at `seq`, or nil past the head.
+    public func hash(at seq: UInt64) throws -> ChainHash? {
+        if seq == 0 { return .zero }
+        return try store.read { try $0.withRecord(at: seq) { $0.hash } }
+    }
+
     /// Re-hashes the whole chain, checks the head and every index against the log, and checks
     /// that every payload decodes to an event whose canonical encoding is exactly those bytes.
     public func verify() throws -> Verification {

@@ -45,7 +45,8 @@ extension Store {
                             }
                             let hash = ChainHash.chain(previous.hash, record.canonical)
                             guard hash == record.hash else {
-                                throw Broken("hash mismatch: stored \(record.hash.hex), recomputed \(hash.hex) from the previous hash and the record's bytes")
+                                let culprit = seq == 1 ? "" : ": seq \(seq) was changed, or seq \(seq - 1) was replaced with a record whose own hash was recomputed"
+                                throw Broken("hash mismatch: stored \(record.hash.hex), recomputed \(hash.hex) from the previous hash and the record's bytes" + culprit)
                             }
                             guard record.position.recordedAt >= previous.recordedAt else {
                                 throw Broken("recorded_at goes backwards")

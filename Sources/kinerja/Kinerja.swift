@@ -73,13 +73,20 @@ struct Init: ParsableCommand {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-check the whole hash chain and the indexes.",
-        discussion: "Exit 0 and the head hash, or 1 naming the first bad seq."
+        discussion: """
+            Exit 0 and the head hash, or 1 naming the first bad seq. A chain rewritten from some \
+            point on, consistently, verifies on its own: keep a head hash (--expect-head) or a \
+            checkpoint file (--checkpoint) somewhere the ledger's writers cannot change it.
+            """
     )
 
     @OptionGroup var options: LedgerOption
 
     @Option(help: "Also require this head hash (saved earlier), to detect a rewrite of the whole chain.")
     var expectHead: String?
+
+    @Option(help: "A file of checkpoints (lines \"seq N hash H\"): each must still be in the chain; the head is added when the check passes.")
+    var checkpoint: String?
 
     func run() throws {
         let ledger = try options.open()
@@ -89,6 +96,7 @@ struct Verify: ParsableCommand {
                 print("FAILED: the head hash is \(head.hash.hex), not the expected \(expectHead)")
                 throw ExitCode.failure
             }
+            if let checkpoint { try check(checkpoint, ledger: ledger, head: head) }
             print("ok: \(records) events, chain and indexes intact")
             print("head: seq \(head.seq) hash \(head.hash.hex)")
         case .broken(let seq, let reason):
@@ -98,6 +106,41 @@ struct Verify: ParsableCommand {
                 print("FAILED: \(reason)")
             }
             throw ExitCode.failure
+        }
+    }
+
+    private func check(_ path: String, ledger: Ledger, head: Head) throws {
+        let text = FileManager.default.fileExists(atPath: path) ? try failing { try String(contentsOfFile: path, encoding: .utf8) } : ""
+        var lastSeq: UInt64?
+        for (number, line) in text.split(separator: "\n").enumerated() {
+            let words = line.split(separator: " ")
+            guard words.count == 4, words[0] == "seq", let seq = UInt64(words[1]), words[2] == "hash" else {
+                printError("kinerja: \(path), line \(number + 1): expected \"seq N hash H\"")
+                throw ExitCode.failure
+            }
+            let expected = String(words[3])
+            guard let actual = try failing({ try ledger.hash(at: seq) }) else {
+                print("FAILED at seq \(seq): the checkpoint (\(path), line \(number + 1)) is past the head (seq \(head.seq)): the ledger was truncated")
+                throw ExitCode.failure
+            }
+            guard actual.hex == expected else {
+                print("FAILED at seq \(seq): the chain was rewritten: the checkpoint (\(path), line \(number + 1)) says \(expected), the ledger has \(actual.hex)")
+                throw ExitCode.failure
+            }
+            lastSeq = seq
+        }
+        if lastSeq != head.seq {
+            try failing {
+                let handle = FileManager.default.fileExists(atPath: path) ? try FileHandle(forWritingTo: URL(fileURLWithPath: path)) : nil
+                let line = Data("seq \(head.seq) hash \(head.hash.hex)\n".utf8)
+                if let handle {
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: line)
+                    try handle.close()
+                } else {
+                    try line.write(to: URL(fileURLWithPath: path))
+                }
+            }
         }
     }
 }

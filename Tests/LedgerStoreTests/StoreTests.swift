@@ -366,6 +366,86 @@ struct TamperingTests {
     }
 }
 
+extension TamperingTests {
+    /// Runs `body` on the raw `events` database of a closed ledger.
+    func withEvents(_ path: String, _ body: (OpaquePointer, MDB_dbi) -> Void) {
+        rawWrite(path) { txn, dbi in body(txn, dbi("events")) }
+    }
+
+    func get(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ seq: UInt64) -> [UInt8] {
+        var key = seq.bigEndianBytesForTest
+        return key.withUnsafeMutableBytes { k in
+            var kv = MDB_val(mv_size: 8, mv_data: k.baseAddress)
+            var value = MDB_val()
+            #expect(mdb_get(txn, dbi, &kv, &value) == 0)
+            return Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        }
+    }
+
+    func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ seq: UInt64, _ bytes: [UInt8]) {
+        var key = seq.bigEndianBytesForTest
+        var value = bytes
+        key.withUnsafeMutableBytes { k in
+            value.withUnsafeMutableBytes { v in
+                var kv = MDB_val(mv_size: 8, mv_data: k.baseAddress)
+                var vv = MDB_val(mv_size: v.count, mv_data: v.baseAddress)
+                #expect(mdb_put(txn, dbi, &kv, &vv, 0) == 0)
+            }
+        }
+    }
+
+    @Test("a deleted record is found at its seq")
+    func deletedRecord() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (path, _) = try ledger(in: dir, marking: 1)
+        withEvents(path) { txn, dbi in
+            var key = UInt64(20).bigEndianBytesForTest
+            key.withUnsafeMutableBytes { k in
+                var kv = MDB_val(mv_size: 8, mv_data: k.baseAddress)
+                #expect(mdb_del(txn, dbi, &kv, nil) == 0)
+            }
+        }
+        #expect(try verify(path) == .broken(seq: 20, reason: "record 20 is missing"))
+    }
+
+    @Test("two records swapped are found at the first")
+    func swappedRecords() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (path, _) = try ledger(in: dir, marking: 1)
+        withEvents(path) { txn, dbi in
+            let a = get(txn, dbi, 30)
+            let b = get(txn, dbi, 31)
+            put(txn, dbi, 30, b)
+            put(txn, dbi, 31, a)
+        }
+        #expect(try verify(path) == .broken(seq: 30, reason: "record stored under seq 30 says seq 31"))
+    }
+
+    @Test("a forged record with a correct hash of its own breaks the chain at the next record")
+    func forgedRecord() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (path, _) = try ledger(in: dir, marking: 12)
+        withEvents(path) { txn, dbi in
+            let previous = Array(get(txn, dbi, 11).prefix(32))
+            var forged = Array(get(txn, dbi, 12).dropFirst(32))
+            let marker = Array("MARKER-12".utf8)
+            let at = forged.indices.first { forged[$0...].starts(with: marker) }!
+            forged[at] = UInt8(ascii: "N")
+            let hash = forged.withUnsafeBytes { ChainHash.chain(ChainHash(bytes: previous)!, $0) }
+            put(txn, dbi, 12, hash.bytes + forged)
+        }
+        guard case .broken(let seq, let reason) = try verify(path) else {
+            Issue.record("forgery not detected")
+            return
+        }
+        #expect(seq == 13)
+        #expect(reason.contains("seq 12 was replaced"))
+    }
+}
+
 extension Verification {
     var isIntact: Bool {
         if case .intact = self { return true }

@@ -154,6 +154,13 @@ final class Environment: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// The bytes free for this user on the ledger's filesystem.
+    func freeBytes() -> Int {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return Int.max }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
+    }
+
     /// Doubles the map after `MDB_MAP_FULL`. Takes the resize lock exclusively.
     func grow() throws {
         try resizeLock.exclusive {

@@ -1,4 +1,5 @@
 import CLMDB
+import Glibc
 
 /// An append-only, hash-chained log of records in one LMDB environment.
 ///
@@ -102,6 +103,9 @@ public final class Store: Sendable {
                 try environment.grow()
             } catch let error as LMDBError where error == .mapResized {
                 try environment.adoptMapSize()
+            } catch let error as LMDBError where !readOnly && (error.code == EIO || error.code == ENOSPC) && environment.freeBytes() < 16 << 20 {
+                // LMDB reports a short write as EIO: say what it means.
+                throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")
             } catch let error as LMDBError {
                 throw StoreError(.storage, readOnly ? "cannot read the ledger" : "cannot write to the ledger", cause: error)
             }

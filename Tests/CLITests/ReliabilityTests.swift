@@ -25,7 +25,10 @@ struct ReliabilityTests {
         let file = try cli.write("import.jsonl", events.map { WireEncoder.encode($0) }.joined(separator: "\n"))
         let reference = cli.scratch.child("reference")
         try cli.run("init", ledger: reference)
+        let started = DispatchTime.now().uptimeNanoseconds
         #expect(try cli.run("append", file, "--batch-size", String(batch), ledger: reference).status == 0)
+        // Kill at any moment of a run: reading, checking, or between and inside commits.
+        let runTime = UInt32(min(5_000_000, (DispatchTime.now().uptimeNanoseconds - started) / 1_000))
         let expected = try #require(try verifiedHead(cli, ledger: reference))
 
         var random = SeededRandom(seed: 99)
@@ -36,7 +39,7 @@ struct ReliabilityTests {
             rounds += 1
             while true {
                 let process = try cli.start(["append", file, "--batch-size", String(batch), "--progress"])
-                let delay = UInt32.random(in: 20_000...1_500_000, using: &random)
+                let delay = UInt32.random(in: 1_000...max(2_000, runTime), using: &random)
                 usleep(delay)
                 let killed = process.process.isRunning && kill(process.process.processIdentifier, SIGKILL) == 0
                 let result = process.wait()

@@ -76,9 +76,9 @@ public enum WireEncoder {
             json.key("indicator")
             json.string(target.indicator)
             json.key("target")
-            write(target.target, to: &json)
+            json.target(target.target)
             json.key("aligned_to")
-            write(target.alignedTo, to: &json)
+            json.alignment(target.alignedTo)
         case .targetRevised(let revision):
             json.key("period", first: true)
             json.string(revision.period.description)
@@ -94,11 +94,11 @@ public enum WireEncoder {
             }
             if let target = revision.target {
                 json.key("target")
-                write(target, to: &json)
+                json.target(target)
             }
             if case .set(let alignment) = revision.alignedTo {
                 json.key("aligned_to")
-                write(alignment, to: &json)
+                json.alignment(alignment)
             }
         case .scoreGiven(let score):
             json.key("period", first: true)
@@ -170,26 +170,30 @@ public enum WireEncoder {
         }
         json.raw("}")
     }
+}
 
-    private static func write(_ quantity: TargetQuantity, to json: inout JSONWriter) {
-        json.raw("{")
-        json.key("value", first: true)
-        json.number(quantity.value)
-        json.key("unit")
-        json.string(quantity.unit)
-        json.raw("}")
+extension JSONWriter {
+    /// `{"value":V,"unit":"U"}`: a target as the wire format writes it.
+    public mutating func target(_ quantity: TargetQuantity) {
+        raw("{")
+        key("value", first: true)
+        number(quantity.value)
+        key("unit")
+        string(quantity.unit)
+        raw("}")
     }
 
-    private static func write(_ alignment: Alignment?, to json: inout JSONWriter) {
+    /// `{"employee":"NIP","target_id":"T"}`, or `null`: an `aligned_to` as the wire format writes it.
+    public mutating func alignment(_ alignment: Alignment?) {
         guard let alignment else {
-            json.raw("null")
+            raw("null")
             return
         }
-        json.raw("{")
-        json.key("employee", first: true)
-        json.string(alignment.employee.text)
-        json.key("target_id")
-        json.string(alignment.targetID)
-        json.raw("}")
+        raw("{")
+        key("employee", first: true)
+        string(alignment.employee.text)
+        key("target_id")
+        string(alignment.targetID)
+        raw("}")
     }
 }

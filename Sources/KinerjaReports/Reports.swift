@@ -415,23 +415,9 @@ public enum Reports {
             json.key("plan")
             json.string(target.plan)
             json.key("target")
-            json.raw("{")
-            json.key("value", first: true)
-            json.number(target.target.value)
-            json.key("unit")
-            json.string(target.target.unit)
-            json.raw("}")
+            json.target(target.target)
             json.key("aligned_to")
-            if let alignment = target.alignedTo {
-                json.raw("{")
-                json.key("employee", first: true)
-                json.string(alignment.employee.text)
-                json.key("target_id")
-                json.string(alignment.targetID)
-                json.raw("}")
-            } else {
-                json.raw("null")
-            }
+            json.alignment(target.alignedTo)
             json.raw("}")
         }
         json.raw("]")

@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
-// Benchmarks of the ledger, outside what a library user downloads. Run from the repository root:
-//   swift run -c release --package-path Benchmarks kinerja-bench import --events 1000000
+// Benchmarks of the ledger beside raw LMDB, SQLite and the Python eventsourcing library, outside
+// what a library user downloads. Run from the repository root: scripts/bench (BENCHMARKS.md).
 import PackageDescription
 
 let package = Package(
@@ -12,10 +12,13 @@ let package = Package(
     targets: [
         // Plain LMDB, for the baseline: the physical limit of the storage layer.
         .systemLibrary(name: "CLMDBBaseline", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // The SQLite peer.
+        .systemLibrary(name: "CSQLiteBaseline", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .executableTarget(
             name: "kinerja-bench",
             dependencies: [
                 "CLMDBBaseline",
+                "CSQLiteBaseline",
                 .product(name: "KinerjaLedger", package: "KinerjaLedger"),
                 .product(name: "KinerjaSamples", package: "KinerjaLedger"),
                 .product(name: "LedgerStore", package: "KinerjaLedger"),

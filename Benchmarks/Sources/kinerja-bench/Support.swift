@@ -1,16 +1,25 @@
 import CLMDBBaseline
 import Foundation
 
-func argument(_ name: String, default value: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1]) else { return value }
-    return number
-}
+/// The command line of a step: `--name value` options.
+struct Options {
+    let arguments: [String]
 
-func stringArgument(_ name: String) -> String? {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-    return arguments[index + 1]
+    init(_ arguments: [String]) { self.arguments = arguments }
+
+    func int(_ name: String, _ fallback: Int) -> Int {
+        string(name).flatMap { Int($0.replacingOccurrences(of: "_", with: "")) } ?? fallback
+    }
+
+    func string(_ name: String) -> String? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+
+    func required(_ name: String) -> String {
+        guard let value = string(name) else { fatalError("\(name) is required") }
+        return value
+    }
 }
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -25,10 +34,38 @@ func peakRSSMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
+/// Prints a step's figures as the one `RESULT {json}` line the orchestrator reads.
+func emit(_ fields: [String: Any]) {
+    var fields = fields
+    fields["rss_mib"] = peakRSSMiB()
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print("RESULT " + String(decoding: data, as: UTF8.self))
+    fflush(nil)
+}
+
 func check(_ rc: Int32, _ what: String) {
     if rc != 0 { fatalError("\(what): \(String(cString: mdb_strerror(rc)))") }
 }
 
+func fileSize(_ path: String) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+}
+
+/// p50 and p99 of latencies in milliseconds.
+func percentiles(_ latencies: [Double]) -> (p50: Double, p99: Double) {
+    let sorted = latencies.sorted()
+    func at(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    return (at(0.5), at(0.99))
+}
+
+/// Which of `writers` processes appends the events of `stream` (FNV-1a: stable across runs).
+func writer(of stream: String, writers: Int) -> Int {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in stream.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return Int(hash % UInt64(writers))
+}
+
 extension String {
     func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+    func rightPad(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

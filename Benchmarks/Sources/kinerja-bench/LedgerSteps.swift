@@ -1,0 +1,132 @@
+import AccountabilityProjection
+import AuditTrailProjection
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaReports
+import KinerjaSamples
+import LedgerStore
+import ScoresProjection
+import TrainingProjection
+
+/// `ledger-import --input F --ledger P --batch B`: end to end, from the JSON Lines file to
+/// durable records (read, strict decoding and validation, ledger rules, hash chain, indexes,
+/// one durable commit per batch).
+func ledgerImport(_ options: Options) throws {
+    let path = options.required("--ledger")
+    let batch = options.int("--batch", 10_000)
+    let ledger = try Ledger.create(at: path)
+    var report: AppendReport?
+    var decodeSeconds = 0.0
+    let total = try seconds {
+        var decoded: (submissions: [NumberedSubmission], invalid: [WireError]) = ([], [])
+        decodeSeconds = try seconds {
+            decoded = JSONLines.decode(try Data(contentsOf: URL(fileURLWithPath: options.required("--input"))))
+        }
+        guard decoded.invalid.isEmpty else { fatalError("invalid workload: \(decoded.invalid[0])") }
+        report = try ledger.append(decoded.submissions, options: AppendOptions(batchSize: batch))
+    }
+    guard let report, report.rejected.isEmpty else { fatalError("refused: \(report!.rejected[0])") }
+    var recordBytes = 0
+    try ledger.store.read { txn in try txn.forEachRecord { recordBytes += $0.canonical.count + 32 } }
+    emit([
+        "events": report.appended, "seconds": total, "decode_seconds": decodeSeconds,
+        "bytes": fileSize(path + "/data.mdb"), "record_bytes": recordBytes,
+    ])
+}
+
+/// `ledger-writer --input F --ledger P --batch B`: one of the concurrent writers.
+func ledgerWriter(_ options: Options) throws {
+    let ledger = try Ledger.open(at: options.required("--ledger"))
+    let decoded = JSONLines.decode(try Data(contentsOf: URL(fileURLWithPath: options.required("--input"))))
+    var report: AppendReport?
+    let time = try seconds { report = try ledger.append(decoded.submissions, options: AppendOptions(batchSize: options.int("--batch", 100))) }
+    guard let report, report.rejected.isEmpty else { fatalError("refused: \(report!.rejected[0])") }
+    emit(["events": report.appended, "seconds": time])
+}
+
+/// All the projections, folded together: what a full replay feeds.
+struct AllProjections {
+    var scores = Scores()
+    var training = TrainingHours()
+    var accountability = Accountability()
+    var trail = AuditTrail(keepsEntries: false)
+
+    mutating func apply(_ event: RecordedEvent) {
+        scores.apply(event)
+        training.apply(event)
+        accountability.apply(event)
+        trail.apply(event)
+    }
+
+    func summary() -> [String: Any] {
+        ["scores": scores.current.count, "training": training.totals.count, "findings": accountability.findings().count]
+    }
+}
+
+/// `ledger-replay --ledger P`: every event, decoded from its record, into every projection,
+/// then the accountability findings.
+func ledgerReplay(_ options: Options) throws {
+    let ledger = try Ledger.open(at: options.required("--ledger"))
+    var projections = AllProjections()
+    var events = 0
+    var summary: [String: Any] = [:]
+    let time = try seconds {
+        try ledger.replay { event in
+            events += 1
+            projections.apply(event)
+        }
+        summary = projections.summary()
+    }
+    summary["events"] = events
+    summary["seconds"] = time
+    emit(summary)
+}
+
+/// `ledger-verify --ledger P`: what `kinerja verify` checks.
+func ledgerVerify(_ options: Options) throws {
+    let ledger = try Ledger.open(at: options.required("--ledger"))
+    var verification: Verification?
+    let time = try seconds { verification = try ledger.verify() }
+    guard case .intact(_, let records) = verification else { fatalError("verify: \(String(describing: verification))") }
+    emit(["events": records, "seconds": time])
+}
+
+/// The employees (`--dir D`/employees.txt) whose history the latency figures read.
+func historySample(_ options: Options) -> [NIP] {
+    let text = try! String(contentsOfFile: options.required("--dir") + "/employees.txt", encoding: .utf8)
+    return text.split(separator: "\n").map { NIP(unchecked: String($0)) }
+}
+
+/// `ledger-history --ledger P --dir D`: one employee's events through the stream index, into
+/// the history projection (what `kinerja history` prints, before rendering), from an open ledger.
+func ledgerHistory(_ options: Options) throws {
+    let ledger = try Ledger.open(at: options.required("--ledger"))
+    var latencies: [Double] = []
+    for nip in historySample(options) {
+        latencies.append(try seconds {
+            let history = try Reports.history(ledger, employee: nip, ReportRequest())
+            precondition(!history.entries.isEmpty)
+        } * 1000)
+    }
+    let (p50, p99) = percentiles(latencies)
+    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])
+}
+
+/// `ledger-accountability --ledger P --dir D --samples N`: the accountability report of one unit
+/// at a past `seq` (`kinerja report accountability --unit U --at-seq S`), from an open ledger.
+func ledgerAccountability(_ options: Options) throws {
+    let ledger = try Ledger.open(at: options.required("--ledger"))
+    let units = try String(contentsOfFile: options.required("--dir") + "/units.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+    let head = try ledger.head().seq
+    var random = SeededRandom(seed: 11)
+    var latencies: [Double] = []
+    for _ in 0..<options.int("--samples", 10) {
+        var request = ReportRequest()
+        request.unit = units.randomElement(using: &random)!
+        request.point = .seq(UInt64.random(in: head / 2...head, using: &random))
+        latencies.append(try seconds { _ = try Reports.accountability(ledger, request) } * 1000)
+    }
+    let (p50, p99) = percentiles(latencies)
+    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])
+}

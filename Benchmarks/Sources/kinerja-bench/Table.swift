@@ -1,0 +1,141 @@
+import Foundation
+
+enum Figure: CaseIterable {
+    case importRate, concurrentRate, replayRate, verifyRate, history, accountability
+
+    var title: String {
+        switch self {
+        case .importRate: "bulk import, JSON Lines to durable records (events/s)"
+        case .concurrentRate: "concurrent appends, writer processes (events/s)"
+        case .replayRate: "full replay into all projections (events/s)"
+        case .verifyRate: "verify: chain, indexes, canonical payloads (events/s)"
+        case .history: "history of one employee, p50 / p99 (ms)"
+        case .accountability: "accountability of one unit at a past seq, p50 / p99 (ms)"
+        }
+    }
+
+    var isLatency: Bool { self == .history || self == .accountability }
+}
+
+enum Contender: CaseIterable {
+    case kinerja, lmdb, sqlite, eventsourcing
+
+    var title: String {
+        switch self {
+        case .kinerja: "kinerja"
+        case .lmdb: "raw LMDB"
+        case .sqlite: "SQLite"
+        case .eventsourcing: "eventsourcing"
+        }
+    }
+}
+
+/// The figures of one size, and the table `run` prints.
+struct Table {
+    let events: Int
+    let employees: Int
+    let lineBytes: Double
+    var recordBytes = 0.0
+    private var cells: [Figure: [Contender: Figures]] = [:]
+
+    init(events: Int, employees: Int, lineBytes: Double) {
+        self.events = events
+        self.employees = employees
+        self.lineBytes = lineBytes
+    }
+
+    mutating func add(_ figure: Figure, _ contender: Contender, _ figures: Figures) {
+        cells[figure, default: [:]][contender] = figures
+    }
+
+    private func rate(_ figure: Figure, _ contender: Contender) -> Double? {
+        guard let cell = cells[figure]?[contender] else { return nil }
+        return cell.double("events") / cell.double("seconds")
+    }
+
+    private func latency(_ figure: Figure, _ contender: Contender) -> (p50: Double, p99: Double)? {
+        guard let cell = cells[figure]?[contender] else { return nil }
+        return (cell.double("p50_ms"), cell.double("p99_ms"))
+    }
+
+    private func text(_ figure: Figure, _ contender: Contender) -> String {
+        if figure.isLatency {
+            guard let latency = latency(figure, contender) else { return "" }
+            return String(format: "%.3f / %.3f", latency.p50, latency.p99)
+        }
+        guard let rate = rate(figure, contender) else { return "" }
+        return Self.count(rate)
+    }
+
+    /// How many times the ledger does better than `peer` (higher rate, or lower p99).
+    private func advantage(_ figure: Figure, over peer: Contender) -> Double? {
+        if figure.isLatency {
+            guard let ours = latency(figure, .kinerja), let theirs = latency(figure, peer) else { return nil }
+            return theirs.p99 / ours.p99
+        }
+        guard let ours = rate(figure, .kinerja), let theirs = rate(figure, peer) else { return nil }
+        return ours / theirs
+    }
+
+    static func count(_ value: Double) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.groupingSeparator = " "
+        formatter.maximumFractionDigits = 0
+        return formatter.string(from: NSNumber(value: value.rounded())) ?? "\(value)"
+    }
+
+    func render() -> String {
+        var lines: [String] = []
+        lines.append("")
+        lines.append("## \(Self.count(Double(events))) events, \(Self.count(Double(employees))) employees (\(String(format: "%.0f", lineBytes)) bytes a JSON line)")
+        lines.append("")
+        let peers = Contender.allCases.dropFirst()
+        lines.append("| figure | " + Contender.allCases.map(\.title).joined(separator: " | ") + " | " + peers.map { "× \($0.title)" }.joined(separator: " | ") + " |")
+        lines.append("|---|" + String(repeating: "---:|", count: Contender.allCases.count + peers.count))
+        for figure in Figure.allCases where cells[figure] != nil {
+            let values = Contender.allCases.map { text(figure, $0) }
+            let ratios = peers.map { peer in advantage(figure, over: peer).map { String(format: "%.2f", $0) } ?? "" }
+            lines.append("| \(figure.title) | " + values.joined(separator: " | ") + " | " + ratios.joined(separator: " | ") + " |")
+        }
+        let bytes = Contender.allCases.map { contender in
+            cells[.importRate]?[contender].map { String(format: "%.0f", $0.double("bytes") / Double(events)) } ?? ""
+        }
+        let bytesRatio = peers.map { peer -> String in
+            guard let ours = cells[.importRate]?[.kinerja], let theirs = cells[.importRate]?[peer] else { return "" }
+            return String(format: "%.2f", theirs.double("bytes") / ours.double("bytes"))
+        }
+        lines.append("| bytes on disk per event (record: \(String(format: "%.0f", recordBytes))) | " + bytes.joined(separator: " | ") + " | " + bytesRatio.joined(separator: " | ") + " |")
+        lines.append("")
+        lines.append("× peer: how many times the ledger's figure beats the peer's (rate ÷ rate; p99 ÷ p99; bytes ÷ bytes).")
+        lines.append("raw LMDB's replay is a cursor scan of the values (no decoding, no projections).")
+        lines.append("")
+        lines.append("Peak RSS of each step (MiB):")
+        lines.append("")
+        lines.append("| step | " + Contender.allCases.map(\.title).joined(separator: " | ") + " |")
+        lines.append("|---|" + String(repeating: "---:|", count: Contender.allCases.count))
+        for figure in Figure.allCases where cells[figure] != nil {
+            let values = Contender.allCases.map { contender in cells[figure]?[contender].map { String(format: "%.0f", $0.double("rss_mib")) } ?? "" }
+            lines.append("| \(figure.title.split(separator: "(").first!.trimmingCharacters(in: .whitespaces)) | " + values.joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        lines.append("Goals:")
+        func goal(_ name: String, _ value: Double?, _ threshold: Double, _ format: String, lowerIsBetter: Bool = false) {
+            guard let value else { return }
+            let holds = lowerIsBetter ? value < threshold : value >= threshold
+            lines.append("- \(holds ? "HOLDS" : "MISSED"): \(name): " + String(format: format, value))
+        }
+        goal("import ≥ 0.7 × raw LMDB", advantage(.importRate, over: .lmdb), 0.7, "%.3f ×")
+        goal("replay + all projections ≥ 3 M events/s", rate(.replayRate, .kinerja), 3_000_000, "%.0f events/s")
+        goal("verify ≥ 2 M events/s", rate(.verifyRate, .kinerja), 2_000_000, "%.0f events/s")
+        goal("import ≥ 20 × eventsourcing", advantage(.importRate, over: .eventsourcing), 20, "%.1f ×")
+        goal("import ≥ 5 × SQLite", advantage(.importRate, over: .sqlite), 5, "%.2f ×")
+        goal("replay ≥ 10 × eventsourcing", advantage(.replayRate, over: .eventsourcing), 10, "%.1f ×")
+        goal("replay ≥ 10 × SQLite", advantage(.replayRate, over: .sqlite), 10, "%.2f ×")
+        goal("history p99 < 1 ms", latency(.history, .kinerja)?.p99, 1, "%.3f ms", lowerIsBetter: true)
+        if let ledger = cells[.importRate]?[.kinerja] {
+            goal("bytes on disk ≤ 1.5 × record size", ledger.double("bytes") / ledger.double("record_bytes"), 1.5, "%.2f ×", lowerIsBetter: true)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -54,8 +54,8 @@ def application(path: str) -> Ledger:
 
 
 def stream_of(wire: dict) -> str:
-    subject = wire["subject"]
-    return ("employee/" + subject["employee"]) if "employee" in subject else ("unit/" + subject["unit"])
+    employee = wire.get("employee")
+    return ("employee/" + employee) if employee is not None else ("unit/" + wire["unit"])
 
 
 def peak_rss_mib() -> float:
@@ -111,7 +111,7 @@ def replay(db: str) -> tuple[int, int, int]:
             events += 1
             kind = wire["type"]
             data = wire["data"]
-            employee = wire["subject"].get("employee")
+            employee = wire.get("employee")
             if kind == "score.given":
                 key = (employee, data["period"])
                 scored_by[wire["id"]] = key

@@ -146,14 +146,14 @@ public struct Accountability: Projection, Sendable {
         }
         let lastDay = score.period.lastDay
         if let placement = placements.inEffect(employee, on: lastDay) {
-            if let appraiser = placement.placement.appraiser, appraiser.text != event.actor {
+            if let appraiser = placement.placement.appraiser, !appraiser.isText(event.actor) {
                 raise(.appraiserMismatch, subject, score.period, [event.id, placement.id],
                       "scored by \(event.actor), but the appraiser in effect on \(lastDay) is \(appraiser.text)", seq: recorded.seq)
             }
         } else {
             raise(.noPlacement, subject, score.period, [event.id], "scored for \(score.period) with no placement in effect on \(lastDay)", seq: recorded.seq)
         }
-        if event.actor == employee.text {
+        if employee.isText(event.actor) {
             raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: recorded.seq)
         }
         let predicate = rules.rules(for: score.period).predicate(results: score.resultsRating, behavior: score.behaviorRating)
@@ -168,7 +168,7 @@ public struct Accountability: Projection, Sendable {
             let date = event.occurredAt.localDate
             let appraiser = placements.inEffect(employee, on: date)?.placement.appraiser
             let appraisersAppraiser = appraiser.flatMap { placements.inEffect($0, on: date)?.placement.appraiser }
-            if appraisersAppraiser?.text != event.actor {
+            if appraisersAppraiser?.isText(event.actor) != true {
                 let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
                 raise(.correctionAuthority, subject, period, [event.id, correction.corrects],
                       "objection upheld by \(event.actor), but the appraiser's appraiser on \(date) \(who)", seq: recorded.seq)
@@ -189,8 +189,21 @@ public struct Accountability: Projection, Sendable {
     public func findings(year: Int? = nil) -> [Finding] {
         var all = decisionFindings + yearEndFindings()
         if let year { all = all.filter { $0.period.year == year } }
+        // Sort keys computed once, and the findings moved once: sorting the findings themselves
+        // copies each (strings, arrays) at every step. Subjects sort as their stream names do:
+        // employees (by NIP, whose digits sort as numbers) before units (by code).
         let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
-        return all.sorted { ($0.period.year, order[$0.code]!, $0.subject.stream, $0.seq) < ($1.period.year, order[$1.code]!, $1.subject.stream, $1.seq) }
+        struct SortKey: Comparable {
+            var year: Int, code: Int, nip: UInt64, unit: String, seq: UInt64
+            static func < (a: SortKey, b: SortKey) -> Bool { (a.year, a.code, a.nip, a.unit, a.seq) < (b.year, b.code, b.nip, b.unit, b.seq) }
+        }
+        let keys = all.map { finding in
+            switch finding.subject {
+            case .employee(let nip): SortKey(year: finding.period.year, code: order[finding.code]!, nip: nip.number, unit: "", seq: finding.seq)
+            case .unit(let unit): SortKey(year: finding.period.year, code: order[finding.code]!, nip: .max, unit: unit, seq: finding.seq)
+            }
+        }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { all[$0] }
     }
 
     private func yearEndFindings() -> [Finding] {

@@ -31,9 +31,11 @@ public struct AuditTrail: Projection, Sendable {
 
     public let rules: RuleBook
     public private(set) var entries: [AuditEntry] = []
-    /// Whether to keep every entry (`entries`); a history keeps only the latest in `last`.
+    /// Whether to keep every entry (`entries`); a history asks only for the latest, `last`.
     private let keepsEntries: Bool
-    public private(set) var last: AuditEntry?
+    /// Without `keepsEntries`, the latest event, not yet folded into the state: its change is
+    /// described only when `last` is asked for (against the state before it).
+    private var pending: RecordedEvent?
     private var placements: [NIP: Placement] = [:]
     private var targets: [TargetKey: TargetSet] = [:]
     private var scoreOf: [EventID: ScoreKey] = [:]
@@ -47,60 +49,60 @@ public struct AuditTrail: Projection, Sendable {
     }
 
     public mutating func apply(_ recorded: RecordedEvent) {
+        if keepsEntries {
+            entries.append(entry(recorded))
+            fold(recorded)
+        } else {
+            if let pending { fold(pending) }
+            pending = recorded
+        }
+    }
+
+    /// The entry of the latest event applied.
+    public var last: AuditEntry? {
+        keepsEntries ? entries.last : pending.map(entry)
+    }
+
+    private func entry(_ recorded: RecordedEvent) -> AuditEntry {
         let event = recorded.event
-        let entry = AuditEntry(
+        return AuditEntry(
             seq: recorded.seq, recordedAt: recorded.recordedAt, id: event.id, type: event.type, subject: event.subject,
             actor: event.actor, occurredAt: event.occurredAt, reason: event.reason, change: change(recorded))
-        last = entry
-        if keepsEntries { entries.append(entry) }
     }
 
     private func predicate(_ period: Period, _ ratings: (Rating, Rating)) -> String {
         rules.rules(for: period).predicate(results: ratings.0, behavior: ratings.1).rawValue
     }
 
-    private mutating func change(_ recorded: RecordedEvent) -> String {
+    /// What `recorded` changes, against the state before it.
+    private func change(_ recorded: RecordedEvent) -> String {
         let event = recorded.event
         switch (event.subject, event.data) {
         case (.employee(let employee), .employeePlaced(let placement)):
-            defer { placements[employee] = placement }
             let now = "placed in \(placement.unit) as \(placement.position), appraiser \(placement.appraiser?.text ?? "none"), from \(placement.effectiveFrom)"
             guard let before = placements[employee] else { return now }
             return now + " (was \(before.unit), \(before.position), appraiser \(before.appraiser?.text ?? "none"))"
-        case (.employee(let employee), .targetSet(let target)):
-            targets[TargetKey(employee: employee, year: target.period.year, targetID: target.targetID)] = target
+        case (.employee, .targetSet(let target)):
             let aligned = target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? ", not aligned"
             return "target \(target.targetID) for \(target.period) (\(target.kind.rawValue)): \(describe(target.target))\(aligned)"
         case (.employee(let employee), .targetRevised(let revision)):
-            let key = TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)
-            guard var target = targets[key] else { return "revised target \(revision.targetID) for \(revision.period)" }
-            var changes: [String] = []
-            if let plan = revision.plan { changes.append("plan \"\(target.plan)\" → \"\(plan)\""); target.plan = plan }
-            if let indicator = revision.indicator { changes.append("indicator \"\(target.indicator)\" → \"\(indicator)\""); target.indicator = indicator }
-            if let quantity = revision.target { changes.append("target \(describe(target.target)) → \(describe(quantity))"); target.target = quantity }
-            if case .set(let alignment) = revision.alignedTo {
-                changes.append("aligned_to \(describe(target.alignedTo)) → \(describe(alignment))")
-                target.alignedTo = alignment
+            guard let target = targets[TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)] else {
+                return "revised target \(revision.targetID) for \(revision.period)"
             }
-            targets[key] = target
+            var changes: [String] = []
+            if let plan = revision.plan { changes.append("plan \"\(target.plan)\" → \"\(plan)\"") }
+            if let indicator = revision.indicator { changes.append("indicator \"\(target.indicator)\" → \"\(indicator)\"") }
+            if let quantity = revision.target { changes.append("target \(describe(target.target)) → \(describe(quantity))") }
+            if case .set(let alignment) = revision.alignedTo { changes.append("aligned_to \(describe(target.alignedTo)) → \(describe(alignment))") }
             return "revised target \(revision.targetID) for \(revision.period): " + changes.joined(separator: "; ")
         case (.employee(let employee), .scoreGiven(let score)):
-            let key = ScoreKey(employee: employee, period: score.period)
             let ratings = (score.resultsRating, score.behaviorRating)
-            defer {
-                scoreOf[event.id] = key
-                currentScores[key] = ratings
-            }
             let now = "score for \(score.period): results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue) → \(predicate(score.period, ratings))"
-            guard let before = currentScores[key] else { return now }
+            guard let before = currentScores[ScoreKey(employee: employee, period: score.period)] else { return now }
             return now + " (replaces \(predicate(score.period, before)))"
         case (.employee, .scoreCorrected(let correction)):
             guard let key = scoreOf[correction.corrects] else { return "corrects \(correction.corrects)" }
             let ratings = (correction.resultsRating, correction.behaviorRating)
-            defer {
-                scoreOf[event.id] = key
-                currentScores[key] = ratings
-            }
             let before = currentScores[key].map { predicate(key.period, $0) } ?? "?"
             return "corrects the score for \(key.period) (\(correction.basis.rawValue)): \(before) → \(predicate(key.period, ratings))"
                 + " (results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue))"
@@ -109,14 +111,46 @@ public struct AuditTrail: Projection, Sendable {
             return "\(feedback.relation.rawValue) feedback for \(feedback.period)" + (about.isEmpty ? "" : " on " + about.joined(separator: ", "))
         case (.employee(let employee), .trainingCompleted(let training)):
             let year = training.completedOn.year
-            trainingHours[employee, default: [:]][year, default: 0] += training.hours
-            return "+\(training.hours.plainText) JP (\(training.title)), \(trainingHours[employee]![year]!.plainText) JP in \(year)"
+            let total = (trainingHours[employee]?[year] ?? 0) + training.hours
+            return "+\(training.hours.plainText) JP (\(training.title)), \(total.plainText) JP in \(year)"
         case (.unit(let unit), .unitRated(let rating)):
-            defer { unitRatings[unit, default: [:]][rating.period.year] = rating.rating }
             let before = unitRatings[unit]?[rating.period.year].map { " (was \($0.rawValue))" } ?? ""
             return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
         default:
             return event.type.rawValue
+        }
+    }
+
+    /// Folds `recorded` into the state the descriptions need.
+    private mutating func fold(_ recorded: RecordedEvent) {
+        let event = recorded.event
+        switch (event.subject, event.data) {
+        case (.employee(let employee), .employeePlaced(let placement)):
+            placements[employee] = placement
+        case (.employee(let employee), .targetSet(let target)):
+            targets[TargetKey(employee: employee, year: target.period.year, targetID: target.targetID)] = target
+        case (.employee(let employee), .targetRevised(let revision)):
+            let key = TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)
+            guard var target = targets[key] else { return }
+            if let plan = revision.plan { target.plan = plan }
+            if let indicator = revision.indicator { target.indicator = indicator }
+            if let quantity = revision.target { target.target = quantity }
+            if case .set(let alignment) = revision.alignedTo { target.alignedTo = alignment }
+            targets[key] = target
+        case (.employee(let employee), .scoreGiven(let score)):
+            let key = ScoreKey(employee: employee, period: score.period)
+            scoreOf[event.id] = key
+            currentScores[key] = (score.resultsRating, score.behaviorRating)
+        case (.employee, .scoreCorrected(let correction)):
+            guard let key = scoreOf[correction.corrects] else { return }
+            scoreOf[event.id] = key
+            currentScores[key] = (correction.resultsRating, correction.behaviorRating)
+        case (.employee(let employee), .trainingCompleted(let training)):
+            trainingHours[employee, default: [:]][training.completedOn.year, default: 0] += training.hours
+        case (.unit(let unit), .unitRated(let rating)):
+            unitRatings[unit, default: [:]][rating.period.year] = rating.rating
+        default:
+            break
         }
     }
 

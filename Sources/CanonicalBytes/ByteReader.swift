@@ -76,7 +76,9 @@ public struct ByteReader {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw Malformed(offset: start, what: "string length \(length) past the end") }
-        let raw = try readBytes(count: Int(length))
+        let raw = try readBytes(count: Int(length)).assumingMemoryBound(to: UInt8.self)
+        // ASCII (most strings) needs no validation beyond the check; anything else is validated.
+        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
         guard let string = String(validating: raw, as: UTF8.self) else {
             throw Malformed(offset: start, what: "string is not valid UTF-8")
         }

@@ -133,7 +133,7 @@ public enum PayloadCodec {
         case .employeePlaced:
             data = .employeePlaced(Placement(
                 name: try reader.readString(), unit: try reader.readString(), position: try reader.readString(),
-                appraiser: try reader.readOptionalString().map(NIP.init(unchecked:)), effectiveFrom: try readDate(&reader)))
+                appraiser: try readOptionalNIP(&reader), effectiveFrom: try readDate(&reader)))
         case .targetSet:
             data = .targetSet(TargetSet(
                 period: try readPeriod(&reader), targetID: try reader.readString(), kind: try readCode(&reader),
@@ -211,11 +211,22 @@ public enum PayloadCodec {
         return date
     }
 
+    private static func readOptionalNIP(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP? {
+        let offset = reader.offset
+        guard let text = try reader.readOptionalString() else { return nil }
+        return try nip(text, at: offset)
+    }
+
+    private static func nip(_ text: String, at offset: Int) throws(ByteReader.Malformed) -> NIP {
+        guard let nip = NIP(digits: text) else { throw ByteReader.Malformed(offset: offset, what: "not an NIP") }
+        return nip
+    }
+
     private static func readQuantity(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TargetQuantity {
         TargetQuantity(value: try reader.readDouble(), unit: try reader.readString())
     }
 
     private static func readAlignment(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Alignment {
-        Alignment(employee: NIP(unchecked: try reader.readString()), targetID: try reader.readString())
+        Alignment(employee: try nip(try reader.readString(), at: reader.offset), targetID: try reader.readString())
     }
 }

@@ -6,8 +6,6 @@ import KinerjaLedger
 import KinerjaReports
 import KinerjaSamples
 import LedgerStore
-import ScoresProjection
-import TrainingProjection
 
 /// `ledger-import --input F --ledger P --batch B`: end to end, from the JSON Lines file to
 /// durable records (read, strict decoding and validation, ledger rules, hash chain, indexes,
@@ -45,22 +43,23 @@ func ledgerWriter(_ options: Options) throws {
     emit(["events": report.appended, "seconds": time])
 }
 
-/// All the projections, folded together: what a full replay feeds.
+/// All the projections, folded together: what a full replay feeds. Accountability folds
+/// the scores and the training hours itself (``Accountability/scores``), so they are not
+/// folded twice.
 struct AllProjections {
-    var scores = Scores()
-    var training = TrainingHours()
     var accountability = Accountability()
     var trail = AuditTrail(keepsEntries: false)
 
     mutating func apply(_ event: RecordedEvent) {
-        scores.apply(event)
-        training.apply(event)
         accountability.apply(event)
         trail.apply(event)
     }
 
     func summary() -> [String: Any] {
-        ["scores": scores.current.count, "training": training.totals.count, "findings": accountability.findings().count]
+        [
+            "scores": accountability.scores.current.count, "training": accountability.training.totals.count,
+            "findings": accountability.findings().count, "last_change": trail.last?.change ?? "",
+        ]
     }
 }
 

@@ -1,11 +1,16 @@
 import Foundation
+import KinerjaDemo
 import KinerjaDomain
+import KinerjaLedger
 import KinerjaSamples
 
 /// `generate --events N --dir D [--writers W --writer-events M]`: the demo generator's year
-/// (seed 1) sized to about N events, written as JSON Lines (fresh events: the ledger assigns
-/// `seq`, `recorded_at` and the hash chain) to `D/events.jsonl`; and the first M of them split
-/// by stream among W files `D/writer-I.jsonl`, so that each stream has a single writer.
+/// (seed 1) sized to about N events, recorded day by day into a ledger as `kinerja demo` does
+/// and exported as `kinerja log` does to `D/events.jsonl`: the bulk import restores that export
+/// (each line's `seq`, `recorded_at` and chain hash checked; a fresh import would record a
+/// year of events today, every one of them a backdated entry). The first M events, fresh (no
+/// recorded fields), are split by stream among W files `D/writer-I.jsonl`, so that each stream
+/// has a single writer.
 func generateWorkload(_ options: Options) throws {
     let target = options.int("--events", 1_000_000)
     let directory = options.required("--dir")
@@ -13,19 +18,21 @@ func generateWorkload(_ options: Options) throws {
     let writerEvents = options.int("--writer-events", 200_000)
     // The demo year records about 16.9 events per employee.
     let sample = DemoYear(seed: 1, employees: max(8, target * 10 / 169))
-    var all = [UInt8]()
-    all.reserveCapacity(sample.items.count * 340)
     var slices = [[UInt8]](repeating: [], count: writers)
-    for (index, item) in sample.items.enumerated() {
-        let line = WireEncoder.encode(item.event).utf8
-        all.append(contentsOf: line)
-        all.append(UInt8(ascii: "\n"))
-        if index < writerEvents {
-            let slice = writer(of: item.event.stream, writers: writers)
-            slices[slice].append(contentsOf: line)
-            slices[slice].append(UInt8(ascii: "\n"))
-        }
+    for item in sample.items.prefix(writerEvents) {
+        let slice = writer(of: item.event.stream, writers: writers)
+        slices[slice].append(contentsOf: WireEncoder.encode(item.event).utf8)
+        slices[slice].append(UInt8(ascii: "\n"))
     }
+    let source = directory + "/demo-ledger"
+    let ledger = try DemoLedger.build(sample, at: source)
+    var all = [UInt8]()
+    all.reserveCapacity(sample.items.count * 520)
+    try ledger.forEachRecorded { event, recorded in
+        all.append(contentsOf: WireEncoder.encode(event, recorded: recorded).utf8)
+        all.append(UInt8(ascii: "\n"))
+    }
+    try FileManager.default.removeItem(atPath: source)
     try Data(all).write(to: URL(fileURLWithPath: directory + "/events.jsonl"))
     for (index, slice) in slices.enumerated() {
         try Data(slice).write(to: URL(fileURLWithPath: directory + "/writer-\(index).jsonl"))

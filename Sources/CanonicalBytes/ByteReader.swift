@@ -76,10 +76,7 @@ public struct ByteReader {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw Malformed(offset: start, what: "string length \(length) past the end") }
-        let raw = try readBytes(count: Int(length)).assumingMemoryBound(to: UInt8.self)
-        // ASCII (most strings) needs no validation beyond the check; anything else is validated.
-        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        guard let string = String(validatingUTF8Bytes: try readBytes(count: Int(length))) else {
             throw Malformed(offset: start, what: "string is not valid UTF-8")
         }
         return string
@@ -96,5 +93,21 @@ public struct ByteReader {
         withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + size])) }
         offset += size
         return T(bigEndian: value)
+    }
+}
+
+extension String {
+    /// The string these bytes spell, or nil if they are not valid UTF-8. ASCII, the common case,
+    /// is recognised in one pass and copied; anything else goes through the standard library's
+    /// validation (whose generic path costs several times more).
+    public init?(validatingUTF8Bytes bytes: UnsafeRawBufferPointer) {
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            self = String(decoding: utf8, as: UTF8.self)
+        } else if let string = String(validating: utf8, as: UTF8.self) {
+            self = string
+        } else {
+            return nil
+        }
     }
 }

@@ -1,3 +1,5 @@
+import CanonicalBytes
+
 /// A JSON value as parsed by ``JSONParser``: objects keep their keys in order.
 public enum JSONValue: Equatable, Sendable {
     case null
@@ -203,8 +205,7 @@ public struct JSONParser {
         while scan < bytes.count {
             let byte = bytes[scan]
             if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[index..<scan])
-                guard let string = String(validating: raw, as: UTF8.self) else {
+                guard let string = String(validatingUTF8Bytes: UnsafeRawBufferPointer(rebasing: bytes[index..<scan])) else {
                     throw error("string is not valid UTF-8", at: start)
                 }
                 index = scan + 1

@@ -64,21 +64,46 @@ extension Ledger {
         var accepted = submissions
         var report = AppendReport(head: try store.head())
         report.rejected = invalid
+        // The dry run's records, and what it made of each accepted submission, while they can
+        // be written as staged: until another writer moves the head.
+        var prepared: (records: StagedRecords, outcomes: [Staged])?
 
         if !fitsOneBatch || (!invalid.isEmpty && !options.skipInvalid) {
             // Check everything before writing anything.
-            let check = try store.dryRun { batch in try Self.stage(submissions, in: &batch) }
-            report.rejected = (invalid + check.rejected).sorted { $0.line < $1.line }
+            let check = try store.dryRun { batch in
+                var outcomes: [Staged] = []
+                outcomes.reserveCapacity(submissions.count)
+                let outcome = try Self.stage(submissions, in: &batch) { outcomes.append($0) }
+                return (outcome, batch.staged, outcomes)
+            }
+            report.rejected = (invalid + check.0.rejected).sorted { $0.line < $1.line }
             if !report.rejected.isEmpty {
                 if !options.skipInvalid { return report }
-                let bad = Set(check.rejected.map(\.line))
+                let bad = Set(check.0.rejected.map(\.line))
                 accepted = submissions.filter { !bad.contains($0.line) }
             }
+            prepared = (check.1, check.2.filter { if case .rejected = $0 { false } else { true } })
         }
 
         var done = 0
+        var written = 0
         for start in stride(from: 0, to: accepted.count, by: options.batchSize) {
-            let chunk = Array(accepted[start..<min(start + options.batchSize, accepted.count)])
+            let end = min(start + options.batchSize, accepted.count)
+            if let staged = prepared {
+                var appended = 0
+                for outcome in staged.outcomes[start..<end] { if case .appended = outcome { appended += 1 } }
+                if let head = try store.append(staged.records, written..<written + appended) {
+                    written += appended
+                    report.appended += appended
+                    report.duplicates += end - start - appended
+                    report.head = head
+                    done += end - start
+                    progress(done, report.head)
+                    continue
+                }
+                prepared = nil  // Another writer got in: stage what is left again.
+            }
+            let chunk = Array(accepted[start..<end])
             do {
                 let outcome = try store.append { batch in
                     let outcome = try Self.stage(chunk, in: &batch)
@@ -114,10 +139,12 @@ extension Ledger {
     }
 
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
-    static func stage(_ submissions: [NumberedSubmission], in batch: inout Batch) throws -> StageOutcome {
+    static func stage(_ submissions: [NumberedSubmission], in batch: inout Batch, each: (Staged) -> Void = { _ in }) throws -> StageOutcome {
         var outcome = StageOutcome(head: batch.head)
         for item in submissions {
-            switch try stage(item.submission, in: &batch) {
+            let staged = try stage(item.submission, in: &batch)
+            each(staged)
+            switch staged {
             case .appended: outcome.appended += 1
             case .duplicate: outcome.duplicates += 1
             case .rejected(var error):

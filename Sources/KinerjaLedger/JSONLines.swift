@@ -1,29 +1,84 @@
+import Dispatch
 import Foundation
 import KinerjaDomain
 
 /// Splits JSON Lines input and decodes each line. Empty lines are skipped; a final line
 /// needs no newline; a carriage return before the newline is dropped.
 public enum JSONLines {
+    /// Inputs smaller than this are decoded on the calling thread.
+    static let parallelThreshold = 1 << 20
+
+    /// Decodes every line, in parallel over the machine's cores for large inputs; the result is
+    /// in line order either way.
     public static func decode(_ data: Data) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            let parts = bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount
+            guard parts > 1 else { return decode(bytes, firstLine: 1) }
+            // Cut at newlines near equal shares, and number each part's first line.
+            var cuts = [0]
+            var firstLines = [1]
+            var lines = 1
+            var scanned = 0
+            for part in 1..<parts {
+                let target = max(cuts.last!, bytes.count * part / parts)
+                while scanned < target {
+                    if bytes[scanned] == UInt8(ascii: "\n") { lines += 1 }
+                    scanned += 1
+                }
+                while scanned < bytes.count && bytes[scanned - 1] != UInt8(ascii: "\n") {
+                    if bytes[scanned] == UInt8(ascii: "\n") { lines += 1 }
+                    scanned += 1
+                }
+                cuts.append(scanned)
+                firstLines.append(lines)
+            }
+            cuts.append(bytes.count)
+            let results = (0..<parts).map { _ in PartResult() }
+            let (bounds, numbers) = (cuts, firstLines)
+            let input = SendableBytes(bytes: bytes)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let slice = UnsafeRawBufferPointer(rebasing: input.bytes[bounds[part]..<bounds[part + 1]])
+                results[part].value = decode(slice, firstLine: numbers[part])
+            }
+            var submissions: [NumberedSubmission] = []
+            submissions.reserveCapacity(results.reduce(0) { $0 + $1.value.submissions.count })
+            var invalid: [WireError] = []
+            for result in results {
+                submissions += result.value.submissions
+                invalid += result.value.invalid
+            }
+            return (submissions, invalid)
+        }
+    }
+
+    private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
         var submissions: [NumberedSubmission] = []
         var invalid: [WireError] = []
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var lineNumber = 0
-            var start = 0
-            while start < bytes.count {
-                lineNumber += 1
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                var stop = end
-                if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
-                if stop > start {
-                    switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber) {
-                    case .success(let submission): submissions.append(NumberedSubmission(line: lineNumber, submission: submission))
-                    case .failure(let error): invalid.append(error)
-                    }
+        var lineNumber = firstLine - 1
+        var start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            var stop = end
+            if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+            if stop > start {
+                switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber) {
+                case .success(let submission): submissions.append(NumberedSubmission(line: lineNumber, submission: submission))
+                case .failure(let error): invalid.append(error)
                 }
-                start = end + 1
             }
+            start = end + 1
         }
         return (submissions, invalid)
+    }
+
+    /// One part's result, written by the thread that decodes it and read after all have finished.
+    private final class PartResult: @unchecked Sendable {
+        var value: (submissions: [NumberedSubmission], invalid: [WireError]) = ([], [])
+    }
+
+    /// The input, read (never written) by every part while `decode` holds it.
+    private struct SendableBytes: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
     }
 }

@@ -6,7 +6,7 @@ import CLMDB
 /// earlier records. Nothing reaches LMDB until ``Store/append(_:)`` flushes the whole batch
 /// and commits; a batch from ``Store/dryRun(_:)`` is only discarded. Exists only inside those calls.
 public struct Batch: ~Copyable {
-    struct Pending {
+    struct Pending: Sendable {
         var position: RecordPosition
         var id: RecordID
         var keys: [[UInt8]]
@@ -128,12 +128,20 @@ public struct Batch: ~Copyable {
         head = Head(seq: position.seq, hash: hash, recordedAt: position.recordedAt)
     }
 
+    /// The records staged so far, to be written later by ``Store/append(_:_:)`` as they are.
+    public var staged: StagedRecords { StagedRecords(base: base, records: pending) }
+
     /// Writes the staged records and the new head into the write transaction.
     func flush() throws(LMDBError) {
-        guard !pending.isEmpty else { return }
+        try Self.write(pending[...], head: head, access: access)
+    }
+
+    /// Writes `records` (which continue the ledger's head) and then `head` into the write transaction.
+    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess) throws(LMDBError) {
+        guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
-        for record in pending {
+        for record in records {
             let seqBytes = record.position.seq.bigEndianBytes
             try put(txn, databases.events, seqBytes, record.value, flags: MDB_APPEND)
             try put(txn, databases.streams, TxnAccess.streamKey(record.position.stream, version: record.position.version), seqBytes, flags: MDB_NOOVERWRITE)
@@ -145,7 +153,7 @@ public struct Batch: ~Copyable {
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 
-    private func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32) throws(LMDBError) {
+    private static func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32) throws(LMDBError) {
         let rc = key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes in
                 withValue(keyBytes) { key in
@@ -154,5 +162,25 @@ public struct Batch: ~Copyable {
             }
         }
         try LMDBError.check(rc)
+    }
+}
+
+/// Records a dry run staged (``Batch/staged``): checked, numbered and chained from the head the
+/// dry run saw, so that ``Store/append(_:_:)`` can write them without staging them again.
+public struct StagedRecords: Sendable {
+    /// The head the records continue.
+    public let base: Head
+    let records: [Batch.Pending]
+
+    public var count: Int { records.count }
+
+    /// The head once the first `count` records are written.
+    public func head(after count: Int) -> Head {
+        guard count > 0 else { return base }
+        let record = records[count - 1]
+        return Head(
+            seq: record.position.seq,
+            hash: ChainHash(uncheckedBytes: Array(record.value[0..<CanonicalRecord.hashSize])),
+            recordedAt: record.position.recordedAt)
     }
 }

@@ -73,6 +73,21 @@ public final class Store: Sendable {
         }
     }
 
+    /// Writes `staged.records[range]`, staged by a ``dryRun(_:)``, in one durable transaction,
+    /// provided the ledger's head is still the one they continue (no other writer got in since
+    /// the dry run, or since the records before `range` were written). Returns the new head, or
+    /// nil, having written nothing, when the head has moved: the records must then be staged again.
+    public func append(_ staged: StagedRecords, _ range: Range<Int>) throws -> Head? {
+        precondition(range.lowerBound >= 0 && range.upperBound <= staged.count)
+        let expected = staged.head(after: range.lowerBound)
+        let head = staged.head(after: range.upperBound)
+        return try withTransaction(readOnly: false) { access in
+            guard try access.head() == expected else { return (nil, commit: false) }
+            try Batch.write(staged.records[range], head: head, access: access)
+            return (head, commit: !range.isEmpty)
+        }
+    }
+
     /// Runs `body` on a batch over a snapshot and discards it: the checks of ``append(_:)``
     /// without writing, and without holding the writer lock.
     public func dryRun<R>(_ body: (inout Batch) throws -> R) throws -> R {

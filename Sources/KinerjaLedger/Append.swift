@@ -1,3 +1,4 @@
+import Foundation
 import KinerjaDomain
 import LedgerStore
 
@@ -124,6 +125,75 @@ extension Ledger {
             progress(done, report.head)
         }
         report.rejected.sort { $0.line < $1.line }
+        return report
+    }
+
+    /// Appends the events of JSON Lines input, as ``append(_:invalid:options:progress:)`` does,
+    /// decoding one batch of lines at a time: an input larger than a batch is checked whole
+    /// first, but what is held meanwhile is the input and the checked records, not every
+    /// decoded event as well.
+    ///
+    /// - `progress` is called after each committed batch with the number of lines done, the
+    ///   number to do (the lines that are stored or found duplicates) and the head committed.
+    public func append(
+        jsonLines data: Data,
+        options: AppendOptions = AppendOptions(),
+        progress: (_ done: Int, _ total: Int, _ head: Head) -> Void = { _, _, _ in }
+    ) throws -> AppendReport {
+        let chunks = JSONLines.chunks(of: data, lines: options.batchSize)
+        guard chunks.count > 1 else {
+            let decoded = JSONLines.decode(data)
+            return try append(decoded.submissions, invalid: decoded.invalid, options: options) { progress($0, decoded.submissions.count, $1) }
+        }
+
+        // Check everything before writing anything, one chunk decoded at a time.
+        var report = AppendReport(head: try store.head())
+        var stores: [Bool] = []  // for each line to do, in order: stored (or else a duplicate)
+        let staged = try store.dryRun { batch in
+            for chunk in chunks {
+                let decoded = JSONLines.decode(data, chunk)
+                report.rejected += decoded.invalid
+                let outcome = try Self.stage(decoded.submissions, in: &batch) { staged in
+                    switch staged {
+                    case .appended: stores.append(true)
+                    case .duplicate: stores.append(false)
+                    case .rejected: break
+                    }
+                }
+                report.rejected += outcome.rejected
+            }
+            return batch.staged
+        }
+        report.rejected.sort { $0.line < $1.line }
+        if !report.rejected.isEmpty && !options.skipInvalid { return report }
+
+        var done = 0
+        var written = 0
+        while done < stores.count {
+            let end = min(done + options.batchSize, stores.count)
+            let appended = stores[done..<end].count { $0 }
+            guard let head = try store.append(staged, written..<written + appended) else {
+                // Another writer got in: decode again, and stage what is left batch by batch.
+                let refused = Set(report.rejected.map(\.line))
+                var rest: [NumberedSubmission] = []
+                for chunk in chunks {
+                    rest += JSONLines.decode(data, chunk).submissions.filter { !refused.contains($0.line) }
+                }
+                let finished = done
+                let tail = try append(Array(rest.dropFirst(done)), options: options) { progress(finished + $0, stores.count, $1) }
+                report.appended += tail.appended
+                report.duplicates += tail.duplicates
+                report.rejected = (report.rejected + tail.rejected).sorted { $0.line < $1.line }
+                report.head = tail.head
+                return report
+            }
+            written += appended
+            report.appended += appended
+            report.duplicates += end - done - appended
+            report.head = head
+            done = end
+            progress(done, stores.count, head)
+        }
         return report
     }
 

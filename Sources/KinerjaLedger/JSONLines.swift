@@ -8,16 +8,53 @@ public enum JSONLines {
     /// Inputs smaller than this are decoded on the calling thread.
     static let parallelThreshold = 1 << 20
 
+    /// A run of whole lines of an input: its bytes and the number of its first line.
+    public struct Chunk: Sendable, Equatable {
+        public var bytes: Range<Int>
+        public var firstLine: Int
+    }
+
+    /// Cuts `data` after every `lines` lines (the last chunk may be shorter).
+    public static func chunks(of data: Data, lines: Int) -> [Chunk] {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var chunks: [Chunk] = []
+            var start = 0
+            var line = 1
+            var count = 0
+            var index = 0
+            while index < bytes.count {
+                if bytes[index] == UInt8(ascii: "\n") {
+                    count += 1
+                    if count == lines {
+                        chunks.append(Chunk(bytes: start..<index + 1, firstLine: line))
+                        line += count
+                        count = 0
+                        start = index + 1
+                    }
+                }
+                index += 1
+            }
+            if start < bytes.count { chunks.append(Chunk(bytes: start..<bytes.count, firstLine: line)) }
+            return chunks
+        }
+    }
+
     /// Decodes every line, in parallel over the machine's cores for large inputs; the result is
     /// in line order either way.
     public static func decode(_ data: Data) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        decode(data, Chunk(bytes: 0..<data.count, firstLine: 1))
+    }
+
+    /// Decodes the lines of one chunk of `data`.
+    public static func decode(_ data: Data, _ chunk: Chunk) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+        data.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
+            let bytes = UnsafeRawBufferPointer(rebasing: all[chunk.bytes])
             let parts = bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount
-            guard parts > 1 else { return decode(bytes, firstLine: 1) }
+            guard parts > 1 else { return decode(bytes, firstLine: chunk.firstLine) }
             // Cut at newlines near equal shares, and number each part's first line.
             var cuts = [0]
-            var firstLines = [1]
-            var lines = 1
+            var firstLines = [chunk.firstLine]
+            var lines = chunk.firstLine
             var scanned = 0
             for part in 1..<parts {
                 let target = max(cuts.last!, bytes.count * part / parts)

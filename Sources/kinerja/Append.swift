@@ -36,23 +36,22 @@ struct Append: ParsableCommand {
         let ledger = try options.open()
         let input: Data
         do {
-            input = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            input = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         } catch {
             printError("kinerja: cannot read \(file): \(error.localizedDescription)")
             throw ExitCode.failure
         }
-        let (submissions, invalid) = JSONLines.decode(input)
-        let onTerminal = !progress && isatty(STDERR_FILENO) == 1 && submissions.count > batchSize
+        let onTerminal = !progress && isatty(STDERR_FILENO) == 1
         let report = try failing {
-            try ledger.append(submissions, invalid: invalid, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done, head in
+            try ledger.append(jsonLines: input, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done, total, head in
                 if progress {
-                    printError("committed \(done) of \(submissions.count) lines, head seq \(head.seq)")
-                } else if onTerminal {
-                    FileHandle.standardError.write(Data("\rappending: \(done)/\(submissions.count)".utf8))
+                    printError("committed \(done) of \(total) lines, head seq \(head.seq)")
+                } else if onTerminal && total > batchSize {
+                    FileHandle.standardError.write(Data("\rappending: \(done)/\(total)".utf8))
                 }
             }
         }
-        if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if onTerminal && report.appended + report.duplicates > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
 
         print("appended \(report.appended), duplicates \(report.duplicates), rejected \(report.rejected.count)")
         for error in report.rejected {

@@ -15,20 +15,15 @@ func ledgerImport(_ options: Options) throws {
     let batch = options.int("--batch", 10_000)
     let ledger = try Ledger.create(at: path)
     var report: AppendReport?
-    var decodeSeconds = 0.0
     let total = try seconds {
-        var decoded: (submissions: [NumberedSubmission], invalid: [WireError]) = ([], [])
-        decodeSeconds = try seconds {
-            decoded = JSONLines.decode(try Data(contentsOf: URL(fileURLWithPath: options.required("--input"))))
-        }
-        guard decoded.invalid.isEmpty else { fatalError("invalid workload: \(decoded.invalid[0])") }
-        report = try ledger.append(decoded.submissions, options: AppendOptions(batchSize: batch))
+        let input = try Data(contentsOf: URL(fileURLWithPath: options.required("--input")), options: .alwaysMapped)
+        report = try ledger.append(jsonLines: input, options: AppendOptions(batchSize: batch))
     }
     guard let report, report.rejected.isEmpty else { fatalError("refused: \(report!.rejected[0])") }
     var recordBytes = 0
     try ledger.store.read { txn in try txn.forEachRecord { recordBytes += $0.canonical.count + 32 } }
     emit([
-        "events": report.appended, "seconds": total, "decode_seconds": decodeSeconds,
+        "events": report.appended, "seconds": total,
         "bytes": fileSize(path + "/data.mdb"), "record_bytes": recordBytes,
     ])
 }

@@ -26,14 +26,24 @@ func generateWorkload(_ options: Options) throws {
     }
     let source = directory + "/demo-ledger"
     let ledger = try DemoLedger.build(sample, at: source)
-    var all = [UInt8]()
-    all.reserveCapacity(sample.items.count * 520)
+    // Streamed to the file: at 10 M events the export is several GB.
+    _ = FileManager.default.createFile(atPath: directory + "/events.jsonl", contents: nil)
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/events.jsonl"))
+    var buffer = [UInt8]()
+    var total = 0
     try ledger.forEachRecorded { event, recorded in
-        all.append(contentsOf: WireEncoder.encode(event, recorded: recorded).utf8)
-        all.append(UInt8(ascii: "\n"))
+        buffer.append(contentsOf: WireEncoder.encode(event, recorded: recorded).utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count > 1 << 24 {
+            try output.write(contentsOf: buffer)
+            total += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
+    try output.write(contentsOf: buffer)
+    total += buffer.count
+    try output.close()
     try FileManager.default.removeItem(atPath: source)
-    try Data(all).write(to: URL(fileURLWithPath: directory + "/events.jsonl"))
     for (index, slice) in slices.enumerated() {
         try Data(slice).write(to: URL(fileURLWithPath: directory + "/writer-\(index).jsonl"))
     }
@@ -45,6 +55,6 @@ func generateWorkload(_ options: Options) throws {
     try (units.joined(separator: "\n") + "\n").write(toFile: directory + "/units.txt", atomically: true, encoding: .utf8)
     emit([
         "events": sample.items.count, "employees": sample.people.count, "units": units.count,
-        "bytes": all.count, "writer_events": min(writerEvents, sample.items.count),
+        "bytes": total, "writer_events": min(writerEvents, sample.items.count),
     ])
 }

@@ -72,11 +72,17 @@ public struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])
     }
 
-    public mutating func readString() throws(Malformed) -> String {
+    /// A `str`'s bytes, in place, not checked for UTF-8.
+    public mutating func readStringBytes() throws(Malformed) -> UnsafeRawBufferPointer {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw Malformed(offset: start, what: "string length \(length) past the end") }
-        guard let string = String(validatingUTF8Bytes: try readBytes(count: Int(length))) else {
+        return try readBytes(count: Int(length))
+    }
+
+    public mutating func readString() throws(Malformed) -> String {
+        let start = offset
+        guard let string = String(validatingUTF8Bytes: try readStringBytes()) else {
             throw Malformed(offset: start, what: "string is not valid UTF-8")
         }
         return string
@@ -109,5 +115,12 @@ extension String {
         } else {
             return nil
         }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether the bytes are valid UTF-8 (ASCII recognised in one pass, without building a string).
+    public var isValidUTF8: Bool {
+        allSatisfy { $0 < 0x80 } || String(validating: assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
     }
 }

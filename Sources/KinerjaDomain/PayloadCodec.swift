@@ -121,10 +121,20 @@ public enum PayloadCodec {
 
     /// Decodes a payload written by ``encode(_:)``; `stream` and `id` come from the store's header.
     public static func decode(_ payload: UnsafeRawBufferPointer, stream: String, id: EventID) throws(ByteReader.Malformed) -> Event {
+        var stream = stream
+        let result = stream.withUTF8 { utf8 in Result { () throws(ByteReader.Malformed) in try decode(payload, streamBytes: UnsafeRawBufferPointer(utf8), id: id) } }
+        return try result.get()
+    }
+
+    /// Decodes a payload written by ``encode(_:)``; the stream's name (UTF-8) and `id` come from
+    /// the store's header.
+    public static func decode(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws(ByteReader.Malformed) -> Event {
         var reader = ByteReader(payload)
         let typeCode = try reader.readUInt8()
         guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
-        guard let subject = Subject(stream: stream) else { throw ByteReader.Malformed(offset: 0, what: "stream \(stream) names no subject") }
+        guard let subject = Subject(streamBytes: streamBytes) else {
+            throw ByteReader.Malformed(offset: 0, what: "stream \(String(decoding: streamBytes, as: UTF8.self)) names no subject")
+        }
         let actor = try reader.readString()
         let occurredAt = Timestamp(micros: try reader.readInt64(), offsetMinutes: try reader.readInt16())
         let reason = try reader.readOptionalString()

@@ -1,3 +1,5 @@
+import CanonicalBytes
+
 /// An event's id: a UUID (RFC 9562), chosen by the sender as the idempotency key.
 public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var high: UInt64
@@ -365,6 +367,8 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
         self = nip
     }
 
+    init(number: UInt64) { self.number = number }
+
     /// 18 digits, or nil; the other rules of ``validate(_:)`` are not checked.
     public init?(digits text: some StringProtocol) {
         var number: UInt64 = 0
@@ -405,6 +409,27 @@ public enum Subject: Hashable, Sendable {
         switch self {
         case .employee(let nip): "employee:" + nip.text
         case .unit(let code): "unit:" + code
+        }
+    }
+
+    /// The subject of a stream name written by ``stream``, as UTF-8 bytes (read in place from a record).
+    public init?(streamBytes bytes: UnsafeRawBufferPointer) {
+        let employee = "employee:".utf8
+        let unit = "unit:".utf8
+        if bytes.starts(with: employee) {
+            var number: UInt64 = 0
+            guard bytes.count == employee.count + 18 else { return nil }
+            for byte in bytes[employee.count...] {
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                number = number * 10 + UInt64(byte - UInt8(ascii: "0"))
+            }
+            self = .employee(NIP(number: number))
+        } else if bytes.starts(with: unit) {
+            let code = UnsafeRawBufferPointer(rebasing: bytes[unit.count...])
+            guard let text = String(validatingUTF8Bytes: code) else { return nil }
+            self = .unit(text)
+        } else {
+            return nil
         }
     }
 

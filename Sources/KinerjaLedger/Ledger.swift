@@ -40,7 +40,7 @@ extension RecordID {
 extension RecordedFields {
     init(_ record: RecordView, previous: ChainHash) {
         self.init(
-            seq: record.position.seq, stream: record.position.stream, version: record.position.version,
-            recordedAt: record.position.recordedAt, prevHash: previous.hex, hash: record.hash.hex)
+            seq: record.seq, stream: record.stream, version: record.version,
+            recordedAt: record.recordedAt, prevHash: previous.hex, hash: record.hash.hex)
     }
 }

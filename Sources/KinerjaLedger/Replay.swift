@@ -1,3 +1,4 @@
+import Foundation
 import KinerjaDomain
 import LedgerStore
 
@@ -46,7 +47,7 @@ extension Ledger {
         if !filter.types.isEmpty {
             guard let type = PayloadCodec.type(of: record.payload), filter.types.contains(type) else { return }
         }
-        let event = try PayloadCodec.decode(record.payload, stream: record.position.stream, id: EventID(record.id))
+        let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
         try body(event, RecordedFields(record, previous: previous))
     }
 
@@ -60,8 +61,11 @@ extension Ledger {
     /// that every payload decodes to an event whose canonical encoding is exactly those bytes.
     public func verify() throws -> Verification {
         try store.verify { record in
-            let event = try PayloadCodec.decode(record.payload, stream: record.position.stream, id: EventID(record.id))
-            guard PayloadCodec.encode(event).elementsEqual(record.payload) else {
+            let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
+            let canonical = PayloadCodec.encode(event).withUnsafeBytes { encoded in
+                encoded.count == record.payload.count && memcmp(encoded.baseAddress!, record.payload.baseAddress!, encoded.count) == 0
+            }
+            guard canonical else {
                 throw NonCanonical()
             }
             return event.uniqueKeys
@@ -109,8 +113,8 @@ extension Ledger {
             let through = try Self.resolve(point, in: txn)
             let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
             func deliver(_ record: RecordView) throws {
-                let event = try PayloadCodec.decode(record.payload, stream: record.position.stream, id: EventID(record.id))
-                try body(RecordedEvent(event: event, seq: record.position.seq, version: record.position.version, recordedAt: record.position.recordedAt))
+                let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
+                try body(RecordedEvent(event: event, seq: record.seq, version: record.version, recordedAt: record.recordedAt))
             }
             if let employee {
                 for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
@@ -139,7 +143,7 @@ extension Ledger {
             var high = txn.head.seq
             while low < high {
                 let middle = low + (high - low + 1) / 2
-                let recordedAt = try txn.withRecord(at: middle) { $0.position.recordedAt } ?? .max
+                let recordedAt = try txn.withRecord(at: middle) { $0.recordedAt } ?? .max
                 if recordedAt <= instant { low = middle } else { high = middle - 1 }
             }
             return low

@@ -27,48 +27,76 @@ public struct RecordID: Hashable, Sendable, Comparable {
     public static func < (a: RecordID, b: RecordID) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 
-/// A SHA-256 value of the hash chain.
+/// A SHA-256 value of the hash chain, held inline (no allocation: replay and verify read one per record).
 public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+    /// The 32 bytes as four big-endian words.
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] { [words.0, words.1, words.2, words.3].flatMap(\.bigEndianBytes) }
 
     /// `hash(0)`: 32 zero bytes.
-    public static let zero = ChainHash(uncheckedBytes: [UInt8](repeating: 0, count: 32))
+    public static let zero = ChainHash(words: (0, 0, 0, 0))
 
-    init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
+
+    /// The first 32 bytes of `raw`, which must hold them.
+    init(uncheckedBytes raw: UnsafeRawBufferPointer) {
+        func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        words = (word(0), word(1), word(2), word(3))
+    }
+
+    init(uncheckedBytes bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
+    }
 
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = Array(bytes)
+        self.init(uncheckedBytes: Array(bytes))
     }
 
     /// Parses 64 lowercase hexadecimal digits.
     public init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
+        var utf8 = hex.utf8.makeIterator()
+        var parsed: [UInt64] = []
+        for _ in 0..<4 {
+            var word: UInt64 = 0
+            for _ in 0..<16 {
+                guard let digit = utf8.next(), let nibble = Self.nibble(digit) else { return nil }
+                word = word << 4 | UInt64(nibble)
+            }
+            parsed.append(word)
         }
-        self.bytes = bytes
+        guard utf8.next() == nil else { return nil }
+        words = (parsed[0], parsed[1], parsed[2], parsed[3])
+    }
+
+    public static func == (a: ChainHash, b: ChainHash) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// `hash(n) = SHA-256(hash(n-1) ‖ canonical bytes of record n)`.
     public static func chain(_ previous: ChainHash, _ canonical: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
-        hasher.update(data: previous.bytes)
+        var words = (previous.words.0.bigEndian, previous.words.1.bigEndian, previous.words.2.bigEndian, previous.words.3.bigEndian)
+        withUnsafeBytes(of: &words) { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: canonical)
-        return ChainHash(uncheckedBytes: Array(hasher.finalize()))
+        return hasher.finalize().withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
     }
 
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        for word in [words.0, words.1, words.2, words.3] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                out.append(digits[Int(word >> UInt64(shift) & 0x0f)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -128,20 +156,23 @@ public struct StoredRecord: Equatable, Sendable {
 /// A record read in place from the map. Its buffers are valid only inside the closure that
 /// received it: copy what must outlive it (``copy()``).
 public struct RecordView {
-    public let position: RecordPosition
+    public let seq: UInt64
+    public let version: UInt64
+    /// Microseconds since 1970-01-01T00:00:00Z, UTC.
+    public let recordedAt: Int64
     public let id: RecordID
     public let hash: ChainHash
+    /// The stream's name, UTF-8, in place: a replay that needs no `String` of it builds none.
+    public let streamBytes: UnsafeRawBufferPointer
     /// All of the canonical bytes (the header and the payload): what the chain hashes.
     public let canonical: UnsafeRawBufferPointer
     /// The writer's bytes after the store's header.
     public let payload: UnsafeRawBufferPointer
 
-    init(position: RecordPosition, id: RecordID, hash: ChainHash, canonical: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
-        self.position = position
-        self.id = id
-        self.hash = hash
-        self.canonical = canonical
-        self.payload = payload
+    public var stream: String { String(decoding: streamBytes, as: UTF8.self) }
+
+    public var position: RecordPosition {
+        RecordPosition(seq: seq, stream: stream, version: version, recordedAt: recordedAt)
     }
 
     public func copy() -> StoredRecord {
@@ -179,43 +210,28 @@ enum CanonicalRecord {
         return writer.bytes
     }
 
-    struct Header {
-        var position: RecordPosition
-        var id: RecordID
-        var payloadOffset: Int
-    }
-
-    static func decodeHeader(_ canonical: UnsafeRawBufferPointer) throws(ByteReader.Malformed) -> Header {
+    /// Splits an LMDB value into its hash and a view of the record.
+    static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
+        guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
+        let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
         var reader = ByteReader(canonical)
         let format = try reader.readUInt8()
         guard format == Self.format else {
             throw ByteReader.Malformed(offset: 0, what: "record format \(format), this build reads \(Self.format)")
         }
         let seq = try reader.readUInt64()
-        let stream = try reader.readString()
+        let streamOffset = reader.offset
+        let streamBytes = try reader.readStringBytes()
+        guard streamBytes.isValidUTF8 else {
+            throw ByteReader.Malformed(offset: streamOffset, what: "stream is not valid UTF-8")
+        }
         let version = try reader.readUInt64()
         let recordedAt = try reader.readInt64()
         let id = RecordID(high: try reader.readUInt64(), low: try reader.readUInt64())
-        return Header(
-            position: RecordPosition(seq: seq, stream: stream, version: version, recordedAt: recordedAt),
-            id: id,
-            payloadOffset: reader.offset
-        )
-    }
-
-    /// Splits an LMDB value into its hash and a view of the record.
-    static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
-        guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
-        let hash = ChainHash(uncheckedBytes: Array(value[0..<hashSize]))
-        let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
-        let header = try decodeHeader(canonical)
         let view = RecordView(
-            position: header.position,
-            id: header.id,
-            hash: hash,
-            canonical: canonical,
-            payload: UnsafeRawBufferPointer(rebasing: canonical[header.payloadOffset...])
-        )
+            seq: seq, version: version, recordedAt: recordedAt, id: id, hash: ChainHash(uncheckedBytes: value),
+            streamBytes: streamBytes, canonical: canonical,
+            payload: UnsafeRawBufferPointer(rebasing: canonical[reader.offset...]))
         return try body(view)
     }
 }

@@ -14,7 +14,7 @@ import Glibc
 ///     try batch.append(stream: "unit:DINKES", id: id, payload: bytes)
 /// }
 /// try store.read { txn in
-///     try txn.forEachRecord { record in print(record.position.seq) }
+///     try txn.forEachRecord { record in print(record.seq) }
 /// }
 /// ```
 ///

@@ -52,6 +52,15 @@ struct TxnAccess {
         Array(stream.utf8) + [0] + version.bigEndianBytes
     }
 
+    static func streamKey(_ stream: UnsafeRawBufferPointer, version: UInt64) -> [UInt8] {
+        var key = [UInt8]()
+        key.reserveCapacity(stream.count + 9)
+        key.append(contentsOf: stream)
+        key.append(0)
+        key.append(contentsOf: version.bigEndianBytes)
+        return key
+    }
+
     /// The stream's last version: the highest key under `stream ‖ 0x00`.
     func streamVersion(_ stream: String) throws -> UInt64 {
         let prefix = Array(stream.utf8) + [0]

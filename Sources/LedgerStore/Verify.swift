@@ -19,7 +19,6 @@ extension Store {
             let access = txn.access
             var expectedSeq: UInt64 = 1
             var previous = Head.empty
-            var versions: [String: UInt64] = [:]
             // Order-independent digests of the index entries the log implies, compared with
             // those the indexes hold; only on a mismatch is each record looked up.
             var implied = IndexDigest()
@@ -40,26 +39,21 @@ extension Store {
                     }
                     do {
                         try CanonicalRecord.view(value: value.buffer) { record in
-                            guard record.position.seq == seq else {
-                                throw Broken("record stored under seq \(seq) says seq \(record.position.seq)")
+                            guard record.seq == seq else {
+                                throw Broken("record stored under seq \(seq) says seq \(record.seq)")
                             }
                             let hash = ChainHash.chain(previous.hash, record.canonical)
                             guard hash == record.hash else {
                                 let culprit = seq == 1 ? "" : ": seq \(seq) was changed, or seq \(seq - 1) was replaced with a record whose own hash was recomputed"
                                 throw Broken("hash mismatch: stored \(record.hash.hex), recomputed \(hash.hex) from the previous hash and the record's bytes" + culprit)
                             }
-                            guard record.position.recordedAt >= previous.recordedAt else {
+                            guard record.recordedAt >= previous.recordedAt else {
                                 throw Broken("recorded_at goes backwards")
                             }
-                            let version = (versions[record.position.stream] ?? 0) + 1
-                            guard record.position.version == version else {
-                                throw Broken("version \(record.position.version) of \(record.position.stream), expected \(version)")
-                            }
-                            versions[record.position.stream] = version
                             let keys: [[UInt8]]
                             do { keys = try keysOf(record) } catch { throw Broken("payload does not decode: \(error)") }
                             implied.add(record: record, keys: keys)
-                            previous = Head(seq: seq, hash: hash, recordedAt: record.position.recordedAt)
+                            previous = Head(seq: seq, hash: hash, recordedAt: record.recordedAt)
                         }
                     } catch let broken as Broken {
                         failure = .broken(seq: seq, reason: broken.reason)
@@ -82,12 +76,32 @@ extension Store {
                 }
                 return .broken(seq: previous.seq, reason: "the head (seq \(head.seq), \(head.hash.hex)) does not match the last record")
             }
+            // The stream index holds exactly the records' (stream, version, seq) when the digests
+            // agree; its versions, in key order, must then run 1, 2, 3... with rising seqs.
             let stored = try IndexDigest(access: access)
             if stored != implied {
                 return try locateIndexFault(access: access, keysOf: keysOf)
             }
+            if !stored.versionsContinue {
+                return try locateVersionFault(access: access)
+            }
             return .intact(head: head, records: previous.seq)
         }
+    }
+
+    /// The slow path for versions: the first record whose version does not follow its stream's last.
+    private func locateVersionFault(access: TxnAccess) throws -> Verification {
+        var versions: [String: UInt64] = [:]
+        var found: Verification?
+        try access.forEachRecord(from: 1, through: .max) { record in
+            guard found == nil else { return }
+            let expected = (versions[record.stream] ?? 0) + 1
+            if record.version != expected {
+                found = .broken(seq: record.seq, reason: "version \(record.version) of \(record.stream), expected \(expected)")
+            }
+            versions[record.stream] = record.version
+        }
+        return found ?? .broken(seq: nil, reason: "the stream index's versions do not run 1, 2, 3... in seq order")
     }
 
     /// The slow path: finds the first record whose index entries are wrong or missing, or the
@@ -100,10 +114,10 @@ extension Store {
         }
         try access.forEachRecord(from: 1, through: .max) { record in
             guard found == nil else { return }
-            let seq = record.position.seq
-            let streamKey = TxnAccess.streamKey(record.position.stream, version: record.position.version)
+            let seq = record.seq
+            let streamKey = TxnAccess.streamKey(record.stream, version: record.version)
             if try access.get(access.databases.streams, streamKey)?.bigEndianUInt64() != seq {
-                found = .broken(seq: seq, reason: "the stream index has no entry for \(record.position.stream) version \(record.position.version) pointing here")
+                found = .broken(seq: seq, reason: "the stream index has no entry for \(record.stream) version \(record.version) pointing here")
             } else if try access.seq(of: record.id) != seq {
                 found = .broken(seq: seq, reason: "the id index does not point at this record")
             } else {
@@ -125,7 +139,7 @@ extension Store {
                     if let seq = value.bigEndianUInt64() {
                         let claims = try access.withRecord(at: seq) { record -> Bool in
                             switch name {
-                            case "stream": keyBytes == TxnAccess.streamKey(record.position.stream, version: record.position.version)
+                            case "stream": keyBytes == TxnAccess.streamKey(record.stream, version: record.version)
                             case "id": keyBytes == record.id.bytes
                             default: try keysOf(record).contains(keyBytes)
                             }
@@ -174,27 +188,53 @@ private struct IndexDigest: Equatable {
     init() {}
 
     mutating func add(record: RecordView, keys: [[UInt8]]) {
-        let seq = record.position.seq
-        streams.add(key: TxnAccess.streamKey(record.position.stream, version: record.position.version), seq: seq)
+        let seq = record.seq
+        streams.add(key: TxnAccess.streamKey(record.streamBytes, version: record.version), seq: seq)
         ids.add(key: record.id.bytes, seq: seq)
         for key in keys { self.keys.add(key: key, seq: seq) }
     }
 
+    /// Whether, in the stream index read in key order, each stream's versions run 1, 2, 3...
+    /// with rising seqs (only known for a digest read from the indexes).
+    var versionsContinue = true
+
+    static func == (a: IndexDigest, b: IndexDigest) -> Bool {
+        a.streams == b.streams && a.ids == b.ids && a.keys == b.keys
+    }
+
     /// The digest of what the indexes hold, read sequentially.
     init(access: TxnAccess) throws {
-        streams = try Self.scan(access, access.databases.streams)
+        var stream: UnsafeRawBufferPointer?
+        var last = (version: UInt64(0), seq: UInt64(0))
+        var continuing = true
+        streams = try Self.scan(access, access.databases.streams) { key, seq in
+            // A key is the stream's name, a zero byte and the version (8 bytes, big-endian).
+            guard key.count > 9 else { continuing = false; return }
+            let name = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
+            let version = key.loadUnaligned(fromByteOffset: key.count - 8, as: UInt64.self).bigEndian
+            if let stream, stream.elementsEqual(name) {
+                if version != last.version + 1 || seq <= last.seq { continuing = false }
+            } else if version != 1 {
+                continuing = false
+            }
+            stream = name
+            last = (version, seq)
+        }
+        versionsContinue = continuing
         ids = try Self.scan(access, access.databases.ids)
         keys = try Self.scan(access, access.databases.keys)
     }
 
-    private static func scan(_ access: TxnAccess, _ dbi: MDB_dbi) throws -> Entry {
+    private static func scan(_ access: TxnAccess, _ dbi: MDB_dbi, each: (UnsafeRawBufferPointer, UInt64) -> Void = { _, _ in }) throws -> Entry {
         var entry = Entry()
         try access.withCursor(dbi) { cursor in
             var key = MDB_val()
             var value = MDB_val()
             var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
             while rc == MDB_SUCCESS {
-                entry.add(key: key.buffer, seq: value.bigEndianUInt64() ?? .max)
+                let seq = value.bigEndianUInt64() ?? .max
+                entry.add(key: key.buffer, seq: seq)
+                each(key.buffer, seq)
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             if rc != MDB_NOTFOUND { try LMDBError.check(rc) }

@@ -28,14 +28,21 @@ func ledgerImport(_ options: Options) throws {
     ])
 }
 
-/// `ledger-writer --input F --ledger P --batch B`: one of the concurrent writers.
+/// `ledger-writer --input F --ledger P --batch B`: one of the concurrent writers, a client that
+/// appends its events B at a time (each append one durable transaction), as its work arrives.
 func ledgerWriter(_ options: Options) throws {
     let ledger = try Ledger.open(at: options.required("--ledger"))
     let decoded = JSONLines.decode(try Data(contentsOf: URL(fileURLWithPath: options.required("--input"))))
-    var report: AppendReport?
-    let time = try seconds { report = try ledger.append(decoded.submissions, options: AppendOptions(batchSize: options.int("--batch", 100))) }
-    guard let report, report.rejected.isEmpty else { fatalError("refused: \(report!.rejected[0])") }
-    emit(["events": report.appended, "seconds": time])
+    let batch = options.int("--batch", 100)
+    var appended = 0
+    let time = try seconds {
+        for start in stride(from: 0, to: decoded.submissions.count, by: batch) {
+            let report = try ledger.append(Array(decoded.submissions[start..<min(start + batch, decoded.submissions.count)]), options: AppendOptions(batchSize: batch))
+            guard report.rejected.isEmpty else { fatalError("refused: \(report.rejected[0])") }
+            appended += report.appended
+        }
+    }
+    emit(["events": appended, "seconds": time])
 }
 
 /// All the projections, folded together: what a full replay feeds. Accountability folds

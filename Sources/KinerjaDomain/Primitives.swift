@@ -12,7 +12,12 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses the text form `8-4-4-4-12` hexadecimal digits, either case.
     public init?(_ text: String) {
-        let utf8 = Array(text.utf8)
+        var text = text
+        guard let id = text.withUTF8(Self.parse) else { return nil }
+        self = id
+    }
+
+    private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> EventID? {
         guard utf8.count == 36 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -26,7 +31,7 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
             if digits < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
             digits += 1
         }
-        self.init(high: high, low: low)
+        return EventID(high: high, low: low)
     }
 
     /// Lowercase `8-4-4-4-12`.
@@ -70,11 +75,15 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DD`.
     public init?(_ text: String) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
-            let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
-        else { return nil }
-        self.init(year: year, month: month, day: day)
+        var text = text
+        let parts = text.withUTF8 { utf8 -> (Int, Int, Int)? in
+            guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
+                let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
+            else { return nil }
+            return (year, month, day)
+        }
+        guard let parts else { return nil }
+        self.init(year: parts.0, month: parts.1, day: parts.2)
     }
 
     public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
@@ -152,7 +161,11 @@ public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
     /// six fractional digits (the ledger keeps microseconds), no leap second, and not `-00:00`
     /// (RFC 3339's "offset unknown": a date could not be taken in it).
     public static func parse(_ text: String) -> Result<Timestamp, ParseError> {
-        let utf8 = Array(text.utf8)
+        var text = text
+        return text.withUTF8(parse(utf8:))
+    }
+
+    private static func parse(utf8: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, ParseError> {
         guard utf8.count >= 20, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
             utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
             utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":")
@@ -342,23 +355,27 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     public static func validate(_ text: String) -> Result<NIP, Invalid> {
-        let utf8 = Array(text.utf8)
+        var text = text
+        return text.withUTF8(validate(utf8:))
+    }
+
+    private static func validate(utf8: UnsafeBufferPointer<UInt8>) -> Result<NIP, Invalid> {
         guard utf8.count == 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             return .failure(.notEighteenDigits)
         }
-        let birthText = String(decoding: utf8[0..<8], as: UTF8.self)
         guard let birthYear = decimal(utf8[0..<4]), (1900...2099).contains(birthYear),
             let birth = CivilDate(year: birthYear, month: decimal(utf8[4..<6])!, day: decimal(utf8[6..<8])!)
-        else { return .failure(.birthDate(birthText)) }
-        let appointmentText = String(decoding: utf8[8..<14], as: UTF8.self)
+        else { return .failure(.birthDate(String(decoding: utf8[0..<8], as: UTF8.self))) }
         let appointmentYear = decimal(utf8[8..<12])!
         let appointmentMonth = decimal(utf8[12..<14])!
-        guard (1900...2099).contains(appointmentYear), (1...12).contains(appointmentMonth) else { return .failure(.appointment(appointmentText)) }
+        guard (1900...2099).contains(appointmentYear), (1...12).contains(appointmentMonth) else {
+            return .failure(.appointment(String(decoding: utf8[8..<14], as: UTF8.self)))
+        }
         guard (appointmentYear, appointmentMonth) > (birth.year, birth.month) else { return .failure(.appointmentBeforeBirth) }
         guard utf8[14] == UInt8(ascii: "1") || utf8[14] == UInt8(ascii: "2") else {
             return .failure(.sex(Character(Unicode.Scalar(utf8[14]))))
         }
-        return .success(NIP(unchecked: text))
+        return .success(NIP(digits: utf8)!)
     }
 
     /// An NIP already validated (read back from the ledger): 18 digits.
@@ -371,9 +388,14 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// 18 digits, or nil; the other rules of ``validate(_:)`` are not checked.
     public init?(digits text: some StringProtocol) {
+        self.init(digits: text.utf8)
+    }
+
+    /// 18 digits (ASCII), or nil.
+    public init?(digits utf8: some Collection<UInt8>) {
         var number: UInt64 = 0
         var count = 0
-        for byte in text.utf8 {
+        for byte in utf8 {
             guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"), count < 18 else { return nil }
             number = number &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
             count += 1

@@ -233,6 +233,13 @@ struct Fields {
             return nil
         }
         guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
+        if let ascii = Self.asciiText(string) {
+            // One pass over the bytes: the common case, with the same rules as below.
+            guard ascii.count >= 1, ascii.count <= max else { throw error(key, "must have 1 to \(max) characters, not \(ascii.count)") }
+            guard !ascii.blank else { throw error(key, "must not be blank") }
+            if ascii.control { throw error(key, "must not contain control characters (NUL and others) other than tab, line feed and carriage return") }
+            return string
+        }
         let count = string.unicodeScalars.count
         guard count >= 1, count <= max else { throw error(key, "must have 1 to \(max) characters, not \(count)") }
         guard string.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw error(key, "must not be blank") }
@@ -240,6 +247,24 @@ struct Fields {
             throw error(key, "must not contain control characters (NUL and others) other than tab, line feed and carriage return")
         }
         return string
+    }
+
+    /// For an ASCII string: its length, whether it is all whitespace, and whether it holds a
+    /// control character other than tab, line feed and carriage return. Nil if not ASCII.
+    static func asciiText(_ string: String) -> (count: Int, blank: Bool, control: Bool)? {
+        var blank = true
+        var control = false
+        for byte in string.utf8 {
+            guard byte < 0x80 else { return nil }
+            switch byte {
+            case 0x09, 0x0A, 0x0D: break
+            case 0x0B, 0x0C: control = true
+            case 0x20: break
+            case 0..<0x20, 0x7F: control = true; blank = false
+            default: blank = false
+            }
+        }
+        return (string.utf8.count, blank, control)
     }
 
     func uuid(_ key: String) throws(WireError) -> EventID {
@@ -267,7 +292,8 @@ struct Fields {
     func actor(_ key: String) throws(WireError) -> String {
         let text = try requiredString(key)
         if text.utf8.count == 18, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-            return try nip(key).text
+            _ = try nip(key)
+            return text
         }
         guard Identifiers.isSystemActor(text) else {
             throw error(key, "must be an NIP or a system identifier such as survey:skm-2026-q1 (^[a-z][a-z0-9-]*:[A-Za-z0-9._-]{1,64}$)")

@@ -150,8 +150,7 @@ extension Ledger {
         var report = AppendReport(head: try store.head())
         var stores: [Bool] = []  // for each line to do, in order: stored (or else a duplicate)
         let staged = try store.dryRun { batch in
-            for chunk in chunks {
-                let decoded = JSONLines.decode(data, chunk)
+            try JSONLines.decodeAhead(data, chunks) { decoded in
                 report.rejected += decoded.invalid
                 let outcome = try Self.stage(decoded.submissions, in: &batch) { staged in
                     switch staged {

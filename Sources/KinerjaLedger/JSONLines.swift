@@ -88,6 +88,27 @@ public enum JSONLines {
         }
     }
 
+    /// Calls `body` with each chunk's lines decoded, in order, decoding the next chunk on other
+    /// threads while `body` works on the current one.
+    public static func decodeAhead(
+        _ data: Data, _ chunks: [Chunk], _ body: (_ decoded: (submissions: [NumberedSubmission], invalid: [WireError])) throws -> Void
+    ) throws {
+        guard let first = chunks.first else { return }
+        var current = decode(data, first)
+        for index in chunks.indices {
+            let next = PartResult()
+            let group = DispatchGroup()
+            if index + 1 < chunks.count {
+                let chunk = chunks[index + 1]
+                DispatchQueue.global().async(group: group) { next.value = decode(data, chunk) }
+            }
+            defer { group.wait() }
+            try body(current)
+            group.wait()
+            current = next.value
+        }
+    }
+
     private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
         var submissions: [NumberedSubmission] = []
         var invalid: [WireError] = []

@@ -131,3 +131,22 @@ func ledgerAccountability(_ options: Options) throws {
     let (p50, p99) = percentiles(latencies)
     emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])
 }
+
+/// `decode --input F`: the strict wire decoder alone, on one thread (lines per second).
+func decodeOnly(_ options: Options) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: options.required("--input")))
+    var count = 0
+    let time = seconds {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var start = 0
+            var number = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                number += 1
+                if case .success = WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), number: number) { count += 1 }
+                start = end + 1
+            }
+        }
+    }
+    emit(["events": count, "seconds": time, "per_second": Double(count) / time])
+}

@@ -12,6 +12,7 @@ let commands: [String: (Options) throws -> Void] = [
     "ledger-import": ledgerImport, "ledger-writer": ledgerWriter, "ledger-replay": ledgerReplay,
     "ledger-verify": ledgerVerify, "ledger-history": ledgerHistory, "ledger-accountability": ledgerAccountability,
     "lmdb-import": lmdbImport, "lmdb-scan": lmdbScan, "lmdb-writer": lmdbWriter,
+    "decode": decodeOnly,
     "sqlite-import": sqliteImport, "sqlite-writer": sqliteWriter, "sqlite-replay": sqliteReplay, "sqlite-history": sqliteHistory,
 ]
 

@@ -29,14 +29,16 @@ struct Run {
     func main() throws {
         let sizes = (options.string("--events") ?? "1000000,10000000").split(separator: ",").compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
         print(machine())
+        var tables: [Table] = []
         for size in sizes {
             let directory = work + "/\(size)"
             try? FileManager.default.removeItem(atPath: directory)
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try measure(size: size, in: directory)
+            tables.append(try measure(size: size, in: directory))
             if options.string("--keep") == nil { try? FileManager.default.removeItem(atPath: directory) }
         }
         if options.string("--keep") == nil { try? FileManager.default.removeItem(atPath: work) }
+        print(Table.scaling(tables))
     }
 
     private func machine() -> String {
@@ -47,7 +49,7 @@ struct Run {
             + "batches of \(batch); \(writers) writers in batches of \(writerBatch); peers: \(peers.sorted().joined(separator: ", "))"
     }
 
-    private func measure(size: Int, in directory: String) throws {
+    private func measure(size: Int, in directory: String) throws -> Table {
         log("generating about \(size) events with the demo generator (seed 1)")
         let workload = try step(["generate", "--events", "\(size)", "--dir", directory, "--writers", "\(writers)",
                                  "--writer-events", "\(options.int("--writer-events", min(size, 200_000)))", "--samples", "\(samples)"])
@@ -103,6 +105,7 @@ struct Run {
         }
         print(table.render())
         fflush(nil)
+        return table
     }
 
     private func log(_ message: String) {

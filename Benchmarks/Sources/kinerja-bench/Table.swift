@@ -138,4 +138,51 @@ struct Table {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// How the ledger's own figures move from the smallest size to the largest: rates should hold,
+    /// replay's and verify's memory should not follow the number of events.
+    static func scaling(_ tables: [Table]) -> String {
+        guard let small = tables.first, let large = tables.last, tables.count > 1 else { return "" }
+        var lines = ["", "## Scaling: the ledger from \(count(Double(small.events))) to \(count(Double(large.events))) events", ""]
+        lines.append("| figure | " + tables.map { count(Double($0.events)) }.joined(separator: " | ") + " | largest ÷ smallest |")
+        lines.append("|---|" + String(repeating: "---:|", count: tables.count + 1))
+        func row(_ title: String, _ value: (Table) -> Double?, _ format: String = "%.0f") {
+            let values = tables.map { value($0) }
+            let ratio = values.last!.flatMap { last in values.first!.map { last / $0 } }
+            lines.append("| \(title) | " + values.map { $0.map { String(format: format, $0) } ?? "" }.joined(separator: " | ")
+                + " | " + (ratio.map { String(format: "%.2f", $0) } ?? "") + " |")
+        }
+        for figure in [Figure.importRate, .replayRate, .verifyRate] {
+            row(figure.title, { $0.rate(figure, .kinerja) })
+        }
+        row("history of one employee, p99 (ms)", { $0.latency(.history, .kinerja)?.p99 }, "%.3f")
+        for figure in [Figure.importRate, .replayRate, .verifyRate] {
+            row("peak RSS, \(figure.title.split(separator: "(").first!.trimmingCharacters(in: .whitespaces)) (MiB)", { $0.cells[figure]?[.kinerja]?.double("rss_mib") })
+        }
+        row("replay: anonymous memory at the end, projections' state (MiB)", { $0.cells[.replayRate]?[.kinerja]?.double("anon_mib") })
+        row("replay: anonymous memory per employee (KiB)", { table in
+            table.cells[.replayRate]?[.kinerja].map { $0.double("anon_mib") * 1024 / Double(table.employees) }
+        }, "%.1f")
+        row("verify: anonymous memory at the end (MiB)", { $0.cells[.verifyRate]?[.kinerja]?.double("anon_mib") })
+        lines.append("")
+        lines.append("Peak RSS counts the pages of the LMDB map a step has read (the kernel drops and rereads them at will);")
+        lines.append("anonymous memory (RssAnon) is the process's own. The workload has one employee per 16.9 events.")
+        lines.append("")
+        lines.append("Goals:")
+        func goal(_ name: String, _ value: Double?, _ threshold: Double) {
+            guard let value, !value.isNaN else { return }
+            lines.append("- \(value <= threshold ? "HOLDS" : "MISSED"): \(name): " + String(format: "%.2f ×", value))
+        }
+        let growth = Double(large.events) / Double(small.events)
+        func anon(_ table: Table, _ figure: Figure) -> Double? { table.cells[figure]?[.kinerja]?.double("anon_mib") }
+        if let a = anon(small, .verifyRate), let b = anon(large, .verifyRate) {
+            goal("verify's memory flat in the number of events (× for \(String(format: "%.0f", growth)) × the events)", b / a, 1.5)
+        }
+        if let a = anon(small, .replayRate), let b = anon(large, .replayRate) {
+            let employees = Double(large.employees) / Double(small.employees)
+            goal("replay's memory in proportion to employees, not events (memory per employee, largest ÷ smallest)", (b / employees) / a, 1.5)
+        }
+        return lines.joined(separator: "\n")
+    }
 }
+

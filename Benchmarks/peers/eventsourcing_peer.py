@@ -62,8 +62,21 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def written_mib() -> float:
+    """What the process has caused to be written to storage (`write_bytes` of /proc/self/io)."""
+    try:
+        with open("/proc/self/io") as io:
+            for line in io:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1]) / 1048576
+    except OSError:
+        pass
+    return float("nan")
+
+
 def result(**fields) -> None:
     fields["rss_mib"] = peak_rss_mib()
+    fields["written_mib"] = written_mib()
     print("RESULT " + json.dumps(fields), flush=True)
 
 

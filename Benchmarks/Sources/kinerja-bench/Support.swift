@@ -39,6 +39,7 @@ func emit(_ fields: [String: Any]) {
     var fields = fields
     fields["rss_mib"] = peakRSSMiB()
     fields["anon_mib"] = anonymousRSSMiB()
+    fields["written_mib"] = writtenMiB()
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
     print("RESULT " + String(decoding: data, as: UTF8.self))
     fflush(nil)
@@ -52,6 +53,16 @@ func anonymousRSSMiB() -> Double {
         let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return .nan }
     return kib / 1024
+}
+
+/// What the process has caused to be written to storage so far (`write_bytes` of /proc/self/io):
+/// with LMDB's copy-on-write B-trees, every page a commit dirties, not only the records' bytes.
+func writtenMiB() -> Double {
+    guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
+        let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
+        let bytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return .nan }
+    return bytes / 1_048_576
 }
 
 func check(_ rc: Int32, _ what: String) {

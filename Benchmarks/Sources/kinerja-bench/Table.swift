@@ -106,6 +106,14 @@ struct Table {
             return String(format: "%.2f", theirs.double("bytes") / ours.double("bytes"))
         }
         lines.append("| bytes on disk per event (record: \(String(format: "%.0f", recordBytes))) | " + bytes.joined(separator: " | ") + " | " + bytesRatio.joined(separator: " | ") + " |")
+        let written = Contender.allCases.map { contender in
+            cells[.importRate]?[contender].map { String(format: "%.0f", $0.double("written_mib") * 1_048_576 / Double(events)) } ?? ""
+        }
+        let writtenRatio = peers.map { peer -> String in
+            guard let ours = cells[.importRate]?[.kinerja], let theirs = cells[.importRate]?[peer] else { return "" }
+            return String(format: "%.2f", theirs.double("written_mib") / ours.double("written_mib"))
+        }
+        lines.append("| bytes written to storage per event by the import | " + written.joined(separator: " | ") + " | " + writtenRatio.joined(separator: " | ") + " |")
         lines.append("")
         lines.append("× peer: how many times the ledger's figure beats the peer's (rate ÷ rate; p99 ÷ p99; bytes ÷ bytes).")
         lines.append("raw LMDB's replay is a cursor scan of the values (no decoding, no projections).")

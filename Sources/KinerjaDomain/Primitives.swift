@@ -76,14 +76,15 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses `YYYY-MM-DD`.
     public init?(_ text: String) {
         var text = text
-        let parts = text.withUTF8 { utf8 -> (Int, Int, Int)? in
-            guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
-                let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
-            else { return nil }
-            return (year, month, day)
-        }
-        guard let parts else { return nil }
-        self.init(year: parts.0, month: parts.1, day: parts.2)
+        guard let date = text.withUTF8(Self.parse) else { return nil }
+        self = date
+    }
+
+    private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> CivilDate? {
+        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
+            let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
+        else { return nil }
+        return CivilDate(year: year, month: month, day: day)
     }
 
     public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

@@ -233,38 +233,13 @@ struct Fields {
             return nil
         }
         guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
-        if let ascii = Self.asciiText(string) {
-            // One pass over the bytes: the common case, with the same rules as below.
-            guard ascii.count >= 1, ascii.count <= max else { throw error(key, "must have 1 to \(max) characters, not \(ascii.count)") }
-            guard !ascii.blank else { throw error(key, "must not be blank") }
-            if ascii.control { throw error(key, "must not contain control characters (NUL and others) other than tab, line feed and carriage return") }
-            return string
-        }
-        let count = string.unicodeScalars.count
-        guard count >= 1, count <= max else { throw error(key, "must have 1 to \(max) characters, not \(count)") }
-        guard string.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw error(key, "must not be blank") }
-        if string.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" || $0.value == 0x7F }) {
+        let shape = TextShape(string)
+        guard shape.count >= 1, shape.count <= max else { throw error(key, "must have 1 to \(max) characters, not \(shape.count)") }
+        guard !shape.blank else { throw error(key, "must not be blank") }
+        if shape.control {
             throw error(key, "must not contain control characters (NUL and others) other than tab, line feed and carriage return")
         }
         return string
-    }
-
-    /// For an ASCII string: its length, whether it is all whitespace, and whether it holds a
-    /// control character other than tab, line feed and carriage return. Nil if not ASCII.
-    static func asciiText(_ string: String) -> (count: Int, blank: Bool, control: Bool)? {
-        var blank = true
-        var control = false
-        for byte in string.utf8 {
-            guard byte < 0x80 else { return nil }
-            switch byte {
-            case 0x09, 0x0A, 0x0D: break
-            case 0x0B, 0x0C: control = true
-            case 0x20: break
-            case 0..<0x20, 0x7F: control = true; blank = false
-            default: blank = false
-            }
-        }
-        return (string.utf8.count, blank, control)
     }
 
     func uuid(_ key: String) throws(WireError) -> EventID {
@@ -431,5 +406,41 @@ public enum Identifiers {
         let prefixOK = utf8[1..<colon].allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
         let name = utf8[(colon + 1)...]
         return prefixOK && (1...64).contains(name.count) && name.allSatisfy { isAlphanumeric($0) || isPunct($0) }
+    }
+}
+
+/// What the rules of free text look at: its length in Unicode scalars, whether every scalar is
+/// whitespace, and whether one is a control character other than tab, line feed and carriage
+/// return. Measured in one pass over the bytes for ASCII text (nearly all of it), by scalar
+/// properties otherwise; both give the same answer for ASCII.
+struct TextShape: Equatable {
+    var count: Int
+    var blank: Bool
+    var control: Bool
+
+    init(_ string: String) {
+        self = Self(ascii: string) ?? Self(scalars: string)
+    }
+
+    init(scalars string: String) {
+        count = string.unicodeScalars.count
+        blank = string.unicodeScalars.allSatisfy(\.properties.isWhitespace)
+        control = string.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F }
+    }
+
+    /// Nil unless `string` is ASCII.
+    init?(ascii string: String) {
+        var blank = true
+        var control = false
+        for byte in string.utf8 {
+            guard byte < 0x80 else { return nil }
+            switch byte {
+            case 0x09, 0x0A, 0x0D, 0x20: break
+            case 0x0B, 0x0C: control = true  // whitespace, and control characters
+            case 0..<0x20, 0x7F: control = true; blank = false
+            default: blank = false
+            }
+        }
+        (count, self.blank, self.control) = (string.utf8.count, blank, control)
     }
 }

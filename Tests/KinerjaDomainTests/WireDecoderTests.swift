@@ -206,4 +206,29 @@ struct WireDecoderTests {
         let upper = text.replacingOccurrences(of: hash, with: hash.uppercased())
         #expect(decodeError(upper)?.rule.contains("SHA-256") == true)
     }
+
+    /// Free text is judged by a one-pass byte scan when it is ASCII and by Unicode scalar
+    /// properties otherwise: every ASCII character, alone, after a letter, and after a non-ASCII
+    /// letter (which takes the scalar path), gets the rule the scalars' properties give.
+    @Test("free text: the ASCII fast path and the scalar path apply the same rules to every ASCII character")
+    func textRulesAgree() {
+        for code in UInt32(0)..<0x80 {
+            let scalar = Unicode.Scalar(code)!
+            for prefix in ["", "A", "é"] {
+                let text = prefix + String(Character(scalar))
+                let scalars = text.unicodeScalars
+                let expected: String? =
+                    if scalars.allSatisfy(\.properties.isWhitespace) { "must not be blank" }
+                    else if scalars.contains(where: { ($0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value)) || $0.value == 0x7F }) { "control characters" }
+                    else { nil }
+                let value = "\"" + text.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined() + "\""
+                let error = decodeError(line("employee.placed", "data.name", value))
+                if let expected {
+                    #expect(error?.field == "data.name" && error?.rule.contains(expected) == true, "\(value): \(String(describing: error))")
+                } else {
+                    #expect(error == nil, "\(value): \(String(describing: error))")
+                }
+            }
+        }
+    }
 }

@@ -1,40 +1,30 @@
-# Sourced by scripts/demo and scripts/test: installs what the build needs when it is missing.
-# LMDB comes from Debian's liblmdb-dev, found through pkg-config.
+# Sourced by scripts/demo, scripts/test and scripts/bench: installs what they need when it is
+# missing. C libraries come from Debian, found through pkg-config; Python packages from PyPI.
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-ensure_lmdb() {
-    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lmdb; then
+# ensure_library PKG-CONFIG-NAME DEBIAN-PACKAGE WHAT-FOR
+ensure_library() {
+    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1"; then
         return
     fi
-    echo "setup: installing liblmdb-dev and pkg-config with apt-get" >&2
+    echo "setup: installing $2 and pkg-config with apt-get ($3)" >&2
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblmdb-dev pkg-config >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" pkg-config >/dev/null
 }
 
-ensure_jsonschema() {
-    if python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+# ensure_python_package IMPORT-CHECK PIP-REQUIREMENT WHAT-FOR
+ensure_python_package() {
+    if python3 -c "import $1" 2>/dev/null; then
         return
     fi
-    echo "setup: installing the Python jsonschema package (for the schema tests)" >&2
-    python3 -m pip install --quiet 'jsonschema>=4.18'
+    echo "setup: installing the Python package $2 ($3)" >&2
+    python3 -m pip install --quiet "$2"
 }
 
-ensure_sqlite() {
-    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists sqlite3; then
-        return
-    fi
-    echo "setup: installing libsqlite3-dev with apt-get (the benchmarks' SQLite peer)" >&2
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev pkg-config >/dev/null
-}
-
-ensure_eventsourcing() {
-    if python3 -c 'import eventsourcing' 2>/dev/null; then
-        return
-    fi
-    echo "setup: installing the Python eventsourcing package (the benchmarks' library peer)" >&2
-    python3 -m pip install --quiet 'eventsourcing>=9.3,<10'
-}
+ensure_lmdb() { ensure_library lmdb liblmdb-dev "the ledger's storage"; }
+ensure_sqlite() { ensure_library sqlite3 libsqlite3-dev "the benchmarks' SQLite peer"; }
+ensure_jsonschema() { ensure_python_package "jsonschema, referencing" 'jsonschema>=4.18' "the schema tests"; }
+ensure_eventsourcing() { ensure_python_package eventsourcing 'eventsourcing>=9.3,<10' "the benchmarks' library peer"; }

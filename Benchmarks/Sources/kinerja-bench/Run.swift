@@ -116,20 +116,20 @@ struct Run {
         try collect(launch(CommandLine.arguments[0], arguments))
     }
 
+    /// `Benchmarks/peers/eventsourcing_peer.py`, found from this source file.
+    private static let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("peers/eventsourcing_peer.py").path
+
     private func python(_ arguments: [String]) throws -> Figures {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("peers/eventsourcing_peer.py").path
-        return try collect(launch(python, [script] + arguments))
+        try collect(launch(python, [Self.peerScript] + arguments))
     }
 
     /// Starts every writer at once; the rate is all their events over the wall time until the last ends.
     private func concurrently(_ events: Int, _ commands: [[String]], python: Bool = false) throws -> Figures {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("peers/eventsourcing_peer.py").path
         var processes: [(Process, Pipe)] = []
         var results: [Figures] = []
         let time = try seconds {
-            processes = try commands.map { python ? try launch(self.python, [script] + $0) : try launch(CommandLine.arguments[0], $0) }
+            processes = try commands.map { python ? try launch(self.python, [Self.peerScript] + $0) : try launch(CommandLine.arguments[0], $0) }
             results = try processes.map(collect)
         }
         let appended = results.reduce(0) { $0 + $1.int("events") }

@@ -48,21 +48,21 @@ func emit(_ fields: [String: Any]) {
 /// The process's own memory now (RssAnon): what peak RSS counts less the pages of mapped files
 /// (the ledger's LMDB map, an input read with mmap), which the kernel can drop and read again.
 func anonymousRSSMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
-        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
-    else { return .nan }
-    return kib / 1024
+    procField("/proc/self/status", "RssAnon:").map { $0 / 1024 } ?? .nan  // kB
 }
 
 /// What the process has caused to be written to storage so far (`write_bytes` of /proc/self/io):
 /// with LMDB's copy-on-write B-trees, every page a commit dirties, not only the records' bytes.
 func writtenMiB() -> Double {
-    guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
-        let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
-        let bytes = Double(line.split(separator: " ").dropFirst().first ?? "")
-    else { return .nan }
-    return bytes / 1_048_576
+    procField("/proc/self/io", "write_bytes:").map { $0 / 1_048_576 } ?? .nan
+}
+
+/// The number after `name` in a `name value` line of a /proc file.
+private func procField(_ path: String, _ name: String) -> Double? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) })
+    else { return nil }
+    return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
 }
 
 func check(_ rc: Int32, _ what: String) {

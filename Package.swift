@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Projections: folds over recorded events, knowing nothing of LMDB or the command line.
         .target(name: "ScoresProjection", dependencies: ["KinerjaDomain"], path: "Projections/Scores"),

@@ -13,7 +13,7 @@ struct Kinerja: ParsableCommand {
             Exit codes: 0 success, 1 rejected input or a failed check, 64 bad usage.
             The ledger is --ledger PATH, else $KINERJA_LEDGER, else ./kinerja.ledger.
             """,
-        subcommands: [Init.self, Append.self, Log.self, Verify.self, History.self, Report.self, Demo.self]
+        subcommands: [Init.self, Append.self, Log.self, Verify.self, History.self, Report.self, Demo.self, Key.self, Witness.self]
     )
 }
 

@@ -12,13 +12,17 @@ struct Databases: Sendable {
     var ids: MDB_dbi
     /// a writer-defined unique key → `seq` of the record that claimed it.
     var keys: MDB_dbi
-    /// `format`, `head`.
+    /// `format`, `head`, `tree` (the number of records the Merkle tree covers).
     var meta: MDB_dbi
+    /// The Merkle tree's stored nodes (``StoredTree``); nil in a ledger written before the tree
+    /// existed and opened where it cannot be written.
+    var tree: MDB_dbi?
 }
 
 enum MetaKey {
     static let format = Array("format".utf8)
     static let head = Array("head".utf8)
+    static let tree = Array("tree".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
@@ -99,7 +103,8 @@ final class Environment: @unchecked Sendable {
             // Clear reader slots left by processes that died inside a read transaction.
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
-            let databases = try openDatabases(env: env, path: path, create: create)
+            var databases = try openDatabases(env: env, path: path, create: create)
+            if databases.tree == nil { databases.tree = try buildTree(env: env, databases: databases) }
             return Environment(env: env, databases: databases, path: path, clock: options.clock)
         } catch {
             mdb_env_close(env)
@@ -121,7 +126,13 @@ final class Environment: @unchecked Sendable {
             try check(rc, "cannot open the '\(name)' database")
             return handle
         }
-        let databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var tree: MDB_dbi = 0
+        let treeRC = mdb_dbi_open(txn, "tree", create ? UInt32(MDB_CREATE) : 0, &tree)
+        if treeRC != MDB_NOTFOUND {
+            try check(treeRC, "cannot open the 'tree' database")
+            databases.tree = tree
+        }
 
         if create {
             let formatBytes = withUnsafeBytes(of: Environment.formatVersion.bigEndian, Array.init)
@@ -142,6 +153,25 @@ final class Environment: @unchecked Sendable {
         try check(mdb_txn_commit(txn), "cannot commit the ledger's databases")
         committed = true
         return databases
+    }
+
+    /// Upgrades a ledger written before the Merkle tree: creates its database and builds it over
+    /// every record, in one transaction that changes no record. Where the ledger cannot be
+    /// written (a read-only filesystem, another user's files), it stays without a tree and the
+    /// commands that need one say so.
+    private static func buildTree(env: OpaquePointer, databases: Databases) throws -> MDB_dbi? {
+        var txnPointer: OpaquePointer?
+        guard mdb_txn_begin(env, nil, 0, &txnPointer) == MDB_SUCCESS, let txn = txnPointer else { return nil }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        var tree: MDB_dbi = 0
+        guard mdb_dbi_open(txn, "tree", UInt32(MDB_CREATE), &tree) == MDB_SUCCESS else { return nil }
+        var upgraded = databases
+        upgraded.tree = tree
+        try StoredTree.extend(TxnAccess(txn: txn, databases: upgraded))
+        guard mdb_txn_commit(txn) == MDB_SUCCESS else { return nil }
+        committed = true
+        return tree
     }
 
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {

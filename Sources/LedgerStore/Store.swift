@@ -52,6 +52,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// Recomputes the Merkle tree from the records: nil when every stored node and the tree's
+    /// size agree with them, else the first disagreement (the `seq` where it shows, if any).
+    public func verifyTree() throws -> (seq: UInt64?, reason: String)? {
+        try withTransaction(readOnly: true) { access in (try StoredTree.verify(access), commit: false) }
+    }
+
     /// The head: the last `seq`, its hash and its `recorded_at`.
     public func head() throws -> Head {
         try read { $0.head }
@@ -105,7 +111,10 @@ public final class Store: Sendable {
                     let txn = try environment.begin(readOnly: readOnly)
                     var open = true
                     defer { if open { mdb_txn_abort(txn) } }
-                    let (result, commit) = try body(TxnAccess(txn: txn, databases: environment.databases))
+                    let access = TxnAccess(txn: txn, databases: environment.databases)
+                    let (result, commit) = try body(access)
+                    // The Merkle tree grows in the transaction that stores the records it covers.
+                    if commit { try StoredTree.extend(access) }
                     open = false
                     if commit {
                         try LMDBError.check(mdb_txn_commit(txn))

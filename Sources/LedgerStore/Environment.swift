@@ -23,6 +23,7 @@ enum MetaKey {
     static let format = Array("format".utf8)
     static let head = Array("head".utf8)
     static let tree = Array("tree".utf8)
+    static let origin = Array("origin".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open

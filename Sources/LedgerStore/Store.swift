@@ -52,6 +52,28 @@ public final class Store: Sendable {
         }
     }
 
+    /// The log's origin (its name in checkpoints), if one was set.
+    public func origin() throws -> String? {
+        try withTransaction(readOnly: true) { access in
+            (try access.get(access.databases.meta, MetaKey.origin).map { String(decoding: $0.buffer, as: UTF8.self) }, commit: false)
+        }
+    }
+
+    /// Names the log, once: setting the same origin again is a no-op; another one is refused,
+    /// since every checkpoint and proof already issued names the first.
+    public func setOrigin(_ origin: String) throws {
+        try withTransaction(readOnly: false) { access in
+            if let existing = try access.get(access.databases.meta, MetaKey.origin).map({ String(decoding: $0.buffer, as: UTF8.self) }) {
+                guard existing == origin else { throw StoreError(.alreadyExists, "the ledger's origin is already \(existing); it cannot change") }
+                return ((), commit: false)
+            }
+            try withValue(MetaKey.origin) { key in
+                try withValue(Array(origin.utf8)) { value in try LMDBError.check(mdb_put(access.txn, access.databases.meta, &key, &value, 0)) }
+            }
+            return ((), commit: true)
+        }
+    }
+
     /// Recomputes the Merkle tree from the records: nil when every stored node and the tree's
     /// size agree with them, else the first disagreement (the `seq` where it shows, if any).
     public func verifyTree() throws -> (seq: UInt64?, reason: String)? {

@@ -110,21 +110,38 @@ extension Ledger {
     @discardableResult
     public func replay(at point: PointInTime = .head, employee: NIP? = nil, _ body: (RecordedEvent) throws -> Void) throws -> LedgerPosition {
         try store.read { txn in
-            let through = try Self.resolve(point, in: txn)
-            let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
-            func deliver(_ record: RecordView) throws {
+            try Self.replay(txn, at: point, employee: employee) { record in
                 let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
                 try body(RecordedEvent(event: event, seq: record.seq, version: record.version, recordedAt: record.recordedAt))
             }
-            if let employee {
-                for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
-                    _ = try txn.withRecord(at: seq, deliver)
-                }
-            } else {
-                try txn.forEachRecord(through: through, deliver)
-            }
-            return LedgerPosition(seq: through, hash: hash.hex)
         }
+    }
+
+    /// Replays recorded events like ``replay(at:employee:_:)``, each read in place: what
+    /// projections fold. Nothing is decoded but what `body` reads; the view lives only during
+    /// the call.
+    @discardableResult
+    public func replayInPlace(at point: PointInTime = .head, employee: NIP? = nil, _ body: (borrowing EventView) throws -> Void) throws -> LedgerPosition {
+        try store.read { txn in
+            try Self.replay(txn, at: point, employee: employee) { record in
+                let view = try EventView(
+                    payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
+                try body(view)
+            }
+        }
+    }
+
+    private static func replay(_ txn: ReadTransaction, at point: PointInTime, employee: NIP?, _ deliver: (RecordView) throws -> Void) throws -> LedgerPosition {
+        let through = try resolve(point, in: txn)
+        let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
+        if let employee {
+            for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
+                _ = try txn.withRecord(at: seq, deliver)
+            }
+        } else {
+            try txn.forEachRecord(through: through, deliver)
+        }
+        return LedgerPosition(seq: through, hash: hash.hex)
     }
 
     /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`

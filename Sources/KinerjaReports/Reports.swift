@@ -1,4 +1,5 @@
 import AccountabilityProjection
+import AppraisalCore
 import AuditTrailProjection
 import HistoryProjection
 import KinerjaDomain
@@ -29,38 +30,39 @@ public enum Reports {
     // MARK: Scores
 
     public struct ScoresReport: Sendable {
+        /// The name and unit of the placement in effect at the end of a row's period.
+        public struct Placed: Sendable {
+            public var name: String
+            public var unit: String
+        }
+
         public var position: LedgerPosition
         public var rows: [ScoreRow]
-        /// Names and units from the placements in effect at each period's end.
-        public var placements: PlacementTimeline
+        /// Beside each row.
+        public var placements: [Placed?]
         public var unitRatings: [String: [Int: UnitRatingCode]]
     }
 
     public static func scores(_ ledger: Ledger, _ request: ReportRequest) throws -> ScoresReport {
-        var scores = Scores(rules: request.rules)
-        var placements = PlacementTimeline()
-        var unitRatings: [String: [Int: UnitRatingCode]] = [:]
-        let position = try ledger.replay(at: request.point, employee: request.employee) { recorded in
-            scores.apply(recorded)
-            switch (recorded.event.subject, recorded.event.data) {
-            case (.employee(let employee), .employeePlaced(let placement)):
-                placements.record(placement, of: employee, seq: recorded.seq, id: recorded.event.id)
-            case (.unit(let unit), .unitRated(let rating)):
-                unitRatings[unit, default: [:]][rating.period.year] = rating.rating
-            default:
-                break
-            }
-        }
-        let rows = scores.rows.filter { row in
-            (request.year == nil || row.period.year == request.year)
+        var state = AppraisalState(rules: request.rules)
+        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { state.apply($0) }
+        var rows: [ScoreRow] = []
+        var placements: [ScoresReport.Placed?] = []
+        for row in Scores(state: state).rows {
+            let placed = state.placement(row.employee, on: row.period.lastDay).map { ScoresReport.Placed(name: state.names[$0.name], unit: state.names[$0.unit]) }
+            guard (request.year == nil || row.period.year == request.year)
                 && (request.period == nil || row.period == request.period)
-                && (request.unit == nil || placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit == request.unit)
+                && (request.unit == nil || placed?.unit == request.unit)
+            else { continue }
+            rows.append(row)
+            placements.append(placed)
         }
+        var unitRatings: [String: [Int: UnitRatingCode]] = [:]
+        for rating in state.unitRatings { unitRatings[state.names[rating.unit], default: [:]][rating.year] = rating.rating }
         return ScoresReport(position: position, rows: rows, placements: placements, unitRatings: unitRatings)
     }
 
     public static func render(_ report: ScoresReport, _ format: ReportFormat) -> String {
-        func placement(_ row: ScoreRow) -> Placement? { report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement }
         switch format {
         case .json:
             var json = JSONWriter()
@@ -68,15 +70,15 @@ public enum Reports {
             json.ledger(report.position, first: true)
             json.key("scores")
             json.raw("[")
-            for (index, row) in report.rows.enumerated() {
+            for (index, (row, placed)) in zip(report.rows, report.placements).enumerated() {
                 if index > 0 { json.raw(",") }
                 json.raw("{")
                 json.key("employee", first: true)
                 json.string(row.employee.text)
                 json.key("name")
-                json.optionalString(placement(row)?.name)
+                json.optionalString(placed?.name)
                 json.key("unit")
-                json.optionalString(placement(row)?.unit)
+                json.optionalString(placed?.unit)
                 json.key("period")
                 json.string(row.period.description)
                 json.key("results_rating")
@@ -97,15 +99,15 @@ public enum Reports {
             return json.text + "\n"
         case .csv:
             var csv = CSV(header: ["employee", "name", "unit", "period", "results_rating", "behavior_rating", "predicate", "actor", "event", "corrected"])
-            for row in report.rows {
-                csv.append([row.employee.text, placement(row)?.name ?? "", placement(row)?.unit ?? "", row.period.description, row.resultsRating.rawValue,
+            for (row, placed) in zip(report.rows, report.placements) {
+                csv.append([row.employee.text, placed?.name ?? "", placed?.unit ?? "", row.period.description, row.resultsRating.rawValue,
                             row.behaviorRating.rawValue, row.predicate.rawValue, row.actor, row.event.description, row.correction?.rawValue ?? ""])
             }
             return csv.text
         case .table:
             var table = TextTable(header: ["EMPLOYEE", "NAME", "UNIT", "PERIOD", "RESULTS", "BEHAVIOUR", "PREDIKAT", "SCORED BY", "EVENT"])
-            for row in report.rows {
-                table.rows.append([row.employee.text, placement(row)?.name ?? "-", placement(row)?.unit ?? "-", row.period.description,
+            for (row, placed) in zip(report.rows, report.placements) {
+                table.rows.append([row.employee.text, placed?.name ?? "-", placed?.unit ?? "-", row.period.description,
                                    short(row.resultsRating), short(row.behaviorRating), row.predicate.rawValue + (row.correction != nil ? " (corrected)" : ""),
                                    row.actor, row.event.description])
             }
@@ -116,8 +118,8 @@ public enum Reports {
     /// Per unit: how many annual scores of each predikat, beside the unit's own rating.
     public static func summary(_ report: ScoresReport, year: Int) -> String {
         var counts: [String: [Predicate: Int]] = [:]
-        for row in report.rows where row.period == Period(year: year) {
-            let unit = report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit ?? "-"
+        for (row, placed) in zip(report.rows, report.placements) where row.period == Period(year: year) {
+            let unit = placed?.unit ?? "-"
             counts[unit, default: [:]][row.predicate, default: 0] += 1
         }
         var table = TextTable(header: ["UNIT", "SCORED"] + Predicate.allCases.map { $0.rawValue.uppercased() } + ["UNIT RATING"])
@@ -148,13 +150,13 @@ public enum Reports {
 
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
         var accountability = Accountability(rules: request.rules)
-        let position = try ledger.replay(at: request.point) { accountability.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point) { accountability.apply($0) }
         let findings = accountability.findings(year: request.year).filter { finding in
             guard request.period == nil || finding.period == request.period else { return false }
             switch finding.subject {
             case .employee(let employee):
                 return (request.employee == nil || employee == request.employee)
-                    && (request.unit == nil || accountability.placements.inEffect(employee, on: finding.period.lastDay)?.placement.unit == request.unit)
+                    && (request.unit == nil || accountability.state.placement(employee, on: finding.period.lastDay).map { accountability.state.names[$0.unit] } == request.unit)
             case .unit(let unit):
                 return request.employee == nil && (request.unit == nil || unit == request.unit)
             }
@@ -233,7 +235,7 @@ public enum Reports {
 
     public static func audit(_ ledger: Ledger, _ request: ReportRequest) throws -> AuditReport {
         var trail = AuditTrail(rules: request.rules)
-        let position = try ledger.replay(at: request.point, employee: request.employee) { trail.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { trail.apply($0) }
         let entries = trail.entries.filter { entry in
             let date = entry.occurredAt.localDate
             return (request.actor == nil || entry.actor == request.actor)
@@ -318,7 +320,7 @@ public enum Reports {
 
     public static func history(_ ledger: Ledger, employee: NIP, _ request: ReportRequest) throws -> HistoryReport {
         var history = History(employee: employee, rules: request.rules)
-        let position = try ledger.replay(at: request.point, employee: employee) { history.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point, employee: employee) { history.apply($0) }
         return HistoryReport(position: position, employee: employee, entries: history.entries)
     }
 

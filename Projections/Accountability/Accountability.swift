@@ -92,15 +92,9 @@ public struct Accountability: Projection, Sendable {
             limit = (backdatingLimits.last { $0.from <= date } ?? backdatingLimits[0]).days
         }
         guard delay > Int64(limit) * Timestamp.microsPerDay else { return }
-        let period = event.dataPeriod ?? correctedPeriod(event) ?? Period(year: event.occurredAt.localDate.year)
+        let period = event.dataPeriod ?? state.correctedPeriod(event) ?? Period(year: event.occurredAt.localDate.year)
         let days = delay / Timestamp.microsPerDay
         raise(.backdatedEntry, event.subject, period, [event.id], "\(event.type.rawValue) recorded \(days) days after it occurred (limit \(limit))", seq: event.seq)
-    }
-
-    /// The period of the score a correction corrects, if it is known.
-    private func correctedPeriod(_ event: borrowing EventView) -> Period? {
-        guard case .scoreCorrected(let correction) = event.data else { return nil }
-        return state.period(of: correction.corrects)
     }
 
     private mutating func judgeScore(_ score: DataView.ScoreGiven, of employee: NIP, _ event: borrowing EventView) {
@@ -194,25 +188,14 @@ public struct Accountability: Projection, Sendable {
                     message: "target \(state.names[target.targetID]) is not aligned to a target of the appraiser", seq: target.seq))
             }
         }
-        // Each rated unit's members: the employees whose placement in effect on 31 December is in it.
-        var members: [Int: [Int32: [(NIP, AppraisalState.Score)]]] = [:]
-        for year in Set(state.unitRatings.map(\.year)) {
-            let period = Period(year: year)
-            var byUnit: [Int32: [(NIP, AppraisalState.Score)]] = [:]
-            for employee in state.employees {
-                guard let unit = employee.placement(on: period.lastDay)?.unit, let score = employee.score(period) else { continue }
-                byUnit[unit, default: []].append((employee.nip, score))
-            }
-            members[year] = byUnit
-        }
+        var members: [Int: [Int32: [(employee: NIP, score: AppraisalState.Score)]]] = [:]
+        for year in Set(state.unitRatings.map(\.year)) { members[year] = state.members(year: year) }
         for rated in state.unitRatings {
             let period = Period(year: rated.year)
-            let scores = members[rated.year]?[rated.unit]?.map(\.1) ?? []
+            let scores = members[rated.year]?[rated.unit]?.map(\.score) ?? []
             guard !scores.isEmpty else { continue }
             let unit = state.names[rated.unit]
-            let broken = (rules.rules(for: period).curve[rated.rating] ?? []).filter { rule in
-                !rule.holds(count: scores.filter { rule.predicates.contains($0.predicate) }.count, total: scores.count)
-            }
+            let broken = CurveCheck.checks(rules.rules(for: period), rated.rating, scores.map(\.predicate)).filter { !$0.holds }.map(\.rule)
             guard !broken.isEmpty else { continue }
             let counts = Predicate.allCases.compactMap { predicate -> String? in
                 let count = scores.filter { $0.predicate == predicate }.count

@@ -292,6 +292,30 @@ public struct AppraisalState: Sendable {
     /// The period of the score a score or correction sets.
     public func period(of id: EventID) -> Period? { scoredBy[id].map { score($0).period } }
 
+    /// The period of the score a correction corrects, if it is a correction of a known score.
+    public func correctedPeriod(_ event: borrowing EventView) -> Period? {
+        guard case .scoreCorrected(let correction) = event.data else { return nil }
+        return period(of: correction.corrects)
+    }
+
+    /// The appraisal period `event` is about (PRODUCT §6): ``EventView/period``, or for a
+    /// correction the period of the score it corrects.
+    public func period(about event: borrowing EventView) -> Period? {
+        event.period ?? correctedPeriod(event)
+    }
+
+    /// Each unit's members with an annual score for `year`: the employees whose placement in
+    /// effect on 31 December is in the unit (what the distribution curve is judged on).
+    public func members(year: Int) -> [Int32: [(employee: NIP, score: Score)]] {
+        let period = Period(year: year)
+        var byUnit: [Int32: [(employee: NIP, score: Score)]] = [:]
+        for employee in employees {
+            guard let unit = employee.placement(on: period.lastDay)?.unit, let score = employee.score(period) else { continue }
+            byUnit[unit, default: []].append((employee.nip, score))
+        }
+        return byUnit
+    }
+
     /// The target `targetID` (in place) of `employee` for `year`.
     public func target(of employee: Int32, year: Int, _ targetID: TextView) -> Target? {
         guard let name = names.existing(targetID.bytes) else { return nil }

@@ -37,7 +37,7 @@ public struct HistoryEntry: Hashable, Sendable {
 public struct History: Projection, Sendable {
     public let employee: NIP
     public private(set) var entries: [HistoryEntry] = []
-    private var state: AppraisalState
+    public private(set) var state: AppraisalState
 
     public init(employee: NIP, rules: RuleBook = .standard) {
         self.employee = employee
@@ -48,11 +48,13 @@ public struct History: Projection, Sendable {
         recorded.withView { apply($0) }
     }
 
-    public mutating func apply(_ event: borrowing EventView) {
+    /// Folds `event`; with `keep`, adds its entry (a filtered history folds every event but
+    /// lists only those it keeps).
+    public mutating func apply(_ event: borrowing EventView, keep: Bool = true) {
         guard event.employee == employee else { return }
-        let entry = AuditTrail.entry(event, before: state)
+        let entry = keep ? AuditTrail.entry(event, before: state) : nil
         state.apply(event)
-        entries.append(HistoryEntry(entry: entry, state: Self.snapshot(of: employee, in: state)))
+        if let entry { entries.append(HistoryEntry(entry: entry, state: Self.snapshot(of: employee, in: state))) }
     }
 
     /// The record of `employee` in `state`, with its strings built.

@@ -6,17 +6,18 @@ import KinerjaDomain
 import KinerjaLedger
 import ScoresProjection
 
-/// What a report covers. Every field narrows it; nil and empty mean "all".
+/// What a report covers: the point in time to replay to, and the filters (PRODUCT §6, each with
+/// one meaning: `Filters.swift`). Every filter narrows it; nil and empty mean "all". A report
+/// refuses a filter it cannot apply (``UnsupportedFilter``).
 public struct ReportRequest: Sendable {
     public var point: PointInTime = .head
     public var year: Int?
     public var period: Period?
     public var employee: NIP?
     public var unit: String?
-    /// Audit trail only.
     public var actor: String?
     public var types: Set<EventType> = []
-    /// Audit trail only: the window of `occurred_at` dates, in each event's own offset.
+    /// The window of `occurred_at` dates, in each event's own offset.
     public var since: CivilDate?
     public var until: CivilDate?
     public var rules: RuleBook = .standard
@@ -27,6 +28,13 @@ public struct ReportRequest: Sendable {
 /// Reports built by replaying the ledger into projections, each stating the ledger position
 /// it was built on, so that anyone can rebuild it and get the same bytes.
 public enum Reports {
+    /// The filters each report applies; any other is refused.
+    public static let scoresFilters: [FilterName] = [.employee, .unit, .year, .period, .actor]
+    public static let accountabilityFilters: [FilterName] = [.employee, .unit, .year, .period]
+    public static let auditFilters = FilterName.allCases
+    public static let historyFilters: [FilterName] = [.unit, .year, .period, .actor, .type, .since, .until]
+    public static let unitsFilters: [FilterName] = [.unit, .year]
+
     // MARK: Scores
 
     public struct ScoresReport: Sendable {
@@ -44,16 +52,14 @@ public enum Reports {
     }
 
     public static func scores(_ ledger: Ledger, _ request: ReportRequest) throws -> ScoresReport {
+        try request.refuse("report scores", except: scoresFilters)
         var state = AppraisalState(rules: request.rules)
         let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { state.apply($0) }
         var rows: [ScoreRow] = []
         var placements: [ScoresReport.Placed?] = []
         for row in Scores(state: state).rows {
+            guard request.matches(employee: row.employee, period: row.period, actor: row.actor, in: state) else { continue }
             let placed = state.placement(row.employee, on: row.period.lastDay).map { ScoresReport.Placed(name: state.names[$0.name], unit: state.names[$0.unit]) }
-            guard (request.year == nil || row.period.year == request.year)
-                && (request.period == nil || row.period == request.period)
-                && (request.unit == nil || placed?.unit == request.unit)
-            else { continue }
             rows.append(row)
             placements.append(placed)
         }
@@ -115,23 +121,6 @@ public enum Reports {
         }
     }
 
-    /// Per unit: how many annual scores of each predikat, beside the unit's own rating.
-    public static func summary(_ report: ScoresReport, year: Int) -> String {
-        var counts: [String: [Predicate: Int]] = [:]
-        for (row, placed) in zip(report.rows, report.placements) where row.period == Period(year: year) {
-            let unit = placed?.unit ?? "-"
-            counts[unit, default: [:]][row.predicate, default: 0] += 1
-        }
-        var table = TextTable(header: ["UNIT", "SCORED"] + Predicate.allCases.map { $0.rawValue.uppercased() } + ["UNIT RATING"])
-        table.rightAligned = Set(1...6)
-        for unit in counts.keys.sorted() {
-            let byPredicate = counts[unit]!
-            table.rows.append([unit, String(byPredicate.values.reduce(0, +))] + Predicate.allCases.map { String(byPredicate[$0] ?? 0) }
-                              + [report.unitRatings[unit]?[year]?.rawValue ?? "-"])
-        }
-        return report.position.line + "\nannual predikat kinerja \(year), by unit\n\n" + table.text
-    }
-
     private static func short(_ rating: Rating) -> String {
         switch rating {
         case .aboveExpectation: "above"
@@ -149,16 +138,13 @@ public enum Reports {
     }
 
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
+        try request.refuse("report accountability", except: accountabilityFilters)
         var accountability = Accountability(rules: request.rules)
         let position = try ledger.replayInPlace(at: request.point) { accountability.apply($0) }
         let findings = accountability.findings(year: request.year).filter { finding in
-            guard request.period == nil || finding.period == request.period else { return false }
             switch finding.subject {
-            case .employee(let employee):
-                return (request.employee == nil || employee == request.employee)
-                    && (request.unit == nil || accountability.state.placement(employee, on: finding.period.lastDay).map { accountability.state.names[$0.unit] } == request.unit)
-            case .unit(let unit):
-                return request.employee == nil && (request.unit == nil || unit == request.unit)
+            case .employee(let employee): request.matches(employee: employee, period: finding.period, in: accountability.state)
+            case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: accountability.state)
             }
         }
         return AccountabilityReport(position: position, year: request.year, findings: findings)
@@ -234,16 +220,12 @@ public enum Reports {
     }
 
     public static func audit(_ ledger: Ledger, _ request: ReportRequest) throws -> AuditReport {
-        var trail = AuditTrail(rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { trail.apply($0) }
-        let entries = trail.entries.filter { entry in
-            let date = entry.occurredAt.localDate
-            return (request.actor == nil || entry.actor == request.actor)
-                && (request.unit == nil || entry.subject == .unit(request.unit!))
-                && (request.types.isEmpty || request.types.contains(entry.type))
-                && (request.year == nil || date.year == request.year)
-                && (request.since == nil || date >= request.since!)
-                && (request.until == nil || date <= request.until!)
+        try request.refuse("report audit", except: auditFilters)
+        var state = AppraisalState(rules: request.rules)
+        var entries: [AuditEntry] = []
+        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { event in
+            if request.matches(event, before: state) { entries.append(AuditTrail.entry(event, before: state)) }
+            state.apply(event)
         }
         return AuditReport(position: position, entries: entries)
     }
@@ -319,8 +301,11 @@ public enum Reports {
     }
 
     public static func history(_ ledger: Ledger, employee: NIP, _ request: ReportRequest) throws -> HistoryReport {
+        try request.refuse("history", except: historyFilters)
         var history = History(employee: employee, rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point, employee: employee) { history.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point, employee: employee) { event in
+            history.apply(event, keep: request.matches(event, before: history.state))
+        }
         return HistoryReport(position: position, employee: employee, entries: history.entries)
     }
 

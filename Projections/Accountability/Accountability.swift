@@ -99,12 +99,12 @@ public struct Accountability: Projection, Sendable {
 
     private mutating func judgeScore(_ score: DataView.ScoreGiven, of employee: NIP, _ event: borrowing EventView) {
         let subject = Subject.employee(employee)
-        let record = state.record(employee)
-        if record?.year(score.period.year)?.firstTarget == nil {
+        let number = state.employee(employee)
+        if number.flatMap({ state.firstTarget($0, year: score.period.year) }) == nil {
             raise(.scoreWithoutTarget, subject, score.period, [event.id], "score for \(score.period) given with no target set for \(score.period.year) before it", seq: event.seq)
         }
         let lastDay = score.period.lastDay
-        if let placement = record?.placement(on: lastDay) {
+        if let placement = number.flatMap({ state.placement(of: $0, on: lastDay) }) {
             if let appraiser = placement.appraiser, !event.actor.isNIP(appraiser) {
                 raise(.appraiserMismatch, subject, score.period, [event.id, placement.id],
                       "scored by \(event.actor.string), but the appraiser in effect on \(lastDay) is \(appraiser.text)", seq: event.seq)
@@ -135,7 +135,7 @@ public struct Accountability: Projection, Sendable {
     }
 
     private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ event: borrowing EventView) {
-        guard predicate.isLow, state.record(employee)?.year(period.year)?.supervisorFeedback != true else { return }
+        guard predicate.isLow, !(state.employee(employee).map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
         raise(.lowScoreWithoutFeedback, .employee(employee), period, [event.id],
               "\(predicate.rawValue) for \(period) with no supervisor feedback for \(period.year) recorded before it", seq: event.seq)
     }

@@ -62,8 +62,8 @@ public struct AuditTrail: Projection, Sendable {
                 return "revised target \(revision.targetID.string) for \(revision.period)"
             }
             var changes: [String] = []
-            if let plan = revision.plan { changes.append("plan \"\(names[target.plan])\" → \"\(plan.string)\"") }
-            if let indicator = revision.indicator { changes.append("indicator \"\(names[target.indicator])\" → \"\(indicator.string)\"") }
+            if let plan = revision.plan { changes.append("plan \"\(state.texts[target.plan])\" → \"\(plan.string)\"") }
+            if let indicator = revision.indicator { changes.append("indicator \"\(state.texts[target.indicator])\" → \"\(indicator.string)\"") }
             if let quantity = revision.target {
                 changes.append("target \(target.value.plainText) \(names[target.unit]) → \(quantity.value.plainText) \(quantity.unit.string)")
             }

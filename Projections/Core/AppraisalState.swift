@@ -32,7 +32,9 @@ public struct AppraisalState: Sendable {
         public var year: Int
         public var targetID: Int32
         public var kind: TargetKind
+        /// In ``AppraisalState/texts``.
         public var plan: Int32
+        /// In ``AppraisalState/texts``.
         public var indicator: Int32
         public var value: Double
         public var unit: Int32
@@ -97,14 +99,23 @@ public struct AppraisalState: Sendable {
             return best
         }
 
-        public func year(_ year: Int) -> Year? { years.first { $0.year == year } }
+        public func year(_ year: Int) -> Year? { yearIndex(year).map { years[$0] } }
+
+        func yearIndex(_ year: Int) -> Int? {
+            var index = 0
+            while index < years.count {
+                if years[index].year == year { return index }
+                index += 1
+            }
+            return nil
+        }
 
         public func score(_ period: Period) -> Score? { scores.first { $0.period == period } }
 
         public func target(year: Int, _ targetID: Int32) -> Target? { targets.first { $0.year == year && $0.targetID == targetID } }
 
         fileprivate mutating func withYear(_ year: Int, _ body: (inout Year) -> Void) {
-            if let index = years.firstIndex(where: { $0.year == year }) {
+            if let index = yearIndex(year) {
                 body(&years[index])
             } else {
                 years.append(Year(year: year))
@@ -131,10 +142,11 @@ public struct AppraisalState: Sendable {
     /// Each rule set's start and predikat matrix, flat: a score's predikat without copying a rule set.
     private let matrices: [(from: CivilDate, predicates: [Predicate])]
     public private(set) var names = Names()
+    public private(set) var texts = Texts()
     public private(set) var employees: [Employee] = []
-    private var numbers: [UInt64: Int32] = [:]
+    private var numbers = NumberTable()
     /// Every score and correction → the score it sets.
-    private var scoredBy: [EventID: ScoreReference] = [:]
+    private var scoredBy = IDTable<ScoreReference>()
     /// The latest `unit.rated` of each unit and year, in the order first rated.
     public private(set) var unitRatings: [UnitRating] = []
     private var unitRatingIndex: [UInt64: Int32] = [:]
@@ -178,8 +190,8 @@ public struct AppraisalState: Sendable {
             employees[index].placements.append(placement)
         case .targetSet(let set):
             let target = Target(
-                year: set.period.year, targetID: names.number(set.targetID), kind: set.kind, plan: names.number(set.plan),
-                indicator: names.number(set.indicator), value: set.value, unit: names.number(set.unit),
+                year: set.period.year, targetID: names.number(set.targetID), kind: set.kind, plan: texts.append(set.plan),
+                indicator: texts.append(set.indicator), value: set.value, unit: names.number(set.unit),
                 alignedTo: set.alignedTo.map { AlignedTo(employee: $0.employee, targetID: names.number($0.targetID)) },
                 events: [event.id], seq: event.seq,
                 appraiserInEffect: employees[index].placement(on: event.occurredAt.localDate)?.appraiser != nil)
@@ -196,8 +208,8 @@ public struct AppraisalState: Sendable {
             guard let targetID = names.existing(revision.targetID.bytes),
                 let target = employees[index].targets.firstIndex(where: { $0.year == revision.period.year && $0.targetID == targetID })
             else { return }
-            let plan = revision.plan.map { names.number($0) }
-            let indicator = revision.indicator.map { names.number($0) }
+            let plan = revision.plan.map { texts.append($0) }
+            let indicator = revision.indicator.map { texts.append($0) }
             let quantity = revision.target.map { ($0.value, names.number($0.unit)) }
             let alignedTo = revision.alignedTo.map { $0.map { AlignedTo(employee: $0.employee, targetID: names.number($0.targetID)) } }
             if let plan { employees[index].targets[target].plan = plan }
@@ -249,10 +261,8 @@ public struct AppraisalState: Sendable {
     }
 
     private mutating func number(_ nip: NIP) -> Int32 {
-        if let number = numbers[nip.number] { return number }
-        let number = Int32(employees.count)
-        numbers[nip.number] = number
-        employees.append(Employee(nip: nip))
+        let number = numbers.number(nip.number, next: Int32(employees.count))
+        if Int(number) == employees.count { employees.append(Employee(nip: nip)) }
         return number
     }
 
@@ -274,15 +284,34 @@ public struct AppraisalState: Sendable {
     }
 
     /// The number of `nip`, if any event about them was folded.
-    public func employee(_ nip: NIP) -> Int32? { numbers[nip.number] }
+    public func employee(_ nip: NIP) -> Int32? { numbers.existing(nip.number) }
 
     public func employee(number: Int32) -> Employee { employees[Int(number)] }
 
     /// The record of `nip`, if any event about them was folded.
-    public func record(_ nip: NIP) -> Employee? { numbers[nip.number].map { employees[Int($0)] } }
+    public func record(_ nip: NIP) -> Employee? { numbers.existing(nip.number).map { employees[Int($0)] } }
 
     /// The placement of `nip` in effect on `date`, among those folded.
-    public func placement(_ nip: NIP, on date: CivilDate) -> Placement? { record(nip)?.placement(on: date) }
+    public func placement(_ nip: NIP, on date: CivilDate) -> Placement? {
+        guard let number = numbers.existing(nip.number) else { return nil }
+        return employees[Int(number)].placement(on: date)
+    }
+
+    // Lookups by employee number that copy no record (a record's lists would be retained).
+
+    /// The first `target.set` of `employee` for `year`.
+    public func firstTarget(_ employee: Int32, year: Int) -> (id: EventID, seq: UInt64)? {
+        guard let index = employees[Int(employee)].yearIndex(year) else { return nil }
+        return employees[Int(employee)].years[index].firstTarget
+    }
+
+    /// Whether `employee` received supervisor feedback for a period of `year`.
+    public func hasSupervisorFeedback(_ employee: Int32, year: Int) -> Bool {
+        guard let index = employees[Int(employee)].yearIndex(year) else { return false }
+        return employees[Int(employee)].years[index].supervisorFeedback
+    }
+
+    public func placement(of employee: Int32, on date: CivilDate) -> Placement? { employees[Int(employee)].placement(on: date) }
 
     /// The score a score or correction sets (unknown: a correction of no score).
     public func scoreReference(of id: EventID) -> ScoreReference? { scoredBy[id] }

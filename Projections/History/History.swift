@@ -67,7 +67,7 @@ public struct History: Projection, Sendable {
         }
         snapshot.targets = record.targets.map { target in
             EmployeeState.Target(
-                year: target.year, targetID: names[target.targetID], kind: target.kind, plan: names[target.plan],
+                year: target.year, targetID: names[target.targetID], kind: target.kind, plan: state.texts[target.plan],
                 target: TargetQuantity(value: target.value, unit: names[target.unit]),
                 alignedTo: target.alignedTo.map { Alignment(employee: $0.employee, targetID: names[$0.targetID]) })
         }.sorted { ($0.year, $0.targetID) < ($1.year, $1.targetID) }

@@ -3,16 +3,26 @@ import CanonicalBytes
 /// A string of a record, read in place: its UTF-8 bytes, valid only while the record is.
 /// Projections compare and key by the bytes; a `String` is built only when a report prints it.
 public struct TextView {
-    public let bytes: UnsafeRawBufferPointer
+    // 16 bytes, not a buffer pointer and an offset's 24: an event view holds up to a dozen.
+    private let start: UnsafeRawPointer?
+    private let count: Int32
     /// Where the string (its length) starts in the payload: for error messages.
-    let offset: Int
+    private let offset: Int32
+
+    init(bytes: UnsafeRawBufferPointer, offset: Int) {
+        start = bytes.baseAddress
+        count = Int32(bytes.count)
+        self.offset = Int32(offset)
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: Int(count)) }
 
     /// The text, built now (not checked for UTF-8: see ``validated()``).
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
     /// The text, or `Malformed` if it is not valid UTF-8.
     public func validated() throws(ByteReader.Malformed) -> String {
-        guard let string = String(validatingUTF8Bytes: bytes) else { throw ByteReader.Malformed(offset: offset, what: "string is not valid UTF-8") }
+        guard let string = String(validatingUTF8Bytes: bytes) else { throw ByteReader.Malformed(offset: Int(offset), what: "string is not valid UTF-8") }
         return string
     }
 

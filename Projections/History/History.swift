@@ -12,6 +12,15 @@ public struct EmployeeState: Hashable, Sendable {
         public var plan: String
         public var target: TargetQuantity
         public var alignedTo: Alignment?
+
+        public init(year: Int, targetID: String, kind: TargetKind, plan: String, target: TargetQuantity, alignedTo: Alignment?) {
+            self.year = year
+            self.targetID = targetID
+            self.kind = kind
+            self.plan = plan
+            self.target = target
+            self.alignedTo = alignedTo
+        }
     }
 
     public var placement: Placement?
@@ -23,6 +32,8 @@ public struct EmployeeState: Hashable, Sendable {
     public var trainingHours: [Int: Double] = [:]
     /// Feedback received, by year of the period it is for.
     public var feedback: [Int: Int] = [:]
+
+    public init() {}
 }
 
 /// One step of an employee's decision history.

@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(
             name: "KinerjaProjections",
-            targets: ["ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+            targets: ["AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
         ),
     ],
     dependencies: [
@@ -47,7 +47,7 @@ let package = Package(
         // Reports: replay into projections, rendered as table, JSON or CSV.
         .target(
             name: "KinerjaReports",
-            dependencies: ["KinerjaLedger", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+            dependencies: ["KinerjaLedger", "AppraisalCore", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
         ),
         // The demo's sample year, built into a ledger day by day.
         .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
@@ -55,18 +55,20 @@ let package = Package(
             name: "kinerja",
             dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // Projections: folds over recorded events, knowing nothing of LMDB or the command line.
-        .target(name: "ScoresProjection", dependencies: ["KinerjaDomain"], path: "Projections/Scores"),
-        .target(name: "TrainingProjection", dependencies: ["KinerjaDomain"], path: "Projections/Training"),
+        // Projections: readings of one appraisal state, knowing nothing of LMDB or the command line.
+        // The state and its single reducer, over events read in place.
+        .target(name: "AppraisalCore", dependencies: ["KinerjaDomain"], path: "Projections/Core"),
+        .target(name: "ScoresProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/Scores"),
+        .target(name: "TrainingProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/Training"),
         .target(
             name: "AccountabilityProjection",
-            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection"],
+            dependencies: ["AppraisalCore", "KinerjaDomain", "ScoresProjection", "TrainingProjection"],
             path: "Projections/Accountability"
         ),
-        .target(name: "AuditTrailProjection", dependencies: ["KinerjaDomain"], path: "Projections/AuditTrail"),
+        .target(name: "AuditTrailProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/AuditTrail"),
         .target(
             name: "HistoryProjection",
-            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection", "AuditTrailProjection"],
+            dependencies: ["AppraisalCore", "KinerjaDomain", "ScoresProjection", "AuditTrailProjection"],
             path: "Projections/History"
         ),
         // Deterministic sample events: for the tests, the benchmarks and the sample data.
@@ -87,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "ProjectionTests",
             dependencies: [
-                "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
+                "AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
                 "KinerjaReports", "KinerjaLedger", "KinerjaDemo", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -187,6 +187,8 @@ final class Environment: @unchecked Sendable {
         guard size >= needed else {
             throw StoreError.damaged("data.mdb is \(size) bytes, but its pages run to byte \(needed): the file was truncated")
         }
+    }
+
     /// Upgrades a ledger written before the Merkle tree: creates its database and builds it over
     /// every record, in one transaction that changes no record. Where the ledger cannot be
     /// written (a read-only filesystem, another user's files), it stays without a tree and the

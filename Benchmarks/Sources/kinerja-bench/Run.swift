@@ -80,6 +80,7 @@ struct Run {
 
         log("verify")
         table.add(.verifyRate, .kinerja, try step(["ledger-verify", "--ledger", ledger]))
+        if peers.contains("lmdb") { table.add(.verifyRate, .lmdb, try step(["lmdb-verify", "--raw", directory + "/raw"])) }
 
         log("history and accountability latencies")
         table.add(.history, .kinerja, try step(["ledger-history", "--ledger", ledger, "--dir", directory]))

@@ -14,16 +14,18 @@ func ledgerImport(_ options: Options) throws {
     let batch = options.int("--batch", 10_000)
     let ledger = try Ledger.create(at: path)
     var report: AppendReport?
+    let peak = PeakAnonymousMemory()
     let total = try seconds {
         let input = try Data(contentsOf: URL(fileURLWithPath: options.required("--input")), options: .alwaysMapped)
         report = try ledger.append(jsonLines: input, options: AppendOptions(batchSize: batch))
     }
+    let peakAnon = peak.stop()
     guard let report, report.rejected.isEmpty else { fatalError("refused: \(report!.rejected[0])") }
     var recordBytes = 0
-    try ledger.store.read { txn in try txn.forEachRecord { recordBytes += $0.canonical.count + 32 } }
+    try Store.open(at: path).read { txn in try txn.forEachRecord { recordBytes += $0.canonical.count + 32 } }
     emit([
         "events": report.appended, "seconds": total,
-        "bytes": fileSize(path + "/data.mdb"), "record_bytes": recordBytes,
+        "bytes": fileSize(path + "/data.mdb"), "record_bytes": recordBytes, "peak_anon_mib": peakAnon,
     ])
 }
 

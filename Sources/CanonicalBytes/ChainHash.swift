@@ -1,6 +1,7 @@
-/// A SHA-256 value of the hash chain (32 bytes), held inline (no allocation: replay and verify
-/// read one per record): what `prev_hash` and `hash` carry, printed as 64 lowercase hexadecimal
-/// digits. The store adds ``chain(_:_:)`` (SHA-256 is its dependency, not this module's).
+/// A SHA-256 value (32 bytes) of the hash chain — what `prev_hash` and `hash` carry, printed as
+/// 64 lowercase hexadecimal digits — and of the Merkle tree (`TreeHash`), held inline (no
+/// allocation: replay and verify read one per record). The store adds ``chain(_:_:)`` (SHA-256
+/// is its dependency, not this module's).
 ///
 /// ```swift
 /// let hash = ChainHash(hex: "5a0020c8...")!   // nil unless 64 lowercase hex digits

@@ -131,7 +131,7 @@ struct IDTable<Value: Sendable>: Sendable {
         var value: Value?
     }
 
-    private var slots = [Slot](repeating: Slot(id: EventID(high: 0, low: 0), value: nil), count: 1024)
+    private var slots = [Slot](repeating: Slot(id: EventID(high: 0, low: 0), value: nil), count: 16)
     private var count = 0
 
     private static func start(_ id: EventID, _ mask: Int) -> Int {
@@ -186,7 +186,7 @@ struct NumberTable: Sendable {
         var value: Int32
     }
 
-    private var slots = [Slot](repeating: Slot(key: 0, value: 0), count: 1024)
+    private var slots = [Slot](repeating: Slot(key: 0, value: 0), count: 16)
     private var count = 0
 
     private static func start(_ key: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: mix(key ^ seed)) & mask }

@@ -32,9 +32,7 @@ extension Reports {
     /// an annual score, by predikat, the unit's latest rating, and the curve's rules for it —
     /// what `distribution_violation` judges. Every year with annual scores or ratings, or `--year`.
     public static func units(_ ledger: Ledger, _ request: ReportRequest) throws -> UnitsReport {
-        try request.refuse("report units", except: unitsFilters)
-        var state = AppraisalState(rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point) { state.apply($0) }
+        let (state, position) = try replay(ledger, request, "report units", unitsFilters)
         var years = Set(state.unitRatings.map(\.year))
         for employee in state.employees { for score in employee.scores where score.period.isAnnual { years.insert(score.period.year) } }
         if let year = request.year { years = [year] }

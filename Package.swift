@@ -38,7 +38,7 @@ let package = Package(
         // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
         .target(
             name: "LedgerStore",
-            dependencies: ["CLMDB", "CanonicalBytes", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CLMDB", "CanonicalBytes", "TransparencyLog", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Appraisal events: wire format v1, validation rules, canonical binary payloads. Knows nothing of LMDB.
         .target(name: "KinerjaDomain", dependencies: ["CanonicalBytes"]),
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Projections: readings of one appraisal state, knowing nothing of LMDB or the command line.
         // The state and its single reducer, over events read in place.
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", "CLMDB", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["LedgerStore", "CLMDB", "TransparencyLog", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "KinerjaLedgerTests",

@@ -10,39 +10,67 @@ extension Event {
         Array("target\u{0}\(nip.text)\u{0}\(period.year)\u{0}\(targetID)".utf8)
     }
 
-    /// Checks the rules that depend on what is already recorded: a target is set once, a
-    /// revision revises a target that exists, a correction corrects an earlier score of the
-    /// same employee. Returns the broken rule with the field it concerns (line 0: the caller
-    /// knows the line), or nil.
+    /// Checks the rules that depend on the ledger: the event has happened by the time it is
+    /// recorded (within the clock skew the rules allow), a target is set once, a revision revises
+    /// a target that exists, a realization or a feedback topic names a target of the employee for
+    /// that year set before it, a correction corrects an earlier score of the same employee.
+    /// Returns the broken rule with the field it concerns (line 0: the caller knows the line), or nil.
     ///
     /// - Parameters:
+    ///   - recordedAt: the ledger clock at recording, microseconds since the Unix epoch.
+    ///   - rules: the rule sets; the one in force at `recordedAt` applies.
     ///   - recordedEvent: the stream and type of the event recorded with an id, if any (stored,
     ///     or earlier in the same batch).
     ///   - isClaimed: whether a unique key (see ``uniqueKeys``) is already claimed.
     public func checkAgainstLedger(
+        recordedAt: Int64,
+        rules: RuleBook = .standard,
         recordedEvent: (EventID) throws -> (stream: String, type: EventType)?,
         isClaimed: ([UInt8]) throws -> Bool
     ) throws -> WireError? {
+        let skew = rules.rules(at: recordedAt).clockSkewAllowanceMicros
+        if occurredAt.micros > recordedAt + skew {
+            let clock = Timestamp(micros: recordedAt).utcMicrosecondText
+            return WireError(
+                line: 0, field: "occurred_at", code: .occurredInFuture,
+                rule: "is after the ledger clock at recording (\(clock)) by more than the \(skew / 60_000_000)-minute clock skew allowed: an event cannot have happened in the future")
+        }
+        /// A target of this employee for `period`'s year, set before this event.
+        func missingTarget(_ targetID: String, _ period: Period, field: String, what: String) throws -> WireError? {
+            guard case .employee(let nip) = subject else { return nil }
+            if try isClaimed(Self.targetKey(nip, Period(year: period.year), targetID)) { return nil }
+            return WireError(line: 0, field: field, code: .unknownTarget, rule: "no target \(targetID) is set for this employee in \(period.year) before this event: \(what) must name one")
+        }
         switch data {
         case .targetSet(let target):
             if try uniqueKeys.contains(where: isClaimed) {
-                return WireError(line: 0, field: "data.target_id", rule: "target \(target.targetID) is already set for this employee in \(target.period); change it with target.revised")
+                return WireError(line: 0, field: "data.target_id", code: .targetAlreadySet, rule: "target \(target.targetID) is already set for this employee in \(target.period); change it with target.revised")
             }
         case .targetRevised(let revision):
             guard case .employee(let nip) = subject else { return nil }
             if try !isClaimed(Self.targetKey(nip, revision.period, revision.targetID)) {
-                return WireError(line: 0, field: "data.target_id", rule: "no target \(revision.targetID) is set for this employee in \(revision.period): a revision needs an existing target")
+                return WireError(line: 0, field: "data.target_id", code: .unknownTarget, rule: "no target \(revision.targetID) is set for this employee in \(revision.period): a revision needs an existing target")
             }
         case .scoreCorrected(let correction):
             let corrected = try recordedEvent(correction.corrects)
             guard let corrected else {
-                return WireError(line: 0, field: "data.corrects", rule: "no event \(correction.corrects) is recorded before this correction")
+                return WireError(line: 0, field: "data.corrects", code: .unknownEvent, rule: "no event \(correction.corrects) is recorded before this correction")
             }
             guard corrected.stream == stream else {
-                return WireError(line: 0, field: "data.corrects", rule: "event \(correction.corrects) belongs to \(corrected.stream), not to this employee")
+                return WireError(line: 0, field: "data.corrects", code: .wrongEvent, rule: "event \(correction.corrects) belongs to \(corrected.stream), not to this employee")
             }
             guard corrected.type == .scoreGiven || corrected.type == .scoreCorrected else {
-                return WireError(line: 0, field: "data.corrects", rule: "event \(correction.corrects) is a \(corrected.type.rawValue): only a score.given or score.corrected can be corrected")
+                return WireError(line: 0, field: "data.corrects", code: .wrongEvent, rule: "event \(correction.corrects) is a \(corrected.type.rawValue): only a score.given or score.corrected can be corrected")
+            }
+        case .scoreGiven(let score):
+            for (index, realization) in (score.realizations ?? []).enumerated() {
+                if let missing = try missingTarget(realization.targetID, score.period, field: "data.realizations[\(index)].target_id", what: "a realization") {
+                    return missing
+                }
+            }
+        case .feedbackGiven(let feedback):
+            if let topic = feedback.topic {
+                return try missingTarget(topic, feedback.period, field: "data.topic", what: "a feedback topic")
             }
         default:
             break

@@ -67,19 +67,28 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
 ///
 /// Stricter than Foundation's where evidence needs it: duplicate keys are rejected (which value
 /// counts would otherwise depend on the parser), invalid UTF-8 and unpaired surrogates are
-/// rejected, nesting is limited, and errors give the column.
+/// rejected, nesting and the members of an object are limited, and errors give the column.
+/// Parsing is linear in the input's length: an object is refused at its 65th member, so the
+/// duplicate check compares a key with at most 63 others.
 public struct JSONParser {
     public static let maxDepth = 32
+    /// The most members an object may have (the wire format's largest has 15).
+    public static let maxMembers = 64
 
     private let bytes: UnsafeRawBufferPointer
+    private let maxDepth: Int
     private var index = 0
     private var depth = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
 
-    /// Parses exactly one JSON value surrounded by optional whitespace.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    /// Parses exactly one JSON value surrounded by optional whitespace, nested at most `maxDepth`
+    /// arrays and objects deep.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = maxDepth) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -138,7 +147,7 @@ public struct JSONParser {
 
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        guard depth <= Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+        guard depth <= maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
     }
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONObject {
@@ -155,6 +164,7 @@ public struct JSONParser {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let keyStart = index
+            guard members.count < Self.maxMembers else { throw error("an object has more than \(Self.maxMembers) members", at: keyStart) }
             let key = try parseString()
             if members.contains(where: { $0.key == key }) {
                 throw error("duplicate member name \"\(key)\"", at: keyStart)

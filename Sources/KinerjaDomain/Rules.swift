@@ -63,6 +63,9 @@ public struct RuleSet: Hashable, Sendable {
     public var minimumTrainingHours: Double
     /// An event recorded more than this many days after it occurred is backdated.
     public var backdatingLimitDays: Int
+    /// How far an event's `occurred_at` may be after the ledger clock at recording (clocks
+    /// disagree a little): later than that, it has not happened yet and is refused.
+    public var clockSkewAllowanceMicros: Int64
 
     public func predicate(results: Rating, behavior: Rating) -> Predicate {
         matrix[results]![behavior]!
@@ -85,7 +88,8 @@ public struct RuleSet: Hashable, Sendable {
             .veryPoor: [CurveRule([.veryPoor], .atLeast(percent: 60)), CurveRule([.poor, .needsImprovement], .atLeast(percent: 10)), CurveRule([.veryGood], .atMost(percent: 0))],
         ],
         minimumTrainingHours: 20,
-        backdatingLimitDays: 30
+        backdatingLimitDays: 30,
+        clockSkewAllowanceMicros: 5 * 60 * 1_000_000
     )
 }
 
@@ -106,6 +110,12 @@ public struct RuleBook: Sendable {
 
     /// The set in force at the end of `period`: how a score for it is judged.
     public func rules(for period: Period) -> RuleSet { rules(on: period.lastDay) }
+
+    /// The set in force at an instant (microseconds since the Unix epoch), taken in UTC: how an
+    /// event recorded then is checked.
+    public func rules(at micros: Int64) -> RuleSet {
+        rules(on: CivilDate(daysSinceEpoch: Int(floorDivide(micros, Timestamp.microsPerDay))))
+    }
 
     public static let standard = RuleBook([.permenPANRB6of2022])
 }

@@ -1,13 +1,56 @@
 /// Why a line of input was refused: the line, the field (a dotted path such as
-/// `data.target.value`, empty for the line as a whole) and the rule it broke.
+/// `data.target.value`, empty for the line as a whole), a code that `switch` and `catch` can
+/// match, and the rule it broke in words.
 public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Which kind of rule was broken. A struct over a private enum, so codes can be added
+    /// without breaking `switch`es.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case malformed, invalidField, occurredInFuture, targetAlreadySet, unknownTarget, unknownEvent, wrongEvent
+            case idConflict, versionConflict, chainGap, fork, chainMismatch
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// Not a JSON object of the accepted size and shape.
+        public static let malformed = Code(.malformed)
+        /// A field missing, unknown, or breaking its own rule (format, range, length).
+        public static let invalidField = Code(.invalidField)
+        /// `occurred_at` after the ledger clock by more than the allowed skew.
+        public static let occurredInFuture = Code(.occurredInFuture)
+        /// A `target.set` of a target already set for the employee and year.
+        public static let targetAlreadySet = Code(.targetAlreadySet)
+        /// A target named (revised, realised, a feedback topic) that is not set before the event.
+        public static let unknownTarget = Code(.unknownTarget)
+        /// A correction of an event that is not recorded before it.
+        public static let unknownEvent = Code(.unknownEvent)
+        /// A correction of another employee's event, or of an event that is not a score.
+        public static let wrongEvent = Code(.wrongEvent)
+        /// The id is recorded with other content.
+        public static let idConflict = Code(.idConflict)
+        /// `expected_version` is not the stream's version.
+        public static let versionConflict = Code(.versionConflict)
+        /// A recorded line whose `seq` leaves a gap after the head.
+        public static let chainGap = Code(.chainGap)
+        /// A recorded line whose `seq` is stored with other content: it forks the chain.
+        public static let fork = Code(.fork)
+        /// A recorded line at the head's next `seq` that does not continue the chain (prev_hash,
+        /// version, recorded_at or hash).
+        public static let chainMismatch = Code(.chainMismatch)
+
+        public var description: String { "\(base)" }
+    }
+
     public var line: Int
     public var field: String
+    public var code: Code
     public var rule: String
 
-    public init(line: Int, field: String, rule: String) {
+    public init(line: Int, field: String, code: Code = .invalidField, rule: String) {
         self.line = line
         self.field = field
+        self.code = code
         self.rule = rule
     }
 
@@ -30,6 +73,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
 public enum WireDecoder {
     /// The longest line accepted. The largest valid event (every text at its limit) is far shorter.
     public static let maxLineBytes = 1 << 20
+    /// The deepest nesting the format has (envelope, `data`, `realizations`, a realization), and
+    /// one more: a realization's field given as an array or object is refused naming that field.
+    public static let maxDepth = 5
 
     public static let envelopeFields: Set<String> = ["id", "type", "employee", "unit", "actor", "occurred_at", "reason", "expected_version", "data"]
     public static let recordedFields = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
@@ -41,17 +87,27 @@ public enum WireDecoder {
 
     public static func decode(line bytes: UnsafeRawBufferPointer, number: Int) -> Result<Submission, WireError> {
         guard bytes.count <= maxLineBytes else {
-            return .failure(WireError(line: number, field: "", rule: "line is \(bytes.count) bytes, longer than the \(maxLineBytes) accepted"))
+            return .failure(WireError(line: number, field: "", code: .malformed, rule: "line is \(bytes.count) bytes, longer than the \(maxLineBytes) accepted"))
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(bytes)
+            value = try JSONParser.parse(bytes, maxDepth: maxDepth)
         } catch {
-            return .failure(WireError(line: number, field: "", rule: "not valid JSON: \(error)"))
+            return .failure(WireError(line: number, field: "", code: .malformed, rule: "not valid JSON: \(error)"))
         }
         guard case .object(let object) = value else {
-            return .failure(WireError(line: number, field: "", rule: "must be a JSON object, not \(value.typeName)"))
+            return .failure(WireError(line: number, field: "", code: .malformed, rule: "must be a JSON object, not \(value.typeName)"))
         }
+        do {
+            return .success(try decodeSubmission(object, line: number))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Decodes an event already parsed as a JSON object (a line of an export embedded in a
+    /// larger document, such as a dossier proof), with the rules of ``decode(line:number:)``.
+    public static func decode(object: JSONObject, number: Int) -> Result<Submission, WireError> {
         do {
             return .success(try decodeSubmission(object, line: number))
         } catch {

@@ -44,187 +44,236 @@ public struct AppendReport: Sendable {
     public var stored: Bool { appended > 0 }
 }
 
+/// What an append reads: JSON Lines (a file mapped in memory, standard input, later a request's
+/// body), or submissions already decoded.
+public enum AppendSource: Sendable {
+    case jsonLines(Data)
+    /// Submissions, and lines the wire decoder already refused.
+    case submissions([NumberedSubmission], invalid: [WireError])
+}
+
+/// How far an append has got: records written and durable, of those to write, and the head.
+public struct AppendProgress: Sendable {
+    public var committed: Int
+    public var total: Int
+    public var head: Head
+}
+
 extension Ledger {
-    /// Appends submissions: each batch all-or-nothing, gapless, checked against the ledger and
-    /// against the earlier submissions.
+    /// Appends the events of `source`: decoded, checked against the ledger and the earlier lines,
+    /// staged, then committed. The one way anything is appended.
     ///
-    /// - `invalid`: lines already refused by the wire decoder; with any of them, or any line the
-    ///   ledger refuses, nothing is stored unless `options.skipInvalid`.
+    /// - All or nothing per input: with any bad line (refused by the decoder, or by the ledger's
+    ///   rules), nothing is stored and every bad line is reported, unless `options.skipInvalid`.
     /// - A fresh event whose id is recorded with the same content is a duplicate, skipped and
     ///   counted; with other content it is refused. A recorded event (carrying `seq`, `hash`...)
-    ///   is a duplicate where the same `seq` is stored with the same hash.
-    /// - `progress` is called after each committed batch with the number of submissions done and
-    ///   the head it committed: from then on, that batch is durable.
+    ///   is a duplicate where the same record is stored at its `seq`; anything else there is a fork.
+    /// - An input larger than a batch is checked whole first into a ``Staging`` area on disk, then
+    ///   committed in batches: memory holds one batch, whatever the input's size, and a killed
+    ///   import resumes by running it again. `progress` is called after each committed batch.
+    public func append(
+        _ source: AppendSource,
+        options: AppendOptions = AppendOptions(),
+        progress: (AppendProgress) -> Void = { _ in }
+    ) throws -> AppendReport {
+        var pipeline = AppendPipeline(store: store, lines: LineSource(source, batchSize: options.batchSize), options: options)
+        while true {
+            switch try pipeline.step() {
+            case .running(let done?): progress(done)
+            case .running(nil): continue
+            case .finished(let report): return report
+            }
+        }
+    }
+
+    /// Appends submissions (see ``append(_:options:progress:)``); `progress` gets the records
+    /// committed and the head.
     public func append(
         _ submissions: [NumberedSubmission],
         invalid: [WireError] = [],
         options: AppendOptions = AppendOptions(),
         progress: (_ done: Int, _ head: Head) -> Void = { _, _ in }
     ) throws -> AppendReport {
-        let fitsOneBatch = submissions.count <= options.batchSize
-        var accepted = submissions
-        var report = AppendReport(head: try store.head())
-        report.rejected = invalid
-        // The dry run's records, and what it made of each accepted submission, while they can
-        // be written as staged: until another writer moves the head.
-        var prepared: (records: StagedRecords, outcomes: [Staged])?
-
-        if !fitsOneBatch || (!invalid.isEmpty && !options.skipInvalid) {
-            // Check everything before writing anything.
-            let check = try store.dryRun { batch in
-                var outcomes: [Staged] = []
-                outcomes.reserveCapacity(submissions.count)
-                let outcome = try Self.stage(submissions, in: &batch) { outcomes.append($0) }
-                return (outcome, batch.staged, outcomes)
-            }
-            report.rejected = (invalid + check.0.rejected).sorted { $0.line < $1.line }
-            if !report.rejected.isEmpty {
-                if !options.skipInvalid { return report }
-                let bad = Set(check.0.rejected.map(\.line))
-                accepted = submissions.filter { !bad.contains($0.line) }
-            }
-            prepared = (check.1, check.2.filter { if case .rejected = $0 { false } else { true } })
-        }
-
-        var done = 0
-        var written = 0
-        for start in stride(from: 0, to: accepted.count, by: options.batchSize) {
-            let end = min(start + options.batchSize, accepted.count)
-            if let staged = prepared {
-                var appended = 0
-                for outcome in staged.outcomes[start..<end] { if case .appended = outcome { appended += 1 } }
-                if let head = try store.append(staged.records, written..<written + appended) {
-                    written += appended
-                    report.appended += appended
-                    report.duplicates += end - start - appended
-                    report.head = head
-                    done += end - start
-                    progress(done, report.head)
-                    continue
-                }
-                prepared = nil  // Another writer got in: stage what is left again.
-            }
-            let chunk = Array(accepted[start..<end])
-            do {
-                let outcome = try store.append { batch in
-                    let outcome = try Self.stage(chunk, in: &batch)
-                    // In one batch, a bad line stops the commit unless skipping. In later batches a
-                    // bad line means another writer got in between the check and the write.
-                    if !outcome.rejected.isEmpty && (!options.skipInvalid || !fitsOneBatch) { throw Abandoned(outcome: outcome) }
-                    return outcome
-                }
-                report.appended += outcome.appended
-                report.duplicates += outcome.duplicates
-                report.rejected += outcome.rejected
-                report.head = outcome.head
-            } catch let abandoned as Abandoned {
-                report.rejected = (report.rejected + abandoned.outcome.rejected).sorted { $0.line < $1.line }
-                return report
-            }
-            done += chunk.count
-            progress(done, report.head)
-        }
-        report.rejected.sort { $0.line < $1.line }
-        return report
+        try append(.submissions(submissions, invalid: invalid), options: options) { progress($0.committed, $0.head) }
     }
 
-    /// Appends the events of JSON Lines input, as ``append(_:invalid:options:progress:)`` does,
-    /// decoding one batch of lines at a time: an input larger than a batch is checked whole
-    /// first, but what is held meanwhile is the input and the checked records, not every
-    /// decoded event as well.
-    ///
-    /// - `progress` is called after each committed batch with the number of lines done, the
-    ///   number to do (the lines that are stored or found duplicates) and the head committed.
+    /// Appends the events of JSON Lines input (see ``append(_:options:progress:)``); `progress`
+    /// gets the records committed, the records to commit and the head.
     public func append(
         jsonLines data: Data,
         options: AppendOptions = AppendOptions(),
         progress: (_ done: Int, _ total: Int, _ head: Head) -> Void = { _, _, _ in }
     ) throws -> AppendReport {
-        let chunks = JSONLines.chunks(of: data, lines: options.batchSize)
-        guard chunks.count > 1 else {
-            let decoded = JSONLines.decode(data)
-            return try append(decoded.submissions, invalid: decoded.invalid, options: options) { progress($0, decoded.submissions.count, $1) }
-        }
+        try append(.jsonLines(data), options: options) { progress($0.committed, $0.total, $0.head) }
+    }
+}
 
-        // Check everything before writing anything, one chunk decoded at a time.
-        var report = AppendReport(head: try store.head())
-        var stores: [Bool] = []  // for each line to do, in order: stored (or else a duplicate)
-        let staged = try store.dryRun { batch in
-            try JSONLines.decodeAhead(data, chunks) { decoded in
-                report.rejected += decoded.invalid
-                let outcome = try Self.stage(decoded.submissions, in: &batch) { staged in
-                    switch staged {
-                    case .appended: stores.append(true)
-                    case .duplicate: stores.append(false)
-                    case .rejected: break
-                    }
-                }
-                report.rejected += outcome.rejected
-            }
-            return batch.staged
-        }
-        report.rejected.sort { $0.line < $1.line }
-        if !report.rejected.isEmpty && !options.skipInvalid { return report }
+/// The input cut into batches of lines, each decoded on demand.
+struct LineSource: Sendable {
+    private enum Input: Sendable {
+        case jsonLines(Data, [JSONLines.Chunk])
+        case submissions([NumberedSubmission], invalid: [WireError], size: Int)
+    }
 
-        var done = 0
-        var written = 0
-        while done < stores.count {
-            let end = min(done + options.batchSize, stores.count)
-            let appended = stores[done..<end].count { $0 }
-            guard let head = try store.append(staged, written..<written + appended) else {
-                // Another writer got in: decode again, and stage what is left batch by batch.
-                let refused = Set(report.rejected.map(\.line))
-                var rest: [NumberedSubmission] = []
-                for chunk in chunks {
-                    rest += JSONLines.decode(data, chunk).submissions.filter { !refused.contains($0.line) }
-                }
-                let finished = done
-                let tail = try append(Array(rest.dropFirst(done)), options: options) { progress(finished + $0, stores.count, $1) }
-                report.appended += tail.appended
-                report.duplicates += tail.duplicates
-                report.rejected = (report.rejected + tail.rejected).sorted { $0.line < $1.line }
-                report.head = tail.head
-                return report
+    private let input: Input
+
+    init(_ source: AppendSource, batchSize: Int) {
+        switch source {
+        case .jsonLines(let data): input = .jsonLines(data, JSONLines.chunks(of: data, lines: batchSize))
+        case .submissions(let submissions, let invalid): input = .submissions(submissions, invalid: invalid, size: batchSize)
+        }
+    }
+
+    var count: Int {
+        switch input {
+        case .jsonLines(_, let chunks): chunks.count
+        case .submissions(let submissions, _, let size): max(1, (submissions.count + size - 1) / size)
+        }
+    }
+
+    func decode(_ index: Int) -> JSONLines.Decoded {
+        switch input {
+        case .jsonLines(let data, let chunks): JSONLines.decode(data, chunks[index])
+        case .submissions(let submissions, let invalid, let size):
+            JSONLines.Decoded(
+                submissions: Array(submissions[min(index * size, submissions.count)..<min((index + 1) * size, submissions.count)]),
+                invalid: index == 0 ? invalid : [])
+        }
+    }
+
+    /// Calls `body` with each batch decoded, in order, the next one decoding on another thread
+    /// meanwhile.
+    func forEach(_ body: (JSONLines.Decoded) throws -> Void) throws {
+        try JSONLines.decodeAhead(count: count, { [self] in decode($0) }, body)
+    }
+}
+
+/// One append, as a state machine: each ``step()`` does one thing and returns where it got.
+struct AppendPipeline {
+    enum Step {
+        /// Still going; with a progress report when a batch was committed.
+        case running(AppendProgress?)
+        case finished(AppendReport)
+    }
+
+    private enum State {
+        /// Check every line and stage the good ones: straight into the ledger for an input of
+        /// one batch, else into a staging area.
+        case check
+        /// Write the staging area's records to the ledger, a batch at a time.
+        case commit(Staging, AppendReport)
+        case finished(AppendReport)
+    }
+
+    let store: Store
+    let lines: LineSource
+    let options: AppendOptions
+    private var state = State.check
+    /// Records this append committed before another writer moved the head and it checked again:
+    /// the check counts them as duplicates.
+    private var committedEarlier = 0
+
+    init(store: Store, lines: LineSource, options: AppendOptions) {
+        self.store = store
+        self.lines = lines
+        self.options = options
+    }
+
+    mutating func step() throws -> Step {
+        switch state {
+        case .check:
+            state = lines.count == 1 ? .finished(try appendOneBatch()) : try stageAll()
+            return .running(nil)
+        case .commit(let staging, var report):
+            let through = min(staging.committed + options.batchSize, staging.count)
+            guard let head = try store.commit(staging, through: through) else {
+                // Another writer got in: check again what is left (what was committed is now a duplicate).
+                committedEarlier += staging.committed
+                staging.discard()
+                state = .check
+                return .running(nil)
             }
-            written += appended
-            report.appended += appended
-            report.duplicates += end - done - appended
             report.head = head
-            done = end
-            progress(done, stores.count, head)
+            state = through == staging.count ? .finished(report) : .commit(staging, report)
+            return .running(AppendProgress(committed: committedEarlier + through, total: committedEarlier + staging.count, head: head))
+        case .finished(let report):
+            return .finished(report)
         }
+    }
+
+    /// The whole input in one durable transaction, committed only if every line passed (or
+    /// `skipInvalid`).
+    private func appendOneBatch() throws -> AppendReport {
+        let decoded = lines.decode(0)
+        let skipInvalid = options.skipInvalid
+        let tally = try store.append({ batch in
+            var tally = Tally(head: batch.head)
+            try tally.stage(decoded, in: &batch)
+            return tally
+        }, commitIf: { $0.rejected.isEmpty || skipInvalid })
+        return report(tally, stored: tally.rejected.isEmpty || skipInvalid)
+    }
+
+    /// Checks and stages every line into a staging area; then commits it, unless a line was bad.
+    private func stageAll() throws -> State {
+        let staging = try Staging(for: store)
+        let tally = try store.stage(into: staging) { pass in
+            var tally = Tally(head: staging.base)
+            try lines.forEach { decoded in
+                tally = try pass.stage { batch in
+                    var batchTally = tally
+                    try batchTally.stage(decoded, in: &batch)
+                    return batchTally
+                }
+            }
+            return tally
+        }
+        let stored = tally.rejected.isEmpty || options.skipInvalid
+        var report = report(tally, stored: stored)
+        guard stored, staging.count > 0 else { return .finished(report) }
+        report.head = staging.base
+        return .commit(staging, report)
+    }
+
+    private func report(_ tally: Tally, stored: Bool) -> AppendReport {
+        var report = AppendReport(head: stored ? tally.head : tally.base)
+        report.appended = stored ? committedEarlier + tally.appended : committedEarlier
+        report.duplicates = tally.duplicates - committedEarlier
+        report.rejected = tally.rejected.sorted { $0.line < $1.line }
         return report
     }
+}
 
-    private struct Abandoned: Error {
-        let outcome: StageOutcome
-    }
+/// What the check of the lines so far found.
+struct Tally {
+    let base: Head
+    var head: Head
+    var appended = 0
+    var duplicates = 0
+    var rejected: [WireError] = []
 
-    struct StageOutcome {
-        var appended = 0
-        var duplicates = 0
-        var rejected: [WireError] = []
-        var head: Head
+    init(head: Head) {
+        base = head
+        self.head = head
     }
 
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
-    static func stage(_ submissions: [NumberedSubmission], in batch: inout Batch, each: (Staged) -> Void = { _ in }) throws -> StageOutcome {
-        var outcome = StageOutcome(head: batch.head)
-        for item in submissions {
-            let staged = try stage(item.submission, in: &batch)
-            each(staged)
-            switch staged {
-            case .appended: outcome.appended += 1
-            case .duplicate: outcome.duplicates += 1
+    mutating func stage(_ decoded: JSONLines.Decoded, in batch: inout Batch) throws {
+        rejected += decoded.invalid
+        for item in decoded.submissions {
+            switch try Ledger.stage(item.submission, in: &batch) {
+            case .appended: appended += 1
+            case .duplicate: duplicates += 1
             case .rejected(var error):
                 error.line = item.line
-                outcome.rejected.append(error)
+                rejected.append(error)
             }
         }
-        outcome.head = batch.head
-        return outcome
+        head = batch.head
     }
+}
 
+extension Ledger {
     enum Staged {
         case appended
         case duplicate
@@ -235,33 +284,39 @@ extension Ledger {
         let event = submission.event
         let id = RecordID(event.id)
         let payload = PayloadCodec.encode(event)
-        func reject(_ field: String, _ rule: String) -> Staged { .rejected(WireError(line: 0, field: field, rule: rule)) }
+        func reject(_ field: String, _ code: WireError.Code, _ rule: String) -> Staged {
+            .rejected(WireError(line: 0, field: field, code: code, rule: rule))
+        }
 
         if let recorded = submission.recorded {
+            guard let hash = ChainHash(hex: recorded.hash), let previous = ChainHash(hex: recorded.prevHash) else {
+                return reject("hash", .invalidField, "is not a SHA-256 hash")
+            }
+            let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
             if recorded.seq <= batch.head.seq {
-                let stored = try batch.record(at: recorded.seq)
-                if stored?.hash.hex == recorded.hash { return .duplicate }
-                return reject("hash", "seq \(recorded.seq) is already recorded with hash \(stored?.hash.hex ?? "?"): this line forks the chain")
+                if try batch.isStored(position: position, id: id, payload: payload, previous: previous, hash: hash) { return .duplicate }
+                return reject("seq", .fork, "seq \(recorded.seq) is already recorded, and not as this line says: this line forks the chain")
             }
             guard recorded.seq == batch.head.seq + 1 else {
-                return reject("seq", "seq \(recorded.seq) leaves a gap: the ledger's head is seq \(batch.head.seq)")
+                return reject("seq", .chainGap, "seq \(recorded.seq) leaves a gap: the ledger's head is seq \(batch.head.seq)")
             }
-            guard recorded.prevHash == batch.head.hash.hex else {
-                return reject("prev_hash", "is not the hash of seq \(batch.head.seq), \(batch.head.hash.hex)")
+            guard previous == batch.head.hash else {
+                return reject("prev_hash", .chainMismatch, "is not the hash of seq \(batch.head.seq), \(batch.head.hash.hex)")
             }
         } else if let seq = try batch.seq(of: id) {
             let stored = try batch.record(at: seq)
             if stored?.position.stream == event.stream && stored?.payload == payload { return .duplicate }
-            return reject("id", "\(event.id) is already recorded at seq \(seq) with other content")
+            return reject("id", .idConflict, "\(event.id) is already recorded at seq \(seq) with other content")
         }
 
         if let expected = submission.expectedVersion {
             let version = try batch.streamVersion(event.stream)
             if version != expected {
-                return reject("expected_version", "conflict: \(event.stream) is at version \(version), not \(expected)")
+                return reject("expected_version", .versionConflict, "conflict: \(event.stream) is at version \(version), not \(expected)")
             }
         }
         let broken = try event.checkAgainstLedger(
+            recordedAt: submission.recorded?.recordedAt ?? batch.clock,
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq),
                     let type = record.payload.withUnsafeBytes(PayloadCodec.type(of:))
@@ -274,18 +329,16 @@ extension Ledger {
 
         do {
             if let recorded = submission.recorded {
-                guard let hash = ChainHash(hex: recorded.hash) else { return reject("hash", "is not a SHA-256 hash") }
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
-                try batch.appendRecorded(position: position, id: id, keys: event.uniqueKeys, payload: payload, hash: hash)
+                try batch.appendRecorded(position: position, id: id, keys: event.uniqueKeys, payload: payload, hash: ChainHash(hex: recorded.hash)!)
             } else {
                 try batch.append(stream: event.stream, id: id, keys: event.uniqueKeys, payload: payload)
             }
         } catch let error as StoreError where error.code == .doesNotContinue {
-            return reject(submission.recorded == nil ? "" : "hash", error.message)
+            return reject(submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
         } catch let error as StoreError where error.code == .duplicateID {
-            return reject("id", "\(event.id) is already recorded: \(error.message)")
+            return reject("id", .idConflict, "\(event.id) is already recorded: \(error.message)")
         }
         return .appended
     }
 }
-

@@ -8,6 +8,17 @@ public enum JSONLines {
     /// Inputs smaller than this are decoded on the calling thread.
     static let parallelThreshold = 1 << 20
 
+    /// The lines of a batch: the good ones decoded, the bad ones refused.
+    public struct Decoded: Sendable {
+        public var submissions: [NumberedSubmission]
+        public var invalid: [WireError]
+
+        public init(submissions: [NumberedSubmission] = [], invalid: [WireError] = []) {
+            self.submissions = submissions
+            self.invalid = invalid
+        }
+    }
+
     /// A run of whole lines of an input: its bytes and the number of its first line.
     public struct Chunk: Sendable, Equatable {
         public var bytes: Range<Int>
@@ -41,12 +52,12 @@ public enum JSONLines {
 
     /// Decodes every line, in parallel over the machine's cores for large inputs; the result is
     /// in line order either way.
-    public static func decode(_ data: Data) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+    public static func decode(_ data: Data) -> Decoded {
         decode(data, Chunk(bytes: 0..<data.count, firstLine: 1))
     }
 
     /// Decodes the lines of one chunk of `data`.
-    public static func decode(_ data: Data, _ chunk: Chunk) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+    public static func decode(_ data: Data, _ chunk: Chunk) -> Decoded {
         data.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
             let bytes = UnsafeRawBufferPointer(rebasing: all[chunk.bytes])
             let parts = bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount
@@ -84,23 +95,20 @@ public enum JSONLines {
                 submissions += result.value.submissions
                 invalid += result.value.invalid
             }
-            return (submissions, invalid)
+            return Decoded(submissions: submissions, invalid: invalid)
         }
     }
 
-    /// Calls `body` with each chunk's lines decoded, in order, decoding the next chunk on other
-    /// threads while `body` works on the current one.
-    public static func decodeAhead(
-        _ data: Data, _ chunks: [Chunk], _ body: (_ decoded: (submissions: [NumberedSubmission], invalid: [WireError])) throws -> Void
-    ) throws {
-        guard let first = chunks.first else { return }
-        var current = decode(data, first)
-        for index in chunks.indices {
+    /// Calls `body` with batches 0..<count decoded by `decode`, in order, decoding the next batch
+    /// on another thread while `body` works on the current one.
+    static func decodeAhead(count: Int, _ decode: @escaping @Sendable (Int) -> Decoded, _ body: (Decoded) throws -> Void) throws {
+        guard count > 0 else { return }
+        var current = decode(0)
+        for index in 0..<count {
             let next = PartResult()
             let group = DispatchGroup()
-            if index + 1 < chunks.count {
-                let chunk = chunks[index + 1]
-                DispatchQueue.global().async(group: group) { next.value = decode(data, chunk) }
+            if index + 1 < count {
+                DispatchQueue.global().async(group: group) { next.value = decode(index + 1) }
             }
             defer { group.wait() }
             try body(current)
@@ -109,7 +117,7 @@ public enum JSONLines {
         }
     }
 
-    private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> (submissions: [NumberedSubmission], invalid: [WireError]) {
+    private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> Decoded {
         var submissions: [NumberedSubmission] = []
         var invalid: [WireError] = []
         var lineNumber = firstLine - 1
@@ -127,12 +135,12 @@ public enum JSONLines {
             }
             start = end + 1
         }
-        return (submissions, invalid)
+        return Decoded(submissions: submissions, invalid: invalid)
     }
 
     /// One part's result, written by the thread that decodes it and read after all have finished.
     private final class PartResult: @unchecked Sendable {
-        var value: (submissions: [NumberedSubmission], invalid: [WireError]) = ([], [])
+        var value = Decoded()
     }
 
     /// The input, read (never written) by every part while `decode` holds it.

@@ -9,9 +9,16 @@ import LedgerStore
 /// try ledger.forEachRecorded { event, recorded in print(recorded.seq, event.type) }
 /// ```
 public final class Ledger: Sendable {
-    public let store: Store
+    /// Internal: every append goes through the checks of ``append(_:options:progress:)``.
+    let store: Store
 
     init(store: Store) { self.store = store }
+
+    /// The ledger directory.
+    public var path: String { store.path }
+
+    /// The current LMDB map size in bytes; it doubles whenever an append fills it.
+    public var mapSize: Int { store.mapSize }
 
     /// Where commands find the ledger: `--ledger`, else `KINERJA_LEDGER`, else `./kinerja.ledger`.
     public static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {

@@ -3,8 +3,9 @@ import CLMDB
 /// The records a writer stages in one atomic append, over a snapshot of the ledger.
 ///
 /// Lookups see the snapshot and everything staged so far, so a batch can refer to its own
-/// earlier records. Nothing reaches LMDB until ``Store/append(_:)`` flushes the whole batch
-/// and commits; a batch from ``Store/dryRun(_:)`` is only discarded. Exists only inside those calls.
+/// earlier records. Nothing reaches LMDB until ``Store/append(_:commitIf:)`` flushes the whole
+/// batch and commits; a batch of a ``StagingPass`` is flushed into the staging area instead,
+/// for ``Store/commit(_:through:)`` to copy later. Exists only inside those calls.
 public struct Batch: ~Copyable {
     struct Pending: Sendable {
         var position: RecordPosition
@@ -14,7 +15,13 @@ public struct Batch: ~Copyable {
         var value: [UInt8]
     }
 
+    /// The ledger: a write transaction, or the snapshot a ``Staging`` pass reads.
     let access: TxnAccess
+    /// The records staged by the earlier passes of a ``Staging`` (between the ledger's head
+    /// and `base`), or nil when the batch writes to the ledger directly.
+    let staged: TxnAccess?
+    /// The ledger's own head, below anything staged.
+    let ledgerSeq: UInt64
     /// The head before this batch.
     public let base: Head
     /// The head after the records staged so far.
@@ -30,7 +37,18 @@ public struct Batch: ~Copyable {
 
     init(access: TxnAccess, now: Int64) throws {
         self.access = access
+        self.staged = nil
         self.base = try access.head()
+        self.ledgerSeq = base.seq
+        self.head = base
+        self.now = now
+    }
+
+    init(ledger: TxnAccess, ledgerSeq: UInt64, staged: TxnAccess, base: Head, now: Int64) {
+        self.access = ledger
+        self.staged = staged
+        self.ledgerSeq = ledgerSeq
+        self.base = base
         self.head = base
         self.now = now
     }
@@ -38,18 +56,24 @@ public struct Batch: ~Copyable {
     /// The number of records staged.
     public var count: Int { pending.count }
 
+    /// The `recorded_at` the next record appended gets: the ledger clock, but never before the head's.
+    public var clock: Int64 { max(now, head.recordedAt) }
+
     public func seq(of id: RecordID) throws -> UInt64? {
         if let seq = pendingIDs[id] { return seq }
+        if let seq = try staged?.seq(of: id) { return seq }
         return try access.seq(of: id)
     }
 
     public func seq(forKey key: [UInt8]) throws -> UInt64? {
         if let seq = pendingKeys[key] { return seq }
+        if let seq = try staged?.seq(forKey: key) { return seq }
         return try access.seq(forKey: key)
     }
 
     public func streamVersion(_ stream: String) throws -> UInt64 {
         if let version = pendingVersions[stream] { return version }
+        if let version = try staged?.streamVersion(stream), version > 0 { return version }
         return try access.streamVersion(stream)
     }
 
@@ -60,11 +84,12 @@ public struct Batch: ~Copyable {
             guard index < pending.count else { return nil }
             return try pending[index].value.withUnsafeBytes { try CanonicalRecord.view(value: $0) { $0.copy() } }
         }
+        if let staged, seq > ledgerSeq { return try staged.withRecord(at: seq) { $0.copy() } }
         return try access.withRecord(at: seq) { $0.copy() }
     }
 
     /// Stages a new record at the head: the store assigns its `seq`, stream `version` and
-    /// `recorded_at` (the clock, but never before the head's), and chains its hash.
+    /// `recorded_at` (``clock``), and chains its hash.
     ///
     /// - Parameters:
     ///   - keys: unique keys the record claims (for example "this target of this employee
@@ -76,7 +101,7 @@ public struct Batch: ~Copyable {
             seq: head.seq + 1,
             stream: stream,
             version: try streamVersion(stream) + 1,
-            recordedAt: max(now, head.recordedAt)
+            recordedAt: clock
         )
         let canonical = CanonicalRecord.encode(position: position, id: id, payload: payload)
         let hash = canonical.withUnsafeBytes { ChainHash.chain(head.hash, $0) }
@@ -106,6 +131,15 @@ public struct Batch: ~Copyable {
         try stage(position: position, id: id, keys: keys, canonical: canonical, hash: hash)
     }
 
+    /// Whether the record stored at `position.seq` is exactly this one: the same canonical bytes,
+    /// the same hash, and the same previous hash.
+    public func isStored(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>, previous: ChainHash, hash: ChainHash) throws -> Bool {
+        guard position.seq >= 1, let stored = try record(at: position.seq) else { return false }
+        let before = position.seq == 1 ? ChainHash.zero : try record(at: position.seq - 1)?.hash
+        return stored.hash == hash && before == previous && stored.position == position && stored.id == id
+            && stored.payload.elementsEqual(payload)
+    }
+
     private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], canonical: [UInt8], hash: ChainHash) throws {
         guard position.stream.utf8.count <= Self.maxKeyLength else {
             throw StoreError(.storage, "stream name longer than \(Self.maxKeyLength) bytes")
@@ -128,16 +162,14 @@ public struct Batch: ~Copyable {
         head = Head(seq: position.seq, hash: hash, recordedAt: position.recordedAt)
     }
 
-    /// The records staged so far, to be written later by ``Store/append(_:_:)`` as they are.
-    public var staged: StagedRecords { StagedRecords(base: base, records: pending) }
-
-    /// Writes the staged records and the new head into the write transaction.
+    /// Writes the staged records and the new head: into the ledger's write transaction, or into
+    /// the staging transaction with each record's keys kept beside it for ``Store/commit(_:through:)``.
     func flush() throws(LMDBError) {
-        try Self.write(pending[...], head: head, access: access)
+        try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
     }
 
-    /// Writes `records` (which continue the ledger's head) and then `head` into the write transaction.
-    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess) throws(LMDBError) {
+    /// Writes `records` (which continue the head) and then `head` into the write transaction.
+    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, keepingClaims: Bool = false) throws(LMDBError) {
         guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
@@ -149,11 +181,14 @@ public struct Batch: ~Copyable {
             for key in record.keys {
                 try put(txn, databases.keys, key, seqBytes, flags: MDB_NOOVERWRITE)
             }
+            if keepingClaims && !record.keys.isEmpty {
+                try put(txn, databases.meta, MetaKey.claims(record.position.seq), Claims.encode(record.keys), flags: 0)
+            }
         }
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 
-    private static func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32) throws(LMDBError) {
+    static func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32) throws(LMDBError) {
         let rc = key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes in
                 withValue(keyBytes) { key in
@@ -165,22 +200,28 @@ public struct Batch: ~Copyable {
     }
 }
 
-/// Records a dry run staged (``Batch/staged``): checked, numbered and chained from the head the
-/// dry run saw, so that ``Store/append(_:_:)`` can write them without staging them again.
-public struct StagedRecords: Sendable {
-    /// The head the records continue.
-    public let base: Head
-    let records: [Batch.Pending]
+/// The unique keys of a staged record, kept in the staging area's `meta` beside it: each key
+/// as a u16 length (big-endian) and its bytes.
+enum Claims {
+    static func encode(_ keys: [[UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for key in keys {
+            bytes.append(UInt8(key.count >> 8))
+            bytes.append(UInt8(key.count & 0xFF))
+            bytes.append(contentsOf: key)
+        }
+        return bytes
+    }
 
-    public var count: Int { records.count }
-
-    /// The head once the first `count` records are written.
-    public func head(after count: Int) -> Head {
-        guard count > 0 else { return base }
-        let record = records[count - 1]
-        return Head(
-            seq: record.position.seq,
-            hash: ChainHash(uncheckedBytes: Array(record.value[0..<CanonicalRecord.hashSize])),
-            recordedAt: record.position.recordedAt)
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
+        var keys: [UnsafeRawBufferPointer] = []
+        var offset = 0
+        while offset + 2 <= bytes.count {
+            let count = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            let end = min(offset + 2 + count, bytes.count)
+            keys.append(UnsafeRawBufferPointer(rebasing: bytes[(offset + 2)..<end]))
+            offset = end
+        }
+        return keys
     }
 }

@@ -12,13 +12,20 @@ struct Databases: Sendable {
     var ids: MDB_dbi
     /// a writer-defined unique key → `seq` of the record that claimed it.
     var keys: MDB_dbi
-    /// `format`, `head`.
+    /// `format`, `head`, `tree` (the number of records the Merkle tree covers).
     var meta: MDB_dbi
+    /// The Merkle tree's stored nodes (``StoredTree``); nil in a ledger written before the tree
+    /// existed and opened where it cannot be written.
+    var tree: MDB_dbi?
 }
 
 enum MetaKey {
     static let format = Array("format".utf8)
     static let head = Array("head".utf8)
+    /// In a staging area only: the unique keys a staged record claims, under `claims ‖ seq`.
+    static func claims(_ seq: UInt64) -> [UInt8] { Array("claims".utf8) + seq.bigEndianBytes }
+    static let tree = Array("tree".utf8)
+    static let origin = Array("origin".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
@@ -76,6 +83,7 @@ final class Environment: @unchecked Sendable {
                 throw StoreError(.notALedger, "\(path) is not a ledger: it has no data.mdb")
             }
         }
+        if !create { try checkDataFile(dataFile) }
         let key = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         return try openEnvironments.withLock { open in
             if let existing = open[key]?.environment { return existing }
@@ -92,14 +100,19 @@ final class Environment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
             try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
-            let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644)
+            let flags = MDB_NOTLS | (options.durable ? 0 : MDB_NOSYNC | MDB_NOMETASYNC)
+            let rc = mdb_env_open(env, path, UInt32(flags), 0o644)
+            if rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_VERSION_MISMATCH || rc == MDB_PAGE_NOTFOUND {
+                throw StoreError.damaged("data.mdb does not open as an LMDB file", cause: LMDBError(code: rc))
+            }
             if rc != MDB_SUCCESS {
                 throw StoreError(.cannotOpen, "cannot open the ledger at \(path)", cause: LMDBError(code: rc))
             }
             // Clear reader slots left by processes that died inside a read transaction.
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
-            let databases = try openDatabases(env: env, path: path, create: create)
+            var databases = try openDatabases(env: env, path: path, create: create, tree: options.keepsTree)
+            if options.keepsTree && databases.tree == nil { databases.tree = try buildTree(env: env, databases: databases) }
             return Environment(env: env, databases: databases, path: path, clock: options.clock)
         } catch {
             mdb_env_close(env)
@@ -107,7 +120,7 @@ final class Environment: @unchecked Sendable {
         }
     }
 
-    private static func openDatabases(env: OpaquePointer, path: String, create: Bool) throws -> Databases {
+    private static func openDatabases(env: OpaquePointer, path: String, create: Bool, tree keepsTree: Bool) throws -> Databases {
         var txnPointer: OpaquePointer?
         try check(mdb_txn_begin(env, nil, create ? 0 : UInt32(MDB_RDONLY), &txnPointer), "cannot begin a transaction")
         guard let txn = txnPointer else { throw StoreError(.cannotOpen, "mdb_txn_begin returned no transaction") }
@@ -121,7 +134,13 @@ final class Environment: @unchecked Sendable {
             try check(rc, "cannot open the '\(name)' database")
             return handle
         }
-        let databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var tree: MDB_dbi = 0
+        let treeRC = keepsTree ? mdb_dbi_open(txn, "tree", create ? UInt32(MDB_CREATE) : 0, &tree) : MDB_NOTFOUND
+        if treeRC != MDB_NOTFOUND {
+            try check(treeRC, "cannot open the 'tree' database")
+            databases.tree = tree
+        }
 
         if create {
             let formatBytes = withUnsafeBytes(of: Environment.formatVersion.bigEndian, Array.init)
@@ -144,7 +163,53 @@ final class Environment: @unchecked Sendable {
         return databases
     }
 
+    /// Checks what LMDB trusts without checking when it maps `data.mdb`: a meta page with LMDB's
+    /// magic number, and a file long enough for every page that meta page says is in use (a
+    /// truncated file would otherwise fault with SIGBUS when a page past its end is read).
+    static func checkDataFile(_ dataFile: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: dataFile) else { return }  // mdb_env_open says why
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        // Page header (16 bytes), then the meta: magic u32, version u32, address, map size, two
+        // 48-byte database records (the first one's first u32 is the page size), last page, txnid.
+        func meta(at offset: UInt64) -> (lastPage: UInt64, txnid: UInt64, pageSize: UInt64)? {
+            guard (try? handle.seek(toOffset: offset)) != nil, let bytes = try? handle.read(upToCount: 16 + 136), bytes.count == 152 else { return nil }
+            func word<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T { bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: T.self) } }
+            guard word(16, UInt32.self) == 0xBEEF_C0DE else { return nil }
+            return (word(16 + 120, UInt64.self), word(16 + 128, UInt64.self), UInt64(word(16 + 24, UInt32.self)))
+        }
+        guard let first = meta(at: 0), [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(first.pageSize) else {
+            throw StoreError.damaged("data.mdb (\(size) bytes) has no valid LMDB meta page")
+        }
+        let second = meta(at: first.pageSize)
+        let current = second.map { $0.txnid > first.txnid ? $0 : first } ?? first
+        let needed = (current.lastPage + 1) * first.pageSize
+        guard size >= needed else {
+            throw StoreError.damaged("data.mdb is \(size) bytes, but its pages run to byte \(needed): the file was truncated")
+        }
+    }
+
+    /// Upgrades a ledger written before the Merkle tree: creates its database and builds it over
+    /// every record, in one transaction that changes no record. Where the ledger cannot be
+    /// written (a read-only filesystem, another user's files), it stays without a tree and the
+    /// commands that need one say so.
+    private static func buildTree(env: OpaquePointer, databases: Databases) throws -> MDB_dbi? {
+        var txnPointer: OpaquePointer?
+        guard mdb_txn_begin(env, nil, 0, &txnPointer) == MDB_SUCCESS, let txn = txnPointer else { return nil }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        var tree: MDB_dbi = 0
+        guard mdb_dbi_open(txn, "tree", UInt32(MDB_CREATE), &tree) == MDB_SUCCESS else { return nil }
+        var upgraded = databases
+        upgraded.tree = tree
+        try StoredTree.extend(TxnAccess(txn: txn, databases: upgraded))
+        guard mdb_txn_commit(txn) == MDB_SUCCESS else { return nil }
+        committed = true
+        return tree
+    }
+
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
+        if rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND { throw StoreError.damaged(what(), cause: LMDBError(code: rc)) }
         if rc != MDB_SUCCESS { throw StoreError(.cannotOpen, what(), cause: LMDBError(code: rc)) }
     }
 
@@ -197,6 +262,12 @@ public struct StoreOptions: Sendable {
     public var initialMapSize: Int
     /// The ledger clock, microseconds since the Unix epoch. `recorded_at` is never less than the head's.
     public var clock: @Sendable () -> Int64
+
+    /// False only for a staging area, which is thrown away after a crash: commits skip fsync.
+    var durable = true
+
+    /// False only for a staging area, whose records are not the ledger's (yet): no Merkle tree.
+    var keepsTree = true
 
     public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock) {
         self.initialMapSize = initialMapSize

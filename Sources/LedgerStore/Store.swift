@@ -1,5 +1,7 @@
 import CLMDB
+import Foundation
 import Glibc
+import Synchronization
 
 /// An append-only, hash-chained log of records in one LMDB environment.
 ///
@@ -52,6 +54,34 @@ public final class Store: Sendable {
         }
     }
 
+    /// The log's origin (its name in checkpoints), if one was set.
+    public func origin() throws -> String? {
+        try withTransaction(readOnly: true) { access in
+            (try access.get(access.databases.meta, MetaKey.origin).map { String(decoding: $0.buffer, as: UTF8.self) }, commit: false)
+        }
+    }
+
+    /// Names the log, once: setting the same origin again is a no-op; another one is refused,
+    /// since every checkpoint and proof already issued names the first.
+    public func setOrigin(_ origin: String) throws {
+        try withTransaction(readOnly: false) { access in
+            if let existing = try access.get(access.databases.meta, MetaKey.origin).map({ String(decoding: $0.buffer, as: UTF8.self) }) {
+                guard existing == origin else { throw StoreError(.alreadyExists, "the ledger's origin is already \(existing); it cannot change") }
+                return ((), commit: false)
+            }
+            try withValue(MetaKey.origin) { key in
+                try withValue(Array(origin.utf8)) { value in try LMDBError.check(mdb_put(access.txn, access.databases.meta, &key, &value, 0)) }
+            }
+            return ((), commit: true)
+        }
+    }
+
+    /// Recomputes the Merkle tree from the records: nil when every stored node and the tree's
+    /// size agree with them, else the first disagreement (the `seq` where it shows, if any).
+    public func verifyTree() throws -> (seq: UInt64?, reason: String)? {
+        try withTransaction(readOnly: true) { access in (try StoredTree.verify(access), commit: false) }
+    }
+
     /// The head: the last `seq`, its hash and its `recorded_at`.
     public func head() throws -> Head {
         try read { $0.head }
@@ -64,48 +94,89 @@ public final class Store: Sendable {
     /// again from the start, so `body` must have no effects outside the batch.
     @discardableResult
     public func append<R>(_ body: (inout Batch) throws -> R) throws -> R {
+        try append(body, commitIf: { _ in true })
+    }
+
+    /// Stages records with `body` and commits them as one durable transaction if `shouldCommit`
+    /// approves of what `body` returned; otherwise stores nothing. Retried as ``append(_:)`` is.
+    @discardableResult
+    public func append<R>(_ body: (inout Batch) throws -> R, commitIf shouldCommit: (R) -> Bool) throws -> R {
         let now = environment.clock()
         return try withTransaction(readOnly: false) { access in
             var batch = try Batch(access: access, now: now)
             let result = try body(&batch)
+            guard shouldCommit(result), batch.count > 0 else { return (result, commit: false) }
             try batch.flush()
-            return (result, commit: batch.count > 0)
+            return (result, commit: true)
         }
     }
 
-    /// Writes `staged.records[range]`, staged by a ``dryRun(_:)``, in one durable transaction,
-    /// provided the ledger's head is still the one they continue (no other writer got in since
-    /// the dry run, or since the records before `range` were written). Returns the new head, or
-    /// nil, having written nothing, when the head has moved: the records must then be staged again.
-    public func append(_ staged: StagedRecords, _ range: Range<Int>) throws -> Head? {
-        precondition(range.lowerBound >= 0 && range.upperBound <= staged.count)
-        let expected = staged.head(after: range.lowerBound)
-        let head = staged.head(after: range.upperBound)
-        return try withTransaction(readOnly: false) { access in
+    /// Opens a staging pass over a snapshot of the ledger: `body` stages records batch by batch
+    /// (``StagingPass/stage(_:)``) into `staging`, each batch seeing the snapshot and what the
+    /// earlier batches staged. Nothing is written to the ledger, and the writer lock is not held.
+    public func stage<R>(into staging: Staging, _ body: (StagingPass) throws -> R) throws -> R {
+        try withTransaction(readOnly: true) { access in
+            precondition(staging.count == 0 && staging.committed == 0, "a staging area is staged once")
+            staging.reset(base: try access.head())
+            let pass = StagingPass(ledger: access, ledgerSeq: staging.base.seq, staging: staging, clock: environment.clock)
+            return (try body(pass), commit: false)
+        }
+    }
+
+    /// Writes the staged records after the ones already committed, through the `count`th, in one
+    /// durable transaction, provided the ledger's head is still the one they continue (no other
+    /// writer got in since they were staged). Returns the new head, or nil, having written
+    /// nothing, when the head has moved: the records must then be staged again.
+    public func commit(_ staging: Staging, through count: Int) throws -> Head? {
+        precondition(count >= staging.committed && count <= staging.count)
+        let first = staging.base.seq + UInt64(staging.committed) + 1
+        let last = staging.base.seq + UInt64(count)
+        let expected = staging.committedHead
+        let head = try withTransaction(readOnly: false) { access -> (Head?, commit: Bool) in
             guard try access.head() == expected else { return (nil, commit: false) }
-            try Batch.write(staged.records[range], head: head, access: access)
-            return (head, commit: !range.isEmpty)
+            guard first <= last else { return (expected, commit: false) }
+            let head = try staging.store.withTransaction(readOnly: true) { scratch in
+                (try Self.copy(from: scratch, seqs: first...last, into: access), commit: false)
+            }
+            return (head, commit: true)
         }
+        if let head { staging.committed(count, head: head) }
+        return head
     }
 
-    /// Runs `body` on a batch over a snapshot and discards it: the checks of ``append(_:)``
-    /// without writing, and without holding the writer lock.
-    public func dryRun<R>(_ body: (inout Batch) throws -> R) throws -> R {
-        let now = environment.clock()
-        return try withTransaction(readOnly: true) { access in
-            var batch = try Batch(access: access, now: now)
-            return (try body(&batch), commit: false)
+    /// Copies staged records, their index entries and their claims, then the head, into `access`.
+    private static func copy(from scratch: TxnAccess, seqs: ClosedRange<UInt64>, into access: TxnAccess) throws -> Head {
+        var head = Head.empty
+        try scratch.forEachValue(from: seqs.lowerBound, through: seqs.upperBound) { seqBytes, value in
+            try CanonicalRecord.view(value: value) { record in
+                let databases = access.databases
+                try Batch.put(access.txn, databases.events, seqBytes, Array(value), flags: MDB_APPEND)
+                try Batch.put(access.txn, databases.streams, TxnAccess.streamKey(record.streamBytes, version: record.version), seqBytes, flags: MDB_NOOVERWRITE)
+                try Batch.put(access.txn, databases.ids, record.id.bytes, seqBytes, flags: MDB_NOOVERWRITE)
+                if let claims = try scratch.get(scratch.databases.meta, MetaKey.claims(record.seq)) {
+                    for key in Claims.decode(claims.buffer) {
+                        try Batch.put(access.txn, databases.keys, Array(key), seqBytes, flags: MDB_NOOVERWRITE)
+                    }
+                }
+                head = Head(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
+            }
         }
+        guard head.seq == seqs.upperBound else { throw StoreError(.corrupt, "the staging area ends at seq \(head.seq), not \(seqs.upperBound)") }
+        try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
+        return head
     }
 
-    private func withTransaction<R>(readOnly: Bool, _ body: (TxnAccess) throws -> (R, commit: Bool)) throws -> R {
+    func withTransaction<R>(readOnly: Bool, _ body: (TxnAccess) throws -> (R, commit: Bool)) throws -> R {
         while true {
             do {
                 return try environment.resizeLock.shared {
                     let txn = try environment.begin(readOnly: readOnly)
                     var open = true
                     defer { if open { mdb_txn_abort(txn) } }
-                    let (result, commit) = try body(TxnAccess(txn: txn, databases: environment.databases))
+                    let access = TxnAccess(txn: txn, databases: environment.databases)
+                    let (result, commit) = try body(access)
+                    // The Merkle tree grows in the transaction that stores the records it covers.
+                    if commit { try StoredTree.extend(access) }
                     open = false
                     if commit {
                         try LMDBError.check(mdb_txn_commit(txn))
@@ -121,6 +192,8 @@ public final class Store: Sendable {
             } catch let error as LMDBError where !readOnly && (error.code == EIO || error.code == ENOSPC) && environment.freeBytes() < 16 << 20 {
                 // LMDB reports a short write as EIO: say what it means.
                 throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")
+            } catch let error as LMDBError where error.code == MDB_CORRUPTED || error.code == MDB_PAGE_NOTFOUND || error.code == MDB_INVALID {
+                throw StoreError.damaged("LMDB found a page it cannot use", cause: error)
             } catch let error as LMDBError {
                 throw StoreError(.storage, readOnly ? "cannot read the ledger" : "cannot write to the ledger", cause: error)
             }
@@ -131,5 +204,119 @@ public final class Store: Sendable {
 @available(*, unavailable, message: "a transaction lives only inside Store.read")
 extension ReadTransaction: Sendable {}
 
-@available(*, unavailable, message: "a batch lives only inside Store.append or Store.dryRun")
+@available(*, unavailable, message: "a batch lives only inside Store.append or StagingPass.stage")
 extension Batch: Sendable {}
+
+@available(*, unavailable, message: "a staging pass lives only inside Store.stage(into:_:)")
+extension StagingPass: Sendable {}
+
+/// Records checked and staged on disk, beside the ledger, before any is written to it: what
+/// lets a long append check every line first and then commit in batches, holding no more in
+/// memory than one batch, whatever the input's size.
+///
+/// A temporary LMDB environment (no fsync: it is thrown away after a crash), removed by
+/// ``discard()`` or when the staging is released. Stage it with ``Store/stage(into:_:)``, then
+/// write it with ``Store/commit(_:through:)``.
+public final class Staging {
+    let store: Store
+    private let directory: String
+    /// The ledger head the staged records continue.
+    public private(set) var base: Head = .empty
+    /// The head after every staged record.
+    public private(set) var head: Head = .empty
+    /// Staged records written to the ledger so far, and the head they reached.
+    public private(set) var committed = 0
+    private(set) var committedHead: Head = .empty
+
+    /// The number of records staged.
+    public var count: Int { Int(head.seq - base.seq) }
+
+    /// Creates an empty staging area for `ledger`, in a directory of its own inside the ledger's
+    /// (removing any that a killed process left there).
+    public init(for ledger: Store) throws {
+        let fileManager = FileManager.default
+        let prefix = "staging-"
+        for name in (try? fileManager.contentsOfDirectory(atPath: ledger.path)) ?? [] where name.hasPrefix(prefix) {
+            let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) ?? 0
+            if pid > 0 && kill(pid, 0) != 0 && errno == ESRCH {
+                try? fileManager.removeItem(atPath: (ledger.path as NSString).appendingPathComponent(name))
+            }
+        }
+        directory = (ledger.path as NSString).appendingPathComponent("\(prefix)\(getpid())-\(Staging.counter.add(1, ordering: .relaxed).oldValue)")
+        var options = StoreOptions(initialMapSize: 64 << 20)
+        options.durable = false
+        options.keepsTree = false
+        store = try Store.create(at: directory, options: options)
+    }
+
+    private static let counter = Atomic<Int>(0)
+
+    deinit { discard() }
+
+    /// Removes the staging area's files.
+    public func discard() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func reset(base: Head) {
+        self.base = base
+        head = base
+        committedHead = base
+    }
+
+    func staged(head: Head) { self.head = head }
+
+    func committed(_ count: Int, head: Head) {
+        committed = count
+        committedHead = head
+    }
+}
+
+extension TxnAccess {
+    /// Calls `body` with the key and value of each record from `first` through `last`, in place.
+    func forEachValue(from first: UInt64, through last: UInt64, _ body: (_ seqBytes: [UInt8], _ value: UnsafeRawBufferPointer) throws -> Void) throws {
+        try withCursor(databases.events) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = withValue(first.bigEndianBytes) { firstKey in
+                key = firstKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == MDB_SUCCESS {
+                guard let seq = key.bigEndianUInt64() else { throw StoreError(.corrupt, "an event key is not a seq") }
+                if seq > last { break }
+                try body(Array(key.buffer), value.buffer)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
+        }
+    }
+}
+
+@available(*, unavailable, message: "a staging area belongs to one append")
+extension Staging: Sendable {}
+
+/// One pass of staging over a snapshot of the ledger; valid only inside ``Store/stage(into:_:)``.
+public struct StagingPass {
+    let ledger: TxnAccess
+    let ledgerSeq: UInt64
+    let staging: Staging
+    let clock: @Sendable () -> Int64
+
+    /// Stages records with `body` after everything staged so far, as ``Store/append(_:commitIf:)``
+    /// does, but into the staging area; `shouldCommit` decides whether they are kept there.
+    @discardableResult
+    public func stage<R>(_ body: (inout Batch) throws -> R, commitIf shouldCommit: (R) -> Bool = { _ in true }) throws -> R {
+        let now = clock()
+        let base = staging.head
+        let (result, head) = try staging.store.withTransaction(readOnly: false) { scratch -> ((R, Head), commit: Bool) in
+            var batch = Batch(ledger: ledger, ledgerSeq: ledgerSeq, staged: scratch, base: base, now: now)
+            let result = try body(&batch)
+            guard shouldCommit(result), batch.count > 0 else { return ((result, base), commit: false) }
+            try batch.flush()
+            return ((result, batch.head), commit: true)
+        }
+        staging.staged(head: head)
+        return result
+    }
+}

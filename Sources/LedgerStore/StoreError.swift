@@ -3,7 +3,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What went wrong. A struct over a private enum, so codes can be added without breaking `switch`es.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case notALedger, alreadyExists, newerFormat, cannotOpen, storage, corrupt
+            case notALedger, alreadyExists, newerFormat, cannotOpen, storage, corrupt, damaged
             case duplicateID, duplicateKey, doesNotContinue
         }
 
@@ -22,6 +22,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code(.storage)
         /// Stored bytes do not decode.
         public static let corrupt = Code(.corrupt)
+        /// The LMDB file itself is damaged (truncated, overwritten, not LMDB): its message says
+        /// "the ledger's storage is damaged".
+        public static let damaged = Code(.damaged)
         /// The id is already recorded.
         public static let duplicateID = Code(.duplicateID)
         /// A unique key is already claimed.
@@ -29,7 +32,12 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         /// A recorded record does not continue the chain at the head.
         public static let doesNotContinue = Code(.doesNotContinue)
 
-        public var description: String { "\(base)" }
+        /// The LMDB file itself is damaged: say so, and what to do.
+    static func damaged(_ detail: String, cause: (any Error & Sendable)? = nil) -> StoreError {
+        StoreError(.damaged, "the ledger's storage is damaged: \(detail); restore it from a copy or an export", cause: cause)
+    }
+
+    public var description: String { "\(base)" }
     }
 
     public let code: Code
@@ -40,6 +48,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
         self.cause = cause
+    }
+
+    /// The LMDB file itself is damaged: say so, and what to do.
+    static func damaged(_ detail: String, cause: (any Error & Sendable)? = nil) -> StoreError {
+        StoreError(.damaged, "the ledger's storage is damaged: \(detail); restore it from a copy or an export", cause: cause)
     }
 
     public var description: String {

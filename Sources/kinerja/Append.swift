@@ -43,15 +43,15 @@ struct Append: ParsableCommand {
         }
         let onTerminal = !progress && isatty(STDERR_FILENO) == 1
         let report = try failing {
-            try ledger.append(jsonLines: input, options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done, total, head in
+            try ledger.append(.jsonLines(input), options: AppendOptions(skipInvalid: skipInvalid, batchSize: batchSize)) { done in
                 if progress {
-                    printError("committed \(done) of \(total) lines, head seq \(head.seq)")
-                } else if onTerminal && total > batchSize {
-                    FileHandle.standardError.write(Data("\rappending: \(done)/\(total)".utf8))
+                    printError("committed \(done.committed) of \(done.total) new events, head seq \(done.head.seq)")
+                } else if onTerminal {
+                    FileHandle.standardError.write(Data("\rappending: \(done.committed)/\(done.total)".utf8))
                 }
             }
         }
-        if onTerminal && report.appended + report.duplicates > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
+        if onTerminal && report.appended > batchSize { FileHandle.standardError.write(Data("\n".utf8)) }
 
         print("appended \(report.appended), duplicates \(report.duplicates), rejected \(report.rejected.count)")
         for error in report.rejected {

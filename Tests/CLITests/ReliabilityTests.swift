@@ -3,6 +3,7 @@ import Glibc
 import KinerjaDomain
 import KinerjaLedger
 import KinerjaSamples
+import LedgerStore
 import Testing
 
 /// The head seq and hash `kinerja verify` prints, or nil when it fails.
@@ -72,7 +73,7 @@ struct ReliabilityTests {
                 counter += 1
                 let id = String(format: "9a0b1c2d-0000-4000-8000-%012d", counter)
                 return try cli.write("r\(round)w\(writer).jsonl", """
-                    {"id":"\(id)","type":"unit.rated","unit":"SHARED","actor":"system:writer-\(writer)","occurred_at":"2027-01-15T08:00:00+07:00","expected_version":\(round),"data":{"period":"2026","rating":"good"}}
+                    {"id":"\(id)","type":"unit.rated","unit":"SHARED","actor":"system:writer-\(writer)","occurred_at":"2026-01-15T08:00:00+07:00","expected_version":\(round),"data":{"period":"2026","rating":"good"}}
                     """)
             }
             let results = try files.map { try cli.start(["append", $0]) }.map { $0.wait() }
@@ -100,7 +101,7 @@ struct ReliabilityTests {
                     for version in 0..<20 {
                         let event = Event(
                             id: EventID(high: UInt64(thread + 1), low: UInt64(version)), subject: .unit("SHARED"), actor: "system:t\(thread)",
-                            occurredAt: Timestamp(micros: 1_800_000_000_000_000), data: .unitRated(UnitRating(period: Period(year: 2026), rating: .good)))
+                            occurredAt: Timestamp(micros: 1_780_000_000_000_000), data: .unitRated(UnitRating(period: Period(year: 2026), rating: .good)))
                         let report = try! ledger.append([NumberedSubmission(line: 1, submission: Submission(event: event, expectedVersion: UInt64(version)))])
                         appended += report.appended
                         #expect(report.appended + report.rejected.count == 1)
@@ -113,7 +114,7 @@ struct ReliabilityTests {
         }
         let head = try ledger.head()
         #expect(UInt64(outcomes) == head.seq)
-        #expect(try ledger.store.read { try $0.streamVersion("unit:SHARED") } == head.seq)
+        #expect(try Store.open(at: dir.child("l")).read { try $0.streamVersion("unit:SHARED") } == head.seq)
         #expect(try ledger.verify() == .intact(head: head, records: head.seq))
     }
 

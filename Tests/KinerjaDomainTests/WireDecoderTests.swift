@@ -168,7 +168,9 @@ struct WireDecoderTests {
             (#"{"a":tru}"#, "invalid literal"),
             (#"{"a":1,}"#, "expected a member name"),
             ("{\"a\":\"\u{01}\"}", "control character"),
-            (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "nested deeper than 32 levels"),
+            (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "nested deeper than 5 levels"),
+            (#"{"data":{"target":{"value":[[[1]]]}}}"#, "nested deeper than 5 levels"),
+            ("{" + (1...65).map { #""k\#($0)":0"# }.joined(separator: ",") + "}", "an object has more than 64 members"),
         ]
         for (text, rule) in cases {
             let error = try #require(decodeError(text), "accepted \(text)")
@@ -189,6 +191,27 @@ struct WireDecoderTests {
         let text = #"{"text":""# + String(repeating: "a", count: WireDecoder.maxLineBytes) + #""}"#
         let error = decodeError(text)
         #expect(error?.rule.contains("longer than the 1048576 accepted") == true)
+    }
+
+    @Test("a 1 MiB line of 100 000 keys, and one of 100 000 small objects, are refused in linear time", .timeLimit(.minutes(1)))
+    func manyKeys() throws {
+        // Quadratic duplicate-key checking took minutes on the first; the bound is generous.
+        var keys = "{"
+        var count = 0
+        while keys.utf8.count < WireDecoder.maxLineBytes - 40 {
+            keys += (count == 0 ? "" : ",") + #""k\#(count)":0"#
+            count += 1
+        }
+        keys += "}"
+        #expect(count > 90_000)
+        let error = try #require(decodeError(keys))
+        #expect(error.code == .malformed)
+        #expect(error.rule.contains("more than 64 members"), "\(error.rule)")
+        let objects = #"{"id":1,"data":{"target":{"value":[["# + Array(repeating: #"{"a":0}"#, count: 100_000).joined(separator: ",") + "]]}}}"
+        #expect(try #require(decodeError(objects)).code == .malformed)
+        // Every member distinct or one repeated: the rule is found either way.
+        let repeated = "{" + (0..<64).map { #""k\#($0 % 63)":0"# }.joined(separator: ",") + "}"
+        #expect(decodeError(repeated)?.rule.contains(#"duplicate member name "k0""#) == true)
     }
 
     @Test("recorded fields decode as a whole")

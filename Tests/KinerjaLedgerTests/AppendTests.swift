@@ -24,8 +24,12 @@ func submissions(_ lines: [String], firstLine: Int = 1) -> (ok: [NumberedSubmiss
 let sampleLines = try! String(contentsOfFile: samplePath, encoding: .utf8).split(separator: "\n").map(String.init)
 
 
+/// A ledger clock after every sample event (the sample's last occurred on 2027-01-15): the
+/// ledger refuses events that occur after it records them.
+let afterTheSample = StoreOptions(clock: { Int64(CivilDate(year: 2027, month: 1, day: 31)!.daysSinceEpoch) * Timestamp.microsPerDay })
+
 /// Runs `body` with a fresh ledger in a temporary directory.
-func withLedger<R>(options: StoreOptions = StoreOptions(), _ body: (Ledger, TemporaryDirectory) throws -> R) throws -> R {
+func withLedger<R>(options: StoreOptions = afterTheSample, _ body: (Ledger, TemporaryDirectory) throws -> R) throws -> R {
     let dir = TemporaryDirectory()
     defer { dir.remove() }
     return try body(try Ledger.create(at: dir.child("l"), options: options), dir)
@@ -174,6 +178,32 @@ struct AppendTests {
         }
     }
 
+    @Test("stricter checks: an event from the future, a realization or a feedback topic naming no target set before it")
+    func stricterChecks() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, Array(sampleLines.prefix(3)))
+            // The ledger clock is 2027-01-31T00:00Z; 5 minutes of skew are allowed, not 6.
+            let soon = edit(sampleLines[7], ["occurred_at": #""2027-01-31T07:05:00+07:00""#])
+            let future = edit(sampleLines[7], ["id": #""66666666-6666-4666-8666-666666666601""#, "occurred_at": #""2027-01-31T07:06:00+07:00""#])
+            let futureReport = try append(ledger, [soon, future])
+            #expect(futureReport.rejected.map(\.line) == [2])
+            #expect(futureReport.rejected.first?.code == .occurredInFuture)
+            #expect(futureReport.rejected.first?.field == "occurred_at")
+            // No target RHK-1 yet for this employee: the feedback topic and the realization are refused.
+            let early = try append(ledger, [sampleLines[5], sampleLines[6]])
+            #expect(early.rejected.map(\.field) == ["data.topic", "data.realizations[0].target_id"])
+            #expect(early.rejected.allSatisfy { $0.code == .unknownTarget && $0.rule.contains("no target RHK-1 is set for this employee in 2026") })
+            // Another employee's target, or the same id in another year, does not count.
+            _ = try append(ledger, [sampleLines[3]])
+            #expect(try append(ledger, [sampleLines[5]]).rejected.first?.code == .unknownTarget)
+            _ = try append(ledger, [sampleLines[4]])
+            let otherYear = edit(sampleLines[6], ["data.period": #""2025-Q1""#])
+            #expect(try append(ledger, [otherYear]).rejected.first?.field == "data.realizations[0].target_id")
+            // Set before them (here in the same input, earlier lines), they append.
+            #expect(try append(ledger, [sampleLines[5], sampleLines[6]]).appended == 2)
+        }
+    }
+
     @Test("a target set twice in one batch is refused at the second line")
     func targetTwiceInBatch() throws {
         try withLedger { ledger, _ in
@@ -225,6 +255,14 @@ struct RestoreTests {
             #expect(forgedReport.rejected.first?.field == "hash", "\(forgedReport.rejected)")
             let fork = edit(export[2], ["hash": "\"" + String(repeating: "2", count: 64) + "\""])
             #expect(try append(copy, [fork]).rejected.first?.rule.contains("forks the chain") == true)
+            // A tampered line keeping its hash, re-imported into the intact ledger: a fork, not a duplicate.
+            for change in [["data.plan": #""Rencana yang dipalsukan""#], ["recorded_at": #""2027-01-31T03:00:00.000001Z""#], ["prev_hash": "\"" + String(repeating: "3", count: 64) + "\""]] {
+                let tampered = try append(source, [edit(export[3], change)])
+                #expect(tampered.duplicates == 0)
+                #expect(tampered.rejected.first?.code == .fork, "\(change): \(tampered.rejected)")
+                #expect(tampered.rejected.first?.rule.contains("seq 4 is already recorded") == true)
+            }
+            #expect(try append(source, [export[3]]).duplicates == 1)
             let backwards = edit(export[3], ["recorded_at": #""2001-01-01T00:00:00.000000Z""#])
             #expect(try append(copy, [backwards]).rejected.isEmpty == false)
             #expect(try copy.head().seq == 3)

@@ -81,6 +81,9 @@ struct Run {
         log("verify")
         table.add(.verifyRate, .kinerja, try step(["ledger-verify", "--ledger", ledger]))
 
+        log("Merkle tree, checkpoints and dossier proofs")
+        let custody = try step(["ledger-custody", "--ledger", ledger, "--dir", directory])
+
         log("history and accountability latencies")
         table.add(.history, .kinerja, try step(["ledger-history", "--ledger", ledger, "--dir", directory]))
         if peers.contains("sqlite") { table.add(.history, .sqlite, try step(["sqlite-history", "--db", directory + "/events.sqlite", "--dir", directory])) }
@@ -104,6 +107,7 @@ struct Run {
             table.add(.concurrentRate, .eventsourcing, try concurrently(writerEvents, slices.map { ["writer", $0, fresh + "/eventsourcing.sqlite", "--batch", "\(writerBatch)"] }, python: true))
         }
         print(table.render())
+        print(renderCustody(custody, importSeconds: imported.double("seconds")))
         fflush(nil)
         return table
     }

@@ -81,9 +81,8 @@ struct RawLMDB: ~Copyable {
 /// `lmdb-import --ledger P --raw R --batch B`: the ledger's own stored values (hash and
 /// canonical record), read back untimed, then appended to plain LMDB, timed.
 func lmdbImport(_ options: Options) throws {
-    let ledger = try Ledger.open(at: options.required("--ledger"))
     var values: [[UInt8]] = []
-    try ledger.store.read { txn in
+    try Store.open(at: options.required("--ledger")).read { txn in
         try txn.forEachRecord { record in values.append(record.hash.bytes + Array(record.canonical)) }
     }
     let path = options.required("--raw")

@@ -69,8 +69,9 @@ public struct StoredRecord: Equatable, Sendable {
 }
 
 /// A record read in place from the map. Its buffers are valid only inside the closure that
-/// received it: copy what must outlive it (``copy()``).
-public struct RecordView {
+/// received it, which borrows it: it cannot be copied out (`~Copyable`); copy what must outlive
+/// it (``copy()``).
+public struct RecordView: ~Copyable {
     public let seq: UInt64
     public let version: UInt64
     /// Microseconds since 1970-01-01T00:00:00Z, UTC.
@@ -128,7 +129,7 @@ public enum CanonicalRecord {
 
     /// Splits an LMDB value into its hash and a view of the record.
     /// Reads an LMDB value (chain hash ‖ canonical bytes) in place.
-    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
+    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (borrowing RecordView) throws -> R) throws -> R {
         guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
         let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
         var reader = ByteReader(canonical)

@@ -47,7 +47,7 @@ public final class Store: Sendable {
     public var mapSize: Int { environment.mapSize }
 
     /// Runs `body` on a consistent snapshot.
-    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         try withTransaction(readOnly: true) { access in
             let transaction = try ReadTransaction(access: access)
             return (try body(transaction), commit: false)

@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(
             name: "KinerjaProjections",
-            targets: ["ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+            targets: ["AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
         ),
     ],
     dependencies: [
@@ -38,7 +38,7 @@ let package = Package(
         // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
         .target(
             name: "LedgerStore",
-            dependencies: ["CLMDB", "CanonicalBytes", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CLMDB", "CanonicalBytes", "TransparencyLog", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Appraisal events: wire format v1, validation rules, canonical binary payloads. Knows nothing of LMDB.
         .target(name: "KinerjaDomain", dependencies: ["CanonicalBytes"]),
@@ -47,26 +47,28 @@ let package = Package(
         // Reports: replay into projections, rendered as table, JSON or CSV.
         .target(
             name: "KinerjaReports",
-            dependencies: ["KinerjaLedger", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
+            dependencies: ["KinerjaLedger", "AppraisalCore", "ScoresProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
         ),
         // The demo's sample year, built into a ledger day by day.
         .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // Projections: folds over recorded events, knowing nothing of LMDB or the command line.
-        .target(name: "ScoresProjection", dependencies: ["KinerjaDomain"], path: "Projections/Scores"),
-        .target(name: "TrainingProjection", dependencies: ["KinerjaDomain"], path: "Projections/Training"),
+        // Projections: readings of one appraisal state, knowing nothing of LMDB or the command line.
+        // The state and its single reducer, over events read in place.
+        .target(name: "AppraisalCore", dependencies: ["KinerjaDomain"], path: "Projections/Core"),
+        .target(name: "ScoresProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/Scores"),
+        .target(name: "TrainingProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/Training"),
         .target(
             name: "AccountabilityProjection",
-            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection"],
+            dependencies: ["AppraisalCore", "KinerjaDomain", "ScoresProjection", "TrainingProjection"],
             path: "Projections/Accountability"
         ),
-        .target(name: "AuditTrailProjection", dependencies: ["KinerjaDomain"], path: "Projections/AuditTrail"),
+        .target(name: "AuditTrailProjection", dependencies: ["AppraisalCore", "KinerjaDomain"], path: "Projections/AuditTrail"),
         .target(
             name: "HistoryProjection",
-            dependencies: ["KinerjaDomain", "ScoresProjection", "TrainingProjection", "AuditTrailProjection"],
+            dependencies: ["AppraisalCore", "KinerjaDomain", "ScoresProjection", "AuditTrailProjection"],
             path: "Projections/History"
         ),
         // Deterministic sample events: for the tests, the benchmarks and the sample data.
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", "CLMDB", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["LedgerStore", "CLMDB", "TransparencyLog", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "KinerjaLedgerTests",
@@ -87,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "ProjectionTests",
             dependencies: [
-                "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
+                "AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
                 "KinerjaReports", "KinerjaLedger", "KinerjaDemo", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

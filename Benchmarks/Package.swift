@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "KinerjaDemo", package: "KinerjaLedger"),
                 .product(name: "KinerjaProjections", package: "KinerjaLedger"),
                 .product(name: "KinerjaReports", package: "KinerjaLedger"),
+                .product(name: "TransparencyLog", package: "KinerjaLedger"),
             ]
         ),
     ],

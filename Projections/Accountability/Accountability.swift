@@ -1,4 +1,5 @@
 import KinerjaDomain
+import AppraisalCore
 import ScoresProjection
 import TrainingProjection
 
@@ -38,150 +39,105 @@ public struct Finding: Hashable, Sendable {
 }
 
 /// Accountability: whether the process rules were followed. Findings are independent: one
-/// event can raise several. Decisions are judged by what was recorded before them (the replay
-/// is in `seq` order); year-end checks (training, missing annual score, unaligned targets,
-/// the distribution curve) by everything replayed.
+/// event can raise several. Decisions are judged against the state before them (the replay is
+/// in `seq` order); year-end checks (training, missing annual score, unaligned targets, the
+/// distribution curve) against everything replayed. The facts are ``AppraisalState``'s; this
+/// layer keeps only the findings.
 public struct Accountability: Projection, Sendable {
-    struct EmployeeYear: Hashable {
-        var employee: NIP
-        var year: Int
-    }
-
-    struct TargetKey: Hashable {
-        var employee: NIP
-        var year: Int
-        var targetID: String
-    }
-
-    struct TargetState {
-        var alignedTo: Alignment?
-        var appraiserInEffect: Bool
-        var events: [EventID]
-        var seq: UInt64
-    }
-
-    struct UnitYear: Hashable {
-        var unit: String
-        var year: Int
-    }
-
-    public let rules: RuleBook
-    public private(set) var scores: Scores
-    public private(set) var training = TrainingHours()
-    public private(set) var placements = PlacementTimeline()
+    public private(set) var state: AppraisalState
+    public var rules: RuleBook { state.rules }
+    /// Each rule set's start and backdating limit: the check every event gets, without copying a rule set.
+    private let backdatingLimits: [(from: CivilDate, days: Int)]
     private var decisionFindings: [Finding] = []
-    /// The first `target.set` of each employee and year.
-    private var firstTargets: [EmployeeYear: (id: EventID, seq: UInt64)] = [:]
-    private var supervisorFeedback: Set<EmployeeYear> = []
-    private var annualScores: Set<EmployeeYear> = []
-    private var targets: [TargetKey: TargetState] = [:]
-    private var unitRatings: [UnitYear: (rating: UnitRatingCode, id: EventID, seq: UInt64)] = [:]
 
     public init(rules: RuleBook = .standard) {
-        self.rules = rules
-        scores = Scores(rules: rules)
+        state = AppraisalState(rules: rules)
+        backdatingLimits = rules.sets.map { ($0.effectiveFrom, $0.backdatingLimitDays) }
     }
 
+    public var scores: Scores { Scores(state: state) }
+    public var training: TrainingHours { TrainingHours(state: state) }
+
     public mutating func apply(_ recorded: RecordedEvent) {
-        let event = recorded.event
-        checkBackdating(recorded)
-        switch (event.subject, event.data) {
-        case (.employee(let employee), .employeePlaced(let placement)):
-            placements.record(placement, of: employee, seq: recorded.seq, id: event.id)
-        case (.employee(let employee), .targetSet(let target)):
-            let key = EmployeeYear(employee: employee, year: target.period.year)
-            if firstTargets[key] == nil { firstTargets[key] = (event.id, recorded.seq) }
-            let placement = placements.inEffect(employee, on: event.occurredAt.localDate)
-            targets[TargetKey(employee: employee, year: target.period.year, targetID: target.targetID)] = TargetState(
-                alignedTo: target.alignedTo, appraiserInEffect: placement?.placement.appraiser != nil, events: [event.id], seq: recorded.seq)
-        case (.employee(let employee), .targetRevised(let revision)):
-            let key = TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)
-            targets[key]?.events.append(event.id)
-            targets[key]?.seq = recorded.seq
-            if case .set(let alignment) = revision.alignedTo { targets[key]?.alignedTo = alignment }
-        case (.employee(let employee), .scoreGiven(let score)):
-            judgeScore(score, of: employee, recorded)
-        case (.employee(let employee), .scoreCorrected(let correction)):
-            judgeCorrection(correction, of: employee, recorded)
-        case (.employee(let employee), .feedbackGiven(let feedback)) where feedback.relation == .supervisor:
-            supervisorFeedback.insert(EmployeeYear(employee: employee, year: feedback.period.year))
-        case (.unit(let unit), .unitRated(let rating)):
-            unitRatings[UnitYear(unit: unit, year: rating.period.year)] = (rating.rating, event.id, recorded.seq)
-        default:
-            break
+        recorded.withView { apply($0) }
+    }
+
+    /// Judges the event against the state before it, then folds it.
+    public mutating func apply(_ event: borrowing EventView) {
+        checkBackdating(event)
+        if let employee = event.employee {
+            switch event.data {
+            case .scoreGiven(let score):
+                judgeScore(score, of: employee, event)
+            case .scoreCorrected(let correction):
+                judgeCorrection(correction, of: employee, event)
+            default:
+                break
+            }
         }
-        scores.apply(recorded)
-        training.apply(recorded)
+        state.apply(event)
     }
 
     private mutating func raise(_ code: FindingCode, _ subject: Subject, _ period: Period, _ events: [EventID], _ message: String, seq: UInt64) {
         decisionFindings.append(Finding(code: code, subject: subject, period: period, events: events, message: message, seq: seq))
     }
 
-    private mutating func checkBackdating(_ recorded: RecordedEvent) {
-        let event = recorded.event
-        let limit = rules.rules(on: event.occurredAt.localDate).backdatingLimitDays
-        let delay = recorded.recordedAt - event.occurredAt.micros
-        guard delay > Int64(limit) * Timestamp.microsPerDay else { return }
-        let period: Period = switch event.data {
-        case .targetSet(let target): target.period
-        case .targetRevised(let revision): revision.period
-        case .scoreGiven(let score): score.period
-        case .feedbackGiven(let feedback): feedback.period
-        case .unitRated(let rating): rating.period
-        case .scoreCorrected(let correction): scores.key(of: correction.corrects)?.period ?? Period(year: event.occurredAt.localDate.year)
-        default: Period(year: event.occurredAt.localDate.year)
+    private mutating func checkBackdating(_ event: borrowing EventView) {
+        let delay = event.recordedAt - event.occurredAt.micros
+        let limit: Int
+        if backdatingLimits.count == 1 {
+            limit = backdatingLimits[0].days
+        } else {
+            let date = event.occurredAt.localDate
+            limit = (backdatingLimits.last { $0.from <= date } ?? backdatingLimits[0]).days
         }
+        guard delay > Int64(limit) * Timestamp.microsPerDay else { return }
+        let period = event.dataPeriod ?? state.correctedPeriod(event) ?? Period(year: event.occurredAt.localDate.year)
         let days = delay / Timestamp.microsPerDay
-        raise(.backdatedEntry, event.subject, period, [event.id], "\(event.type.rawValue) recorded \(days) days after it occurred (limit \(limit))", seq: recorded.seq)
+        raise(.backdatedEntry, event.subject, period, [event.id], "\(event.type.rawValue) recorded \(days) days after it occurred (limit \(limit))", seq: event.seq)
     }
 
-    private mutating func judgeScore(_ score: ScoreGiven, of employee: NIP, _ recorded: RecordedEvent) {
-        let event = recorded.event
+    private mutating func judgeScore(_ score: DataView.ScoreGiven, of employee: NIP, _ event: borrowing EventView) {
         let subject = Subject.employee(employee)
-        let year = EmployeeYear(employee: employee, year: score.period.year)
-        if score.period.isAnnual { annualScores.insert(year) }
-        if firstTargets[year] == nil {
-            raise(.scoreWithoutTarget, subject, score.period, [event.id], "score for \(score.period) given with no target set for \(score.period.year) before it", seq: recorded.seq)
+        let number = state.employee(employee)
+        if number.flatMap({ state.firstTarget($0, year: score.period.year) }) == nil {
+            raise(.scoreWithoutTarget, subject, score.period, [event.id], "score for \(score.period) given with no target set for \(score.period.year) before it", seq: event.seq)
         }
         let lastDay = score.period.lastDay
-        if let placement = placements.inEffect(employee, on: lastDay) {
-            if let appraiser = placement.placement.appraiser, !appraiser.isText(event.actor) {
+        if let placement = number.flatMap({ state.placement(of: $0, on: lastDay) }) {
+            if let appraiser = placement.appraiser, !event.actor.isNIP(appraiser) {
                 raise(.appraiserMismatch, subject, score.period, [event.id, placement.id],
-                      "scored by \(event.actor), but the appraiser in effect on \(lastDay) is \(appraiser.text)", seq: recorded.seq)
+                      "scored by \(event.actor.string), but the appraiser in effect on \(lastDay) is \(appraiser.text)", seq: event.seq)
             }
         } else {
-            raise(.noPlacement, subject, score.period, [event.id], "scored for \(score.period) with no placement in effect on \(lastDay)", seq: recorded.seq)
+            raise(.noPlacement, subject, score.period, [event.id], "scored for \(score.period) with no placement in effect on \(lastDay)", seq: event.seq)
         }
-        if employee.isText(event.actor) {
-            raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: recorded.seq)
+        if event.actor.isNIP(employee) {
+            raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: event.seq)
         }
-        let predicate = rules.rules(for: score.period).predicate(results: score.resultsRating, behavior: score.behaviorRating)
-        checkFeedback(predicate, employee, score.period, recorded)
+        checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, score.period, event)
     }
 
-    private mutating func judgeCorrection(_ correction: ScoreCorrection, of employee: NIP, _ recorded: RecordedEvent) {
-        let event = recorded.event
+    private mutating func judgeCorrection(_ correction: DataView.ScoreCorrected, of employee: NIP, _ event: borrowing EventView) {
         let subject = Subject.employee(employee)
-        let period = scores.key(of: correction.corrects)?.period ?? Period(year: event.occurredAt.localDate.year)
+        let period = state.period(of: correction.corrects) ?? Period(year: event.occurredAt.localDate.year)
         if correction.basis == .objectionUpheld {
             let date = event.occurredAt.localDate
-            let appraiser = placements.inEffect(employee, on: date)?.placement.appraiser
-            let appraisersAppraiser = appraiser.flatMap { placements.inEffect($0, on: date)?.placement.appraiser }
-            if appraisersAppraiser?.isText(event.actor) != true {
+            let appraiser = state.placement(employee, on: date)?.appraiser
+            let appraisersAppraiser = appraiser.flatMap { state.placement($0, on: date)?.appraiser }
+            if appraisersAppraiser.map({ !event.actor.isNIP($0) }) ?? true {
                 let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
                 raise(.correctionAuthority, subject, period, [event.id, correction.corrects],
-                      "objection upheld by \(event.actor), but the appraiser's appraiser on \(date) \(who)", seq: recorded.seq)
+                      "objection upheld by \(event.actor.string), but the appraiser's appraiser on \(date) \(who)", seq: event.seq)
             }
         }
-        let predicate = rules.rules(for: period).predicate(results: correction.resultsRating, behavior: correction.behaviorRating)
-        checkFeedback(predicate, employee, period, recorded)
+        checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, period, event)
     }
 
-    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ recorded: RecordedEvent) {
-        guard predicate.isLow, !supervisorFeedback.contains(EmployeeYear(employee: employee, year: period.year)) else { return }
-        raise(.lowScoreWithoutFeedback, .employee(employee), period, [recorded.event.id],
-              "\(predicate.rawValue) for \(period) with no supervisor feedback for \(period.year) recorded before it", seq: recorded.seq)
+    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ event: borrowing EventView) {
+        guard predicate.isLow, !(state.employee(employee).map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
+        raise(.lowScoreWithoutFeedback, .employee(employee), period, [event.id],
+              "\(predicate.rawValue) for \(period) with no supervisor feedback for \(period.year) recorded before it", seq: event.seq)
     }
 
     /// Every finding, decisions and year-end checks, ordered by year, code, subject and `seq`.
@@ -208,49 +164,48 @@ public struct Accountability: Projection, Sendable {
 
     private func yearEndFindings() -> [Finding] {
         var result: [Finding] = []
-        for (key, first) in firstTargets {
-            let subject = Subject.employee(key.employee)
-            let period = Period(year: key.year)
-            let rules = rules.rules(for: period)
-            let total = training.total(key.employee, year: key.year)
-            if total.hours < rules.minimumTrainingHours {
-                result.append(Finding(
-                    code: .trainingBelowMinimum, subject: subject, period: period, events: total.events,
-                    message: "\(total.hours.plainText) JP of training completed in \(key.year), below the minimum of \(rules.minimumTrainingHours.plainText)",
-                    seq: first.seq))
+        for employee in state.employees {
+            let subject = Subject.employee(employee.nip)
+            for year in employee.years {
+                guard let first = year.firstTarget else { continue }
+                let period = Period(year: year.year)
+                let rules = rules.rules(for: period)
+                if year.trainingHours < rules.minimumTrainingHours {
+                    result.append(Finding(
+                        code: .trainingBelowMinimum, subject: subject, period: period, events: year.trainingEvents,
+                        message: "\(year.trainingHours.plainText) JP of training completed in \(year.year), below the minimum of \(rules.minimumTrainingHours.plainText)",
+                        seq: first.seq))
+                }
+                if employee.score(period) == nil {
+                    result.append(Finding(
+                        code: .missingAnnualScore, subject: subject, period: period, events: [first.id],
+                        message: "targets set for \(year.year) but no annual score (period \(year.year)) given", seq: first.seq))
+                }
             }
-            if !annualScores.contains(key) {
+            for target in employee.targets where target.alignedTo == nil && target.appraiserInEffect {
                 result.append(Finding(
-                    code: .missingAnnualScore, subject: subject, period: period, events: [first.id],
-                    message: "targets set for \(key.year) but no annual score (period \(key.year)) given", seq: first.seq))
+                    code: .unalignedTarget, subject: subject, period: Period(year: target.year), events: target.events,
+                    message: "target \(state.names[target.targetID]) is not aligned to a target of the appraiser", seq: target.seq))
             }
         }
-        for (key, target) in targets where target.alignedTo == nil && target.appraiserInEffect {
-            result.append(Finding(
-                code: .unalignedTarget, subject: .employee(key.employee), period: Period(year: key.year), events: target.events,
-                message: "target \(key.targetID) is not aligned to a target of the appraiser", seq: target.seq))
-        }
-        for (key, rated) in unitRatings {
-            let period = Period(year: key.year)
-            let lastDay = period.lastDay
-            var members: [ScoreRow] = []
-            for employee in placements.employees where placements.inEffect(employee, on: lastDay)?.placement.unit == key.unit {
-                if let score = scores.score(employee, period) { members.append(score) }
-            }
-            guard !members.isEmpty else { continue }
-            let broken = (rules.rules(for: period).curve[rated.rating] ?? []).filter { rule in
-                !rule.holds(count: members.filter { rule.predicates.contains($0.predicate) }.count, total: members.count)
-            }
+        var members: [Int: [Int32: [(employee: NIP, score: AppraisalState.Score)]]] = [:]
+        for year in Set(state.unitRatings.map(\.year)) { members[year] = state.members(year: year) }
+        for rated in state.unitRatings {
+            let period = Period(year: rated.year)
+            let scores = members[rated.year]?[rated.unit]?.map(\.score) ?? []
+            guard !scores.isEmpty else { continue }
+            let unit = state.names[rated.unit]
+            let broken = CurveCheck.checks(rules.rules(for: period), rated.rating, scores.map(\.predicate)).filter { !$0.holds }.map(\.rule)
             guard !broken.isEmpty else { continue }
             let counts = Predicate.allCases.compactMap { predicate -> String? in
-                let count = members.filter { $0.predicate == predicate }.count
+                let count = scores.filter { $0.predicate == predicate }.count
                 return count == 0 ? nil : "\(count) \(predicate.rawValue)"
             }
-            let scoreEvents = members.sorted { $0.seq < $1.seq }.map(\.event)
+            let scoreEvents = scores.sorted { $0.seq < $1.seq }.map(\.event)
             result.append(Finding(
-                code: .distributionViolation, subject: .unit(key.unit), period: period, events: [rated.id] + scoreEvents,
-                message: "unit rated \(rated.rating.rawValue); of \(members.count) annual scores (\(counts.joined(separator: ", "))) the curve needs \(broken.map(\.description).joined(separator: "; "))",
-                seq: max(rated.seq, members.map(\.seq).max() ?? 0)))
+                code: .distributionViolation, subject: .unit(unit), period: period, events: [rated.id] + scoreEvents,
+                message: "unit rated \(rated.rating.rawValue); of \(scores.count) annual scores (\(counts.joined(separator: ", "))) the curve needs \(broken.map(\.description).joined(separator: "; "))",
+                seq: max(rated.seq, scores.map(\.seq).max() ?? 0)))
         }
         return result
     }

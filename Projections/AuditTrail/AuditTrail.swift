@@ -1,3 +1,4 @@
+import AppraisalCore
 import KinerjaDomain
 
 /// One event of the audit trail, with what it changed.
@@ -15,148 +16,84 @@ public struct AuditEntry: Hashable, Sendable {
     public var change: String
 }
 
-/// The audit trail: every event, in `seq` order, with what it changed. The state it keeps is
-/// only what a change description needs (the previous placement, target, score, rating).
+/// The audit trail: every event, in `seq` order, with what it changed against the state before
+/// it. The state is ``AppraisalState``'s; this layer only describes.
 public struct AuditTrail: Projection, Sendable {
-    struct TargetKey: Hashable {
-        var employee: NIP
-        var year: Int
-        var targetID: String
-    }
-
-    struct ScoreKey: Hashable {
-        var employee: NIP
-        var period: Period
-    }
-
-    public let rules: RuleBook
+    public private(set) var state: AppraisalState
     public private(set) var entries: [AuditEntry] = []
-    /// Whether to keep every entry (`entries`); a history asks only for the latest, `last`.
-    private let keepsEntries: Bool
-    /// Without `keepsEntries`, the latest event, not yet folded into the state: its change is
-    /// described only when `last` is asked for (against the state before it).
-    private var pending: RecordedEvent?
-    private var placements: [NIP: Placement] = [:]
-    private var targets: [TargetKey: TargetSet] = [:]
-    private var scoreOf: [EventID: ScoreKey] = [:]
-    private var currentScores: [ScoreKey: (Rating, Rating)] = [:]
-    private var trainingHours: [NIP: [Int: Double]] = [:]
-    private var unitRatings: [String: [Int: UnitRatingCode]] = [:]
 
-    public init(rules: RuleBook = .standard, keepsEntries: Bool = true) {
-        self.rules = rules
-        self.keepsEntries = keepsEntries
-    }
+    public init(rules: RuleBook = .standard) { state = AppraisalState(rules: rules) }
+
+    public var rules: RuleBook { state.rules }
 
     public mutating func apply(_ recorded: RecordedEvent) {
-        if keepsEntries {
-            entries.append(entry(recorded))
-            fold(recorded)
-        } else {
-            if let pending { fold(pending) }
-            pending = recorded
-        }
+        recorded.withView { apply($0) }
+    }
+
+    public mutating func apply(_ event: borrowing EventView) {
+        entries.append(Self.entry(event, before: state))
+        state.apply(event)
     }
 
     /// The entry of the latest event applied.
-    public var last: AuditEntry? {
-        keepsEntries ? entries.last : pending.map(entry)
+    public var last: AuditEntry? { entries.last }
+
+    /// The entry of `event`, its change described against `state`, the state before it.
+    public static func entry(_ event: borrowing EventView, before state: AppraisalState) -> AuditEntry {
+        AuditEntry(
+            seq: event.seq, recordedAt: event.recordedAt, id: event.id, type: event.type, subject: event.subject,
+            actor: event.actor.string, occurredAt: event.occurredAt, reason: event.reason?.string, change: change(event, before: state))
     }
 
-    private func entry(_ recorded: RecordedEvent) -> AuditEntry {
-        let event = recorded.event
-        return AuditEntry(
-            seq: recorded.seq, recordedAt: recorded.recordedAt, id: event.id, type: event.type, subject: event.subject,
-            actor: event.actor, occurredAt: event.occurredAt, reason: event.reason, change: change(recorded))
-    }
-
-    private func predicate(_ period: Period, _ ratings: (Rating, Rating)) -> String {
-        rules.rules(for: period).predicate(results: ratings.0, behavior: ratings.1).rawValue
-    }
-
-    /// What `recorded` changes, against the state before it.
-    private func change(_ recorded: RecordedEvent) -> String {
-        let event = recorded.event
-        switch (event.subject, event.data) {
-        case (.employee(let employee), .employeePlaced(let placement)):
-            let now = "placed in \(placement.unit) as \(placement.position), appraiser \(placement.appraiser?.text ?? "none"), from \(placement.effectiveFrom)"
-            guard let before = placements[employee] else { return now }
-            return now + " (was \(before.unit), \(before.position), appraiser \(before.appraiser?.text ?? "none"))"
-        case (.employee, .targetSet(let target)):
-            let aligned = target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? ", not aligned"
-            return "target \(target.targetID) for \(target.period) (\(target.kind.rawValue)): \(describe(target.target))\(aligned)"
-        case (.employee(let employee), .targetRevised(let revision)):
-            guard let target = targets[TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)] else {
-                return "revised target \(revision.targetID) for \(revision.period)"
+    /// What `event` changes, against `state`, the state before it.
+    public static func change(_ event: borrowing EventView, before state: AppraisalState) -> String {
+        let names = state.names
+        let record = event.employee.flatMap { state.employee($0) }
+        switch event.data {
+        case .employeePlaced(let placement):
+            let now = "placed in \(placement.unit.string) as \(placement.position.string), appraiser \(placement.appraiser?.text ?? "none"), from \(placement.effectiveFrom)"
+            guard let before = record.flatMap({ state.employee(number: $0).placements.last }) else { return now }
+            return now + " (was \(names[before.unit]), \(names[before.position]), appraiser \(before.appraiser?.text ?? "none"))"
+        case .targetSet(let target):
+            let aligned = target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID.string)" } ?? ", not aligned"
+            return "target \(target.targetID.string) for \(target.period) (\(target.kind.rawValue)): \(target.value.plainText) \(target.unit.string)\(aligned)"
+        case .targetRevised(let revision):
+            guard let record, let target = state.target(of: record, year: revision.period.year, revision.targetID) else {
+                return "revised target \(revision.targetID.string) for \(revision.period)"
             }
             var changes: [String] = []
-            if let plan = revision.plan { changes.append("plan \"\(target.plan)\" → \"\(plan)\"") }
-            if let indicator = revision.indicator { changes.append("indicator \"\(target.indicator)\" → \"\(indicator)\"") }
-            if let quantity = revision.target { changes.append("target \(describe(target.target)) → \(describe(quantity))") }
-            if case .set(let alignment) = revision.alignedTo { changes.append("aligned_to \(describe(target.alignedTo)) → \(describe(alignment))") }
-            return "revised target \(revision.targetID) for \(revision.period): " + changes.joined(separator: "; ")
-        case (.employee(let employee), .scoreGiven(let score)):
-            let ratings = (score.resultsRating, score.behaviorRating)
-            let now = "score for \(score.period): results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue) → \(predicate(score.period, ratings))"
-            guard let before = currentScores[ScoreKey(employee: employee, period: score.period)] else { return now }
-            return now + " (replaces \(predicate(score.period, before)))"
-        case (.employee, .scoreCorrected(let correction)):
-            guard let key = scoreOf[correction.corrects] else { return "corrects \(correction.corrects)" }
-            let ratings = (correction.resultsRating, correction.behaviorRating)
-            let before = currentScores[key].map { predicate(key.period, $0) } ?? "?"
-            return "corrects the score for \(key.period) (\(correction.basis.rawValue)): \(before) → \(predicate(key.period, ratings))"
+            if let plan = revision.plan { changes.append("plan \"\(state.texts[target.plan])\" → \"\(plan.string)\"") }
+            if let indicator = revision.indicator { changes.append("indicator \"\(state.texts[target.indicator])\" → \"\(indicator.string)\"") }
+            if let quantity = revision.target {
+                changes.append("target \(target.value.plainText) \(names[target.unit]) → \(quantity.value.plainText) \(quantity.unit.string)")
+            }
+            if let alignment = revision.alignedTo {
+                let before = target.alignedTo.map { "\($0.employee.text)/\(names[$0.targetID])" } ?? "null"
+                let after = alignment.map { "\($0.employee.text)/\($0.targetID.string)" } ?? "null"
+                changes.append("aligned_to \(before) → \(after)")
+            }
+            return "revised target \(revision.targetID.string) for \(revision.period): " + changes.joined(separator: "; ")
+        case .scoreGiven(let score):
+            let predicate = state.predicate(score.period, score.resultsRating, score.behaviorRating)
+            let now = "score for \(score.period): results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue) → \(predicate.rawValue)"
+            guard let before = record.flatMap({ state.employee(number: $0).score(score.period) }) else { return now }
+            return now + " (replaces \(before.predicate.rawValue))"
+        case .scoreCorrected(let correction):
+            guard let reference = state.scoreReference(of: correction.corrects) else { return "corrects \(correction.corrects)" }
+            let before = state.score(reference)
+            return "corrects the score for \(before.period) (\(correction.basis.rawValue)): \(before.predicate.rawValue) → "
+                + "\(state.predicate(before.period, correction.resultsRating, correction.behaviorRating).rawValue)"
                 + " (results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue))"
-        case (.employee, .feedbackGiven(let feedback)):
-            let about = [feedback.aspect?.rawValue, feedback.topic].compactMap { $0 }
+        case .feedbackGiven(let feedback):
+            let about = [feedback.aspect?.rawValue, feedback.topic?.string].compactMap { $0 }
             return "\(feedback.relation.rawValue) feedback for \(feedback.period)" + (about.isEmpty ? "" : " on " + about.joined(separator: ", "))
-        case (.employee(let employee), .trainingCompleted(let training)):
+        case .trainingCompleted(let training):
             let year = training.completedOn.year
-            let total = (trainingHours[employee]?[year] ?? 0) + training.hours
-            return "+\(training.hours.plainText) JP (\(training.title)), \(total.plainText) JP in \(year)"
-        case (.unit(let unit), .unitRated(let rating)):
-            let before = unitRatings[unit]?[rating.period.year].map { " (was \($0.rawValue))" } ?? ""
+            let total = (record.flatMap { state.employee(number: $0).year(year)?.trainingHours } ?? 0) + training.hours
+            return "+\(training.hours.plainText) JP (\(training.title.string)), \(total.plainText) JP in \(year)"
+        case .unitRated(let rating):
+            let before = event.unit.flatMap { state.unitRating($0.string, year: rating.period.year) }.map { " (was \($0.rating.rawValue))" } ?? ""
             return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
-        default:
-            return event.type.rawValue
         }
-    }
-
-    /// Folds `recorded` into the state the descriptions need.
-    private mutating func fold(_ recorded: RecordedEvent) {
-        let event = recorded.event
-        switch (event.subject, event.data) {
-        case (.employee(let employee), .employeePlaced(let placement)):
-            placements[employee] = placement
-        case (.employee(let employee), .targetSet(let target)):
-            targets[TargetKey(employee: employee, year: target.period.year, targetID: target.targetID)] = target
-        case (.employee(let employee), .targetRevised(let revision)):
-            let key = TargetKey(employee: employee, year: revision.period.year, targetID: revision.targetID)
-            guard var target = targets[key] else { return }
-            if let plan = revision.plan { target.plan = plan }
-            if let indicator = revision.indicator { target.indicator = indicator }
-            if let quantity = revision.target { target.target = quantity }
-            if case .set(let alignment) = revision.alignedTo { target.alignedTo = alignment }
-            targets[key] = target
-        case (.employee(let employee), .scoreGiven(let score)):
-            let key = ScoreKey(employee: employee, period: score.period)
-            scoreOf[event.id] = key
-            currentScores[key] = (score.resultsRating, score.behaviorRating)
-        case (.employee, .scoreCorrected(let correction)):
-            guard let key = scoreOf[correction.corrects] else { return }
-            scoreOf[event.id] = key
-            currentScores[key] = (correction.resultsRating, correction.behaviorRating)
-        case (.employee(let employee), .trainingCompleted(let training)):
-            trainingHours[employee, default: [:]][training.completedOn.year, default: 0] += training.hours
-        case (.unit(let unit), .unitRated(let rating)):
-            unitRatings[unit, default: [:]][rating.period.year] = rating.rating
-        default:
-            break
-        }
-    }
-
-    private func describe(_ quantity: TargetQuantity) -> String { "\(quantity.value.plainText) \(quantity.unit)" }
-
-    private func describe(_ alignment: Alignment?) -> String {
-        alignment.map { "\($0.employee.text)/\($0.targetID)" } ?? "null"
     }
 }

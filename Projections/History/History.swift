@@ -1,7 +1,7 @@
+import AppraisalCore
 import AuditTrailProjection
 import KinerjaDomain
 import ScoresProjection
-import TrainingProjection
 
 /// What the record of one employee says after an event.
 public struct EmployeeState: Hashable, Sendable {
@@ -12,6 +12,15 @@ public struct EmployeeState: Hashable, Sendable {
         public var plan: String
         public var target: TargetQuantity
         public var alignedTo: Alignment?
+
+        public init(year: Int, targetID: String, kind: TargetKind, plan: String, target: TargetQuantity, alignedTo: Alignment?) {
+            self.year = year
+            self.targetID = targetID
+            self.kind = kind
+            self.plan = plan
+            self.target = target
+            self.alignedTo = alignedTo
+        }
     }
 
     public var placement: Placement?
@@ -23,6 +32,8 @@ public struct EmployeeState: Hashable, Sendable {
     public var trainingHours: [Int: Double] = [:]
     /// Feedback received, by year of the period it is for.
     public var feedback: [Int: Int] = [:]
+
+    public init() {}
 }
 
 /// One step of an employee's decision history.
@@ -33,48 +44,49 @@ public struct HistoryEntry: Hashable, Sendable {
 
 /// An employee's decision history: each of their events, with what it changed and the state
 /// of their record after it. Fed with the employee's stream only (the stream index gives it
-/// without a scan of the ledger).
+/// without a scan of the ledger); events about anyone else are skipped.
 public struct History: Projection, Sendable {
     public let employee: NIP
     public private(set) var entries: [HistoryEntry] = []
-    private var trail: AuditTrail
-    private var scores: Scores
-    private var training = TrainingHours()
-    private var state = EmployeeState()
+    public private(set) var state: AppraisalState
 
     public init(employee: NIP, rules: RuleBook = .standard) {
         self.employee = employee
-        trail = AuditTrail(rules: rules, keepsEntries: false)
-        scores = Scores(rules: rules)
+        state = AppraisalState(rules: rules)
     }
 
     public mutating func apply(_ recorded: RecordedEvent) {
-        guard recorded.event.subject == .employee(employee) else { return }
-        trail.apply(recorded)
-        scores.apply(recorded)
-        training.apply(recorded)
-        switch recorded.event.data {
-        case .employeePlaced(let placement):
-            state.placement = placement
-        case .targetSet(let target):
-            state.targets.append(EmployeeState.Target(
-                year: target.period.year, targetID: target.targetID, kind: target.kind, plan: target.plan, target: target.target, alignedTo: target.alignedTo))
-            state.targets.sort { ($0.year, $0.targetID) < ($1.year, $1.targetID) }
-        case .targetRevised(let revision):
-            if let index = state.targets.firstIndex(where: { $0.year == revision.period.year && $0.targetID == revision.targetID }) {
-                if let plan = revision.plan { state.targets[index].plan = plan }
-                if let quantity = revision.target { state.targets[index].target = quantity }
-                if case .set(let alignment) = revision.alignedTo { state.targets[index].alignedTo = alignment }
-            }
-        case .scoreGiven, .scoreCorrected:
-            state.scores = scores.rows
-        case .trainingCompleted(let completed):
-            state.trainingHours[completed.completedOn.year] = training.hours(employee, year: completed.completedOn.year)
-        case .feedbackGiven(let feedback):
-            state.feedback[feedback.period.year, default: 0] += 1
-        case .unitRated:
-            break
+        recorded.withView { apply($0) }
+    }
+
+    /// Folds `event`; with `keep`, adds its entry (a filtered history folds every event but
+    /// lists only those it keeps).
+    public mutating func apply(_ event: borrowing EventView, keep: Bool = true) {
+        guard event.employee == employee else { return }
+        let entry = keep ? AuditTrail.entry(event, before: state) : nil
+        state.apply(event)
+        if let entry { entries.append(HistoryEntry(entry: entry, state: Self.snapshot(of: employee, in: state))) }
+    }
+
+    /// The record of `employee` in `state`, with its strings built.
+    public static func snapshot(of employee: NIP, in state: AppraisalState) -> EmployeeState {
+        var snapshot = EmployeeState()
+        guard let record = state.record(employee) else { return snapshot }
+        let names = state.names
+        snapshot.placement = record.placements.last.map {
+            Placement(name: names[$0.name], unit: names[$0.unit], position: names[$0.position], appraiser: $0.appraiser, effectiveFrom: $0.effectiveFrom)
         }
-        entries.append(HistoryEntry(entry: trail.last!, state: state))
+        snapshot.targets = record.targets.map { target in
+            EmployeeState.Target(
+                year: target.year, targetID: names[target.targetID], kind: target.kind, plan: state.texts[target.plan],
+                target: TargetQuantity(value: target.value, unit: names[target.unit]),
+                alignedTo: target.alignedTo.map { Alignment(employee: $0.employee, targetID: names[$0.targetID]) })
+        }.sorted { ($0.year, $0.targetID) < ($1.year, $1.targetID) }
+        snapshot.scores = record.scores.sorted { $0.period < $1.period }.map { Scores.row($0, of: employee, in: state) }
+        for year in record.years {
+            if year.hasTraining { snapshot.trainingHours[year.year] = year.trainingHours }
+            if year.feedback > 0 { snapshot.feedback[year.year] = year.feedback }
+        }
+        return snapshot
     }
 }

@@ -1,3 +1,4 @@
+import AppraisalCore
 import KinerjaDomain
 
 /// An employee's current score for a period.
@@ -19,7 +20,7 @@ public struct ScoreRow: Hashable, Sendable {
 /// Current scores (predikat kinerja): for each employee and period, the latest by `seq` of the
 /// `score.given` events for that period and the `score.corrected` events that correct one of
 /// them, directly or through another correction. The predikat is derived with the rule set in
-/// force at the end of the period.
+/// force at the end of the period. A reading of ``AppraisalState``, which folds the chain.
 public struct Scores: Projection, Sendable {
     public struct Key: Hashable, Sendable {
         public var employee: NIP
@@ -31,45 +32,46 @@ public struct Scores: Projection, Sendable {
         }
     }
 
-    public let rules: RuleBook
-    /// Every score and correction id → the employee and period it scores.
-    public private(set) var scoredBy: [EventID: Key] = [:]
-    public private(set) var current: [Key: ScoreRow] = [:]
+    public private(set) var state: AppraisalState
+    public var rules: RuleBook { state.rules }
 
-    public init(rules: RuleBook = .standard) { self.rules = rules }
+    public init(rules: RuleBook = .standard) { state = AppraisalState(rules: rules) }
+
+    /// The scores of a state folded elsewhere.
+    public init(state: AppraisalState) { self.state = state }
 
     public mutating func apply(_ recorded: RecordedEvent) {
-        let event = recorded.event
-        guard case .employee(let employee) = event.subject else { return }
-        switch event.data {
-        case .scoreGiven(let score):
-            let key = Key(employee: employee, period: score.period)
-            scoredBy[event.id] = key
-            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, correction: nil)
-        case .scoreCorrected(let correction):
-            guard let key = scoredBy[correction.corrects] else { return }
-            scoredBy[event.id] = key
-            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, correction: correction.basis)
-        default:
-            break
-        }
+        recorded.withView { state.apply($0) }
     }
 
-    private func row(_ key: Key, _ results: Rating, _ behavior: Rating, _ recorded: RecordedEvent, correction: CorrectionBasis?) -> ScoreRow {
+    public mutating func apply(_ event: borrowing EventView) { state.apply(event) }
+
+    /// The row of one current score.
+    public static func row(_ score: AppraisalState.Score, of employee: NIP, in state: AppraisalState) -> ScoreRow {
         ScoreRow(
-            employee: key.employee, period: key.period, resultsRating: results, behaviorRating: behavior,
-            predicate: rules.rules(for: key.period).predicate(results: results, behavior: behavior),
-            actor: recorded.event.actor, event: recorded.event.id, seq: recorded.seq, correction: correction)
+            employee: employee, period: score.period, resultsRating: score.resultsRating, behaviorRating: score.behaviorRating,
+            predicate: score.predicate, actor: state.names[score.actor], event: score.event, seq: score.seq, correction: score.correction)
+    }
+
+    /// Every current score, by employee and period.
+    public var current: [Key: ScoreRow] {
+        Dictionary(uniqueKeysWithValues: rows.map { (Key(employee: $0.employee, period: $0.period), $0) })
     }
 
     /// The current scores, by employee then period.
     public var rows: [ScoreRow] {
-        current.values.sorted { ($0.employee, $0.period) < ($1.employee, $1.period) }
+        state.employees.sorted { $0.nip < $1.nip }.flatMap { employee in
+            employee.scores.sorted { $0.period < $1.period }.map { Self.row($0, of: employee.nip, in: state) }
+        }
     }
 
     /// The current score of `employee` for `period`.
-    public func score(_ employee: NIP, _ period: Period) -> ScoreRow? { current[Key(employee: employee, period: period)] }
+    public func score(_ employee: NIP, _ period: Period) -> ScoreRow? {
+        state.record(employee)?.score(period).map { Self.row($0, of: employee, in: state) }
+    }
 
     /// The period and employee a score or correction is about.
-    public func key(of id: EventID) -> Key? { scoredBy[id] }
+    public func key(of id: EventID) -> Key? {
+        state.scoreReference(of: id).map { Key(employee: state.employee(number: $0.employee).nip, period: state.score($0).period) }
+    }
 }

@@ -10,6 +10,7 @@ import CanonicalBytes
 /// ostr    reason
 /// ...     data, per type, in the order of PRODUCT §3 (README.md, "The canonical bytes")
 /// ```
+/// Read back in place by ``EventView``.
 /// `str` is a varint byte length and UTF-8; `ostr` is `0`, or `1` and a `str`; numbers are
 /// IEEE 754 binary64; codes are one byte, their 1-based position in the wire code's list;
 /// dates and periods are their wire text. The subject is the stream's, and the id the
@@ -127,116 +128,8 @@ public enum PayloadCodec {
     }
 
     /// Decodes a payload written by ``encode(_:)``; the stream's name (UTF-8) and `id` come from
-    /// the store's header.
+    /// the store's header. The bytes are read by ``EventView``, then every string is built.
     public static func decode(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws(ByteReader.Malformed) -> Event {
-        var reader = ByteReader(payload)
-        let typeCode = try reader.readUInt8()
-        guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
-        guard let subject = Subject(streamBytes: streamBytes) else {
-            throw ByteReader.Malformed(offset: 0, what: "stream \(String(decoding: streamBytes, as: UTF8.self)) names no subject")
-        }
-        let actor = try reader.readString()
-        let occurredAt = Timestamp(micros: try reader.readInt64(), offsetMinutes: try reader.readInt16())
-        let reason = try reader.readOptionalString()
-        let data: EventData
-        switch type {
-        case .employeePlaced:
-            data = .employeePlaced(Placement(
-                name: try reader.readString(), unit: try reader.readString(), position: try reader.readString(),
-                appraiser: try readOptionalNIP(&reader), effectiveFrom: try readDate(&reader)))
-        case .targetSet:
-            data = .targetSet(TargetSet(
-                period: try readPeriod(&reader), targetID: try reader.readString(), kind: try readCode(&reader),
-                plan: try reader.readString(), indicator: try reader.readString(), target: try readQuantity(&reader),
-                alignedTo: try reader.readBool() ? try readAlignment(&reader) : nil))
-        case .targetRevised:
-            let period = try readPeriod(&reader)
-            let targetID = try reader.readString()
-            let plan = try reader.readOptionalString()
-            let indicator = try reader.readOptionalString()
-            let target = try reader.readBool() ? try readQuantity(&reader) : nil
-            let alignedTo: Change<Alignment>
-            switch try reader.readUInt8() {
-            case 0: alignedTo = .unchanged
-            case 1: alignedTo = .set(nil)
-            case 2: alignedTo = .set(try readAlignment(&reader))
-            case let other: throw ByteReader.Malformed(offset: reader.offset - 1, what: "aligned_to state \(other)")
-            }
-            data = .targetRevised(TargetRevision(period: period, targetID: targetID, plan: plan, indicator: indicator, target: target, alignedTo: alignedTo))
-        case .scoreGiven:
-            let period = try readPeriod(&reader)
-            let results: Rating = try readCode(&reader)
-            let behavior: Rating = try readCode(&reader)
-            var realizations: [Realization]?
-            if try reader.readBool() {
-                let count = try reader.readVarint()
-                guard count <= UInt64(reader.remaining) else { throw ByteReader.Malformed(offset: reader.offset, what: "realization count \(count)") }
-                var list: [Realization] = []
-                for _ in 0..<count {
-                    list.append(Realization(targetID: try reader.readString(), value: try reader.readDouble(), evidence: try reader.readOptionalString()))
-                }
-                realizations = list
-            }
-            data = .scoreGiven(ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: realizations))
-        case .scoreCorrected:
-            data = .scoreCorrected(ScoreCorrection(
-                corrects: EventID(high: try reader.readUInt64(), low: try reader.readUInt64()), basis: try readCode(&reader),
-                resultsRating: try readCode(&reader), behaviorRating: try readCode(&reader)))
-        case .feedbackGiven:
-            let period = try readPeriod(&reader)
-            let relation: FeedbackRelation = try readCode(&reader)
-            let aspectCode = try reader.readUInt8()
-            let aspect: CoreValue? = aspectCode == 0 ? nil : try code(aspectCode, at: reader.offset - 1)
-            data = .feedbackGiven(Feedback(period: period, relation: relation, aspect: aspect, topic: try reader.readOptionalString(), text: try reader.readString()))
-        case .trainingCompleted:
-            data = .trainingCompleted(Training(
-                title: try reader.readString(), provider: try reader.readString(), hours: try reader.readDouble(),
-                completedOn: try readDate(&reader), certificate: try reader.readOptionalString()))
-        case .unitRated:
-            data = .unitRated(UnitRating(period: try readPeriod(&reader), rating: try readCode(&reader)))
-        }
-        guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
-        return Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
-    }
-
-    private static func readCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
-        let offset = reader.offset
-        return try code(try reader.readUInt8(), at: offset)
-    }
-
-    private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {
-        guard let code = Code(code: byte) else { throw ByteReader.Malformed(offset: offset, what: "code \(byte) is not a \(Code.self)") }
-        return code
-    }
-
-    private static func readPeriod(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Period {
-        let offset = reader.offset
-        guard let period = Period(try reader.readString()) else { throw ByteReader.Malformed(offset: offset, what: "not a period") }
-        return period
-    }
-
-    private static func readDate(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> CivilDate {
-        let offset = reader.offset
-        guard let date = CivilDate(try reader.readString()) else { throw ByteReader.Malformed(offset: offset, what: "not a date") }
-        return date
-    }
-
-    private static func readOptionalNIP(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP? {
-        let offset = reader.offset
-        guard let text = try reader.readOptionalString() else { return nil }
-        return try nip(text, at: offset)
-    }
-
-    private static func nip(_ text: String, at offset: Int) throws(ByteReader.Malformed) -> NIP {
-        guard let nip = NIP(digits: text) else { throw ByteReader.Malformed(offset: offset, what: "not an NIP") }
-        return nip
-    }
-
-    private static func readQuantity(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TargetQuantity {
-        TargetQuantity(value: try reader.readDouble(), unit: try reader.readString())
-    }
-
-    private static func readAlignment(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Alignment {
-        Alignment(employee: try nip(try reader.readString(), at: reader.offset), targetID: try reader.readString())
+        try EventView(payload: payload, streamBytes: streamBytes, id: id).event()
     }
 }

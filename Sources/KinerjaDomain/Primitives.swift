@@ -80,6 +80,12 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
         self = date
     }
 
+    /// Parses `YYYY-MM-DD` from its UTF-8 bytes (read in place from a record).
+    public init?(utf8: UnsafeRawBufferPointer) {
+        guard let date = Self.parse(utf8.assumingMemoryBound(to: UInt8.self)) else { return nil }
+        self = date
+    }
+
     private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> CivilDate? {
         guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
             let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
@@ -269,7 +275,13 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     public init?(_ text: String) {
-        let utf8 = Array(text.utf8)
+        var text = text
+        guard let period = text.withUTF8({ Period(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = period
+    }
+
+    /// Parses `YYYY`, `YYYY-Qn` or `YYYY-MM` from its UTF-8 bytes (read in place from a record).
+    public init?(utf8: UnsafeRawBufferPointer) {
         guard utf8.count >= 4, let year = decimal(utf8[0..<4]), year >= 1000 else { return nil }
         switch utf8.count {
         case 4:

@@ -107,6 +107,16 @@ public enum WireDecoder {
         }
     }
 
+    /// Decodes an event already parsed as a JSON object (a line of an export embedded in a
+    /// larger document, such as a dossier proof), with the rules of ``decode(line:number:)``.
+    public static func decode(object: JSONObject, number: Int) -> Result<Submission, WireError> {
+        do {
+            return .success(try decodeSubmission(object, line: number))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     static func decodeSubmission(_ object: JSONObject, line: Int) throws(WireError) -> Submission {
         let fields = Fields(object, path: "", line: line)
         for member in object.members where !envelopeFields.contains(member.key) && !recordedFields.contains(member.key) {

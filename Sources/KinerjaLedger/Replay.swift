@@ -24,18 +24,22 @@ extension Ledger {
     /// consistent snapshot, with what the ledger recorded (`prev_hash` is the hash of `seq - 1`
     /// whether or not that event is selected, so every line can be checked on its own).
     /// Returns the head of the snapshot.
+    /// `include`, when given, sees each event the filter selects first, read in place, and
+    /// decides whether it is decoded and passed on.
     @discardableResult
-    public func forEachRecorded(_ filter: LogFilter = LogFilter(), _ body: (Event, RecordedFields) throws -> Void) throws -> Head {
+    public func forEachRecorded(
+        _ filter: LogFilter = LogFilter(), where include: ((borrowing EventView) throws -> Bool)? = nil, _ body: (Event, RecordedFields) throws -> Void
+    ) throws -> Head {
         try store.read { txn in
             if let employee = filter.employee {
                 for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq >= filter.from && seq <= filter.through {
                     let previous = seq <= 1 ? ChainHash.zero : try txn.withRecord(at: seq - 1) { $0.hash } ?? .zero
-                    _ = try txn.withRecord(at: seq) { try Self.emit($0, previous: previous, filter: filter, body) }
+                    _ = try txn.withRecord(at: seq) { try Self.emit($0, previous: previous, filter: filter, include, body) }
                 }
             } else {
                 var previous = filter.from <= 1 ? ChainHash.zero : try txn.withRecord(at: filter.from - 1) { $0.hash } ?? .zero
                 try txn.forEachRecord(from: filter.from, through: filter.through) { record in
-                    try Self.emit(record, previous: previous, filter: filter, body)
+                    try Self.emit(record, previous: previous, filter: filter, include, body)
                     previous = record.hash
                 }
             }
@@ -43,12 +47,15 @@ extension Ledger {
         }
     }
 
-    private static func emit(_ record: RecordView, previous: ChainHash, filter: LogFilter, _ body: (Event, RecordedFields) throws -> Void) throws {
+    private static func emit(
+        _ record: RecordView, previous: ChainHash, filter: LogFilter, _ include: ((borrowing EventView) throws -> Bool)?, _ body: (Event, RecordedFields) throws -> Void
+    ) throws {
         if !filter.types.isEmpty {
             guard let type = PayloadCodec.type(of: record.payload), filter.types.contains(type) else { return }
         }
-        let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-        try body(event, RecordedFields(record, previous: previous))
+        let view = try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
+        if let include, try !include(view) { return }
+        try body(try view.event(), RecordedFields(record, previous: previous))
     }
 
     /// The chain hash recorded at `seq`, or nil past the head.
@@ -110,21 +117,38 @@ extension Ledger {
     @discardableResult
     public func replay(at point: PointInTime = .head, employee: NIP? = nil, _ body: (RecordedEvent) throws -> Void) throws -> LedgerPosition {
         try store.read { txn in
-            let through = try Self.resolve(point, in: txn)
-            let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
-            func deliver(_ record: RecordView) throws {
+            try Self.replay(txn, at: point, employee: employee) { record in
                 let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
                 try body(RecordedEvent(event: event, seq: record.seq, version: record.version, recordedAt: record.recordedAt))
             }
-            if let employee {
-                for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
-                    _ = try txn.withRecord(at: seq, deliver)
-                }
-            } else {
-                try txn.forEachRecord(through: through, deliver)
-            }
-            return LedgerPosition(seq: through, hash: hash.hex)
         }
+    }
+
+    /// Replays recorded events like ``replay(at:employee:_:)``, each read in place: what
+    /// projections fold. Nothing is decoded but what `body` reads; the view lives only during
+    /// the call.
+    @discardableResult
+    public func replayInPlace(at point: PointInTime = .head, employee: NIP? = nil, _ body: (borrowing EventView) throws -> Void) throws -> LedgerPosition {
+        try store.read { txn in
+            try Self.replay(txn, at: point, employee: employee) { record in
+                let view = try EventView(
+                    payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
+                try body(view)
+            }
+        }
+    }
+
+    private static func replay(_ txn: ReadTransaction, at point: PointInTime, employee: NIP?, _ deliver: (RecordView) throws -> Void) throws -> LedgerPosition {
+        let through = try resolve(point, in: txn)
+        let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
+        if let employee {
+            for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
+                _ = try txn.withRecord(at: seq, deliver)
+            }
+        } else {
+            try txn.forEachRecord(through: through, deliver)
+        }
+        return LedgerPosition(seq: through, hash: hash.hex)
     }
 
     /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`

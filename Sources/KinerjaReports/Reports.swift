@@ -1,21 +1,23 @@
 import AccountabilityProjection
+import AppraisalCore
 import AuditTrailProjection
 import HistoryProjection
 import KinerjaDomain
 import KinerjaLedger
 import ScoresProjection
 
-/// What a report covers. Every field narrows it; nil and empty mean "all".
+/// What a report covers: the point in time to replay to, and the filters (PRODUCT §6, each with
+/// one meaning: `Filters.swift`). Every filter narrows it; nil and empty mean "all". A report
+/// refuses a filter it cannot apply (``UnsupportedFilter``).
 public struct ReportRequest: Sendable {
     public var point: PointInTime = .head
     public var year: Int?
     public var period: Period?
     public var employee: NIP?
     public var unit: String?
-    /// Audit trail only.
     public var actor: String?
     public var types: Set<EventType> = []
-    /// Audit trail only: the window of `occurred_at` dates, in each event's own offset.
+    /// The window of `occurred_at` dates, in each event's own offset.
     public var since: CivilDate?
     public var until: CivilDate?
     public var rules: RuleBook = .standard
@@ -26,41 +28,47 @@ public struct ReportRequest: Sendable {
 /// Reports built by replaying the ledger into projections, each stating the ledger position
 /// it was built on, so that anyone can rebuild it and get the same bytes.
 public enum Reports {
+    /// The filters each report applies; any other is refused.
+    public static let scoresFilters: [FilterName] = [.employee, .unit, .year, .period, .actor]
+    public static let accountabilityFilters: [FilterName] = [.employee, .unit, .year, .period]
+    public static let auditFilters = FilterName.allCases
+    public static let historyFilters: [FilterName] = [.unit, .year, .period, .actor, .type, .since, .until]
+    public static let unitsFilters: [FilterName] = [.unit, .year]
+
     // MARK: Scores
 
     public struct ScoresReport: Sendable {
+        /// The name and unit of the placement in effect at the end of a row's period.
+        public struct Placed: Sendable {
+            public var name: String
+            public var unit: String
+        }
+
         public var position: LedgerPosition
         public var rows: [ScoreRow]
-        /// Names and units from the placements in effect at each period's end.
-        public var placements: PlacementTimeline
+        /// Beside each row.
+        public var placements: [Placed?]
         public var unitRatings: [String: [Int: UnitRatingCode]]
     }
 
     public static func scores(_ ledger: Ledger, _ request: ReportRequest) throws -> ScoresReport {
-        var scores = Scores(rules: request.rules)
-        var placements = PlacementTimeline()
+        try request.refuse("report scores", except: scoresFilters)
+        var state = AppraisalState(rules: request.rules)
+        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { state.apply($0) }
+        var rows: [ScoreRow] = []
+        var placements: [ScoresReport.Placed?] = []
+        for row in Scores(state: state).rows {
+            guard request.matches(employee: row.employee, period: row.period, actor: row.actor, in: state) else { continue }
+            let placed = state.placement(row.employee, on: row.period.lastDay).map { ScoresReport.Placed(name: state.names[$0.name], unit: state.names[$0.unit]) }
+            rows.append(row)
+            placements.append(placed)
+        }
         var unitRatings: [String: [Int: UnitRatingCode]] = [:]
-        let position = try ledger.replay(at: request.point, employee: request.employee) { recorded in
-            scores.apply(recorded)
-            switch (recorded.event.subject, recorded.event.data) {
-            case (.employee(let employee), .employeePlaced(let placement)):
-                placements.record(placement, of: employee, seq: recorded.seq, id: recorded.event.id)
-            case (.unit(let unit), .unitRated(let rating)):
-                unitRatings[unit, default: [:]][rating.period.year] = rating.rating
-            default:
-                break
-            }
-        }
-        let rows = scores.rows.filter { row in
-            (request.year == nil || row.period.year == request.year)
-                && (request.period == nil || row.period == request.period)
-                && (request.unit == nil || placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit == request.unit)
-        }
+        for rating in state.unitRatings { unitRatings[state.names[rating.unit], default: [:]][rating.year] = rating.rating }
         return ScoresReport(position: position, rows: rows, placements: placements, unitRatings: unitRatings)
     }
 
     public static func render(_ report: ScoresReport, _ format: ReportFormat) -> String {
-        func placement(_ row: ScoreRow) -> Placement? { report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement }
         switch format {
         case .json:
             var json = JSONWriter()
@@ -68,15 +76,15 @@ public enum Reports {
             json.ledger(report.position, first: true)
             json.key("scores")
             json.raw("[")
-            for (index, row) in report.rows.enumerated() {
+            for (index, (row, placed)) in zip(report.rows, report.placements).enumerated() {
                 if index > 0 { json.raw(",") }
                 json.raw("{")
                 json.key("employee", first: true)
                 json.string(row.employee.text)
                 json.key("name")
-                json.optionalString(placement(row)?.name)
+                json.optionalString(placed?.name)
                 json.key("unit")
-                json.optionalString(placement(row)?.unit)
+                json.optionalString(placed?.unit)
                 json.key("period")
                 json.string(row.period.description)
                 json.key("results_rating")
@@ -97,37 +105,20 @@ public enum Reports {
             return json.text + "\n"
         case .csv:
             var csv = CSV(header: ["employee", "name", "unit", "period", "results_rating", "behavior_rating", "predicate", "actor", "event", "corrected"])
-            for row in report.rows {
-                csv.append([row.employee.text, placement(row)?.name ?? "", placement(row)?.unit ?? "", row.period.description, row.resultsRating.rawValue,
+            for (row, placed) in zip(report.rows, report.placements) {
+                csv.append([row.employee.text, placed?.name ?? "", placed?.unit ?? "", row.period.description, row.resultsRating.rawValue,
                             row.behaviorRating.rawValue, row.predicate.rawValue, row.actor, row.event.description, row.correction?.rawValue ?? ""])
             }
             return csv.text
         case .table:
             var table = TextTable(header: ["EMPLOYEE", "NAME", "UNIT", "PERIOD", "RESULTS", "BEHAVIOUR", "PREDIKAT", "SCORED BY", "EVENT"])
-            for row in report.rows {
-                table.rows.append([row.employee.text, placement(row)?.name ?? "-", placement(row)?.unit ?? "-", row.period.description,
+            for (row, placed) in zip(report.rows, report.placements) {
+                table.rows.append([row.employee.text, placed?.name ?? "-", placed?.unit ?? "-", row.period.description,
                                    short(row.resultsRating), short(row.behaviorRating), row.predicate.rawValue + (row.correction != nil ? " (corrected)" : ""),
                                    row.actor, row.event.description])
             }
             return report.position.line + "\n\(report.rows.count) scores\n\n" + table.text
         }
-    }
-
-    /// Per unit: how many annual scores of each predikat, beside the unit's own rating.
-    public static func summary(_ report: ScoresReport, year: Int) -> String {
-        var counts: [String: [Predicate: Int]] = [:]
-        for row in report.rows where row.period == Period(year: year) {
-            let unit = report.placements.inEffect(row.employee, on: row.period.lastDay)?.placement.unit ?? "-"
-            counts[unit, default: [:]][row.predicate, default: 0] += 1
-        }
-        var table = TextTable(header: ["UNIT", "SCORED"] + Predicate.allCases.map { $0.rawValue.uppercased() } + ["UNIT RATING"])
-        table.rightAligned = Set(1...6)
-        for unit in counts.keys.sorted() {
-            let byPredicate = counts[unit]!
-            table.rows.append([unit, String(byPredicate.values.reduce(0, +))] + Predicate.allCases.map { String(byPredicate[$0] ?? 0) }
-                              + [report.unitRatings[unit]?[year]?.rawValue ?? "-"])
-        }
-        return report.position.line + "\nannual predikat kinerja \(year), by unit\n\n" + table.text
     }
 
     private static func short(_ rating: Rating) -> String {
@@ -147,16 +138,13 @@ public enum Reports {
     }
 
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
+        try request.refuse("report accountability", except: accountabilityFilters)
         var accountability = Accountability(rules: request.rules)
-        let position = try ledger.replay(at: request.point) { accountability.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point) { accountability.apply($0) }
         let findings = accountability.findings(year: request.year).filter { finding in
-            guard request.period == nil || finding.period == request.period else { return false }
             switch finding.subject {
-            case .employee(let employee):
-                return (request.employee == nil || employee == request.employee)
-                    && (request.unit == nil || accountability.placements.inEffect(employee, on: finding.period.lastDay)?.placement.unit == request.unit)
-            case .unit(let unit):
-                return request.employee == nil && (request.unit == nil || unit == request.unit)
+            case .employee(let employee): request.matches(employee: employee, period: finding.period, in: accountability.state)
+            case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: accountability.state)
             }
         }
         return AccountabilityReport(position: position, year: request.year, findings: findings)
@@ -232,16 +220,12 @@ public enum Reports {
     }
 
     public static func audit(_ ledger: Ledger, _ request: ReportRequest) throws -> AuditReport {
-        var trail = AuditTrail(rules: request.rules)
-        let position = try ledger.replay(at: request.point, employee: request.employee) { trail.apply($0) }
-        let entries = trail.entries.filter { entry in
-            let date = entry.occurredAt.localDate
-            return (request.actor == nil || entry.actor == request.actor)
-                && (request.unit == nil || entry.subject == .unit(request.unit!))
-                && (request.types.isEmpty || request.types.contains(entry.type))
-                && (request.year == nil || date.year == request.year)
-                && (request.since == nil || date >= request.since!)
-                && (request.until == nil || date <= request.until!)
+        try request.refuse("report audit", except: auditFilters)
+        var state = AppraisalState(rules: request.rules)
+        var entries: [AuditEntry] = []
+        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { event in
+            if request.matches(event, before: state) { entries.append(AuditTrail.entry(event, before: state)) }
+            state.apply(event)
         }
         return AuditReport(position: position, entries: entries)
     }
@@ -317,8 +301,11 @@ public enum Reports {
     }
 
     public static func history(_ ledger: Ledger, employee: NIP, _ request: ReportRequest) throws -> HistoryReport {
+        try request.refuse("history", except: historyFilters)
         var history = History(employee: employee, rules: request.rules)
-        let position = try ledger.replay(at: request.point, employee: employee) { history.apply($0) }
+        let position = try ledger.replayInPlace(at: request.point, employee: employee) { event in
+            history.apply(event, keep: request.matches(event, before: history.state))
+        }
         return HistoryReport(position: position, employee: employee, entries: history.entries)
     }
 

@@ -12,8 +12,11 @@ struct Databases: Sendable {
     var ids: MDB_dbi
     /// a writer-defined unique key → `seq` of the record that claimed it.
     var keys: MDB_dbi
-    /// `format`, `head`.
+    /// `format`, `head`, `tree` (the number of records the Merkle tree covers).
     var meta: MDB_dbi
+    /// The Merkle tree's stored nodes (``StoredTree``); nil in a ledger written before the tree
+    /// existed and opened where it cannot be written.
+    var tree: MDB_dbi?
 }
 
 enum MetaKey {
@@ -21,6 +24,8 @@ enum MetaKey {
     static let head = Array("head".utf8)
     /// In a staging area only: the unique keys a staged record claims, under `claims ‖ seq`.
     static func claims(_ seq: UInt64) -> [UInt8] { Array("claims".utf8) + seq.bigEndianBytes }
+    static let tree = Array("tree".utf8)
+    static let origin = Array("origin".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
@@ -106,7 +111,8 @@ final class Environment: @unchecked Sendable {
             // Clear reader slots left by processes that died inside a read transaction.
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
-            let databases = try openDatabases(env: env, path: path, create: create)
+            var databases = try openDatabases(env: env, path: path, create: create, tree: options.keepsTree)
+            if options.keepsTree && databases.tree == nil { databases.tree = try buildTree(env: env, databases: databases) }
             return Environment(env: env, databases: databases, path: path, clock: options.clock)
         } catch {
             mdb_env_close(env)
@@ -114,7 +120,7 @@ final class Environment: @unchecked Sendable {
         }
     }
 
-    private static func openDatabases(env: OpaquePointer, path: String, create: Bool) throws -> Databases {
+    private static func openDatabases(env: OpaquePointer, path: String, create: Bool, tree keepsTree: Bool) throws -> Databases {
         var txnPointer: OpaquePointer?
         try check(mdb_txn_begin(env, nil, create ? 0 : UInt32(MDB_RDONLY), &txnPointer), "cannot begin a transaction")
         guard let txn = txnPointer else { throw StoreError(.cannotOpen, "mdb_txn_begin returned no transaction") }
@@ -128,7 +134,13 @@ final class Environment: @unchecked Sendable {
             try check(rc, "cannot open the '\(name)' database")
             return handle
         }
-        let databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var tree: MDB_dbi = 0
+        let treeRC = keepsTree ? mdb_dbi_open(txn, "tree", create ? UInt32(MDB_CREATE) : 0, &tree) : MDB_NOTFOUND
+        if treeRC != MDB_NOTFOUND {
+            try check(treeRC, "cannot open the 'tree' database")
+            databases.tree = tree
+        }
 
         if create {
             let formatBytes = withUnsafeBytes(of: Environment.formatVersion.bigEndian, Array.init)
@@ -175,6 +187,25 @@ final class Environment: @unchecked Sendable {
         guard size >= needed else {
             throw StoreError.damaged("data.mdb is \(size) bytes, but its pages run to byte \(needed): the file was truncated")
         }
+    }
+
+    /// Upgrades a ledger written before the Merkle tree: creates its database and builds it over
+    /// every record, in one transaction that changes no record. Where the ledger cannot be
+    /// written (a read-only filesystem, another user's files), it stays without a tree and the
+    /// commands that need one say so.
+    private static func buildTree(env: OpaquePointer, databases: Databases) throws -> MDB_dbi? {
+        var txnPointer: OpaquePointer?
+        guard mdb_txn_begin(env, nil, 0, &txnPointer) == MDB_SUCCESS, let txn = txnPointer else { return nil }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        var tree: MDB_dbi = 0
+        guard mdb_dbi_open(txn, "tree", UInt32(MDB_CREATE), &tree) == MDB_SUCCESS else { return nil }
+        var upgraded = databases
+        upgraded.tree = tree
+        try StoredTree.extend(TxnAccess(txn: txn, databases: upgraded))
+        guard mdb_txn_commit(txn) == MDB_SUCCESS else { return nil }
+        committed = true
+        return tree
     }
 
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
@@ -234,6 +265,9 @@ public struct StoreOptions: Sendable {
 
     /// False only for a staging area, which is thrown away after a crash: commits skip fsync.
     var durable = true
+
+    /// False only for a staging area, whose records are not the ledger's (yet): no Merkle tree.
+    var keepsTree = true
 
     public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock) {
         self.initialMapSize = initialMapSize

@@ -108,11 +108,12 @@ public struct RecordView {
 /// ```
 /// Integers are big-endian. In LMDB the value under key `seq` is the 32-byte chain hash
 /// followed by these bytes.
-enum CanonicalRecord {
+public enum CanonicalRecord {
     static let format: UInt8 = 1
     static let hashSize = 32
 
-    static func encode(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
+    /// The canonical bytes of a record: what the chain hashes and the Merkle tree's leaf covers.
+    public static func encode(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
         var writer = ByteWriter(capacity: 64 + position.stream.utf8.count + payload.count)
         writer.writeUInt8(format)
         writer.writeUInt64(position.seq)
@@ -126,7 +127,8 @@ enum CanonicalRecord {
     }
 
     /// Splits an LMDB value into its hash and a view of the record.
-    static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
+    /// Reads an LMDB value (chain hash ‖ canonical bytes) in place.
+    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
         guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
         let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
         var reader = ByteReader(canonical)

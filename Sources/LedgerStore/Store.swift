@@ -54,6 +54,34 @@ public final class Store: Sendable {
         }
     }
 
+    /// The log's origin (its name in checkpoints), if one was set.
+    public func origin() throws -> String? {
+        try withTransaction(readOnly: true) { access in
+            (try access.get(access.databases.meta, MetaKey.origin).map { String(decoding: $0.buffer, as: UTF8.self) }, commit: false)
+        }
+    }
+
+    /// Names the log, once: setting the same origin again is a no-op; another one is refused,
+    /// since every checkpoint and proof already issued names the first.
+    public func setOrigin(_ origin: String) throws {
+        try withTransaction(readOnly: false) { access in
+            if let existing = try access.get(access.databases.meta, MetaKey.origin).map({ String(decoding: $0.buffer, as: UTF8.self) }) {
+                guard existing == origin else { throw StoreError(.alreadyExists, "the ledger's origin is already \(existing); it cannot change") }
+                return ((), commit: false)
+            }
+            try withValue(MetaKey.origin) { key in
+                try withValue(Array(origin.utf8)) { value in try LMDBError.check(mdb_put(access.txn, access.databases.meta, &key, &value, 0)) }
+            }
+            return ((), commit: true)
+        }
+    }
+
+    /// Recomputes the Merkle tree from the records: nil when every stored node and the tree's
+    /// size agree with them, else the first disagreement (the `seq` where it shows, if any).
+    public func verifyTree() throws -> (seq: UInt64?, reason: String)? {
+        try withTransaction(readOnly: true) { access in (try StoredTree.verify(access), commit: false) }
+    }
+
     /// The head: the last `seq`, its hash and its `recorded_at`.
     public func head() throws -> Head {
         try read { $0.head }
@@ -148,7 +176,10 @@ public final class Store: Sendable {
                     let txn = try environment.begin(readOnly: readOnly)
                     var open = true
                     defer { if open { mdb_txn_abort(txn) } }
-                    let (result, commit) = try body(TxnAccess(txn: txn, databases: environment.databases))
+                    let access = TxnAccess(txn: txn, databases: environment.databases)
+                    let (result, commit) = try body(access)
+                    // The Merkle tree grows in the transaction that stores the records it covers.
+                    if commit { try StoredTree.extend(access) }
                     open = false
                     if commit {
                         try LMDBError.check(mdb_txn_commit(txn))
@@ -217,6 +248,7 @@ public final class Staging {
         directory = (ledger.path as NSString).appendingPathComponent("\(prefix)\(getpid())-\(Staging.counter.add(1, ordering: .relaxed).oldValue)")
         var options = StoreOptions(initialMapSize: 64 << 20)
         options.durable = false
+        options.keepsTree = false
         store = try Store.create(at: directory, options: options)
     }
 

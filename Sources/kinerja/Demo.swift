@@ -46,11 +46,12 @@ struct Demo: ParsableCommand {
         print("")
         var request = ReportRequest()
         request.year = year
-        try report { Reports.summary(try Reports.scores(demoLedger, request), year: year) }
+        try report { Reports.render(try Reports.units(demoLedger, request), .table) }
         print("")
         try report { Reports.render(try Reports.accountability(demoLedger, request), .table) }
         print("")
         print("Next: kinerja report scores --ledger \(ledger) --year \(year)")
+        print("      kinerja report units --ledger \(ledger) --year \(year) --format json")
         print("      kinerja history <NIP> --ledger \(ledger)")
         print("      kinerja report audit --ledger \(ledger) --type score.corrected")
     }

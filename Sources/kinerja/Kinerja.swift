@@ -13,7 +13,7 @@ struct Kinerja: ParsableCommand {
             Exit codes: 0 success, 1 rejected input or a failed check, 64 bad usage.
             The ledger is --ledger PATH, else $KINERJA_LEDGER, else ./kinerja.ledger.
             """,
-        subcommands: [Init.self, Append.self, Log.self, Verify.self, History.self, Report.self, Demo.self]
+        subcommands: [Init.self, Append.self, Log.self, Verify.self, History.self, Report.self, Demo.self, Origin.self, Key.self, CheckpointCommand.self, Prove.self, CheckProof.self, Witness.self]
     )
 }
 
@@ -63,9 +63,13 @@ struct Init: ParsableCommand {
 
     @OptionGroup var options: LedgerOption
 
+    @Option(help: "The ledger's origin: its name in checkpoints, e.g. bkpsdm.bukittinggi.go.id/kinerja (or later: kinerja origin set).")
+    var origin: String?
+
     func run() throws {
         let storeOptions = try options.storeOptions()
         let ledger = try failing { try Ledger.create(at: options.path, options: storeOptions) }
+        if let origin { try failing { try ledger.setOrigin(origin) } }
         print("created an empty ledger at \(ledger.path)")
     }
 }
@@ -87,7 +91,7 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("Also require the chain's hash at SEQ to be HASH (saved earlier), to detect a rewrite.", valueName: "SEQ:HASH"))
     var expect: [Expectation] = []
 
-    @Option(help: "A file of checkpoints (lines \"seq N hash H\"): each must still be in the chain; the head is added when the check passes.")
+    @Option(help: "A file of checkpoints (lines \"seq N hash H\"): each must still be in the chain; the head is added when the check passes. With --vkey: a signed C2SP checkpoint, whose root the ledger's tree at its size must have.")
     var checkpoint: String?
 
     /// A seq and the hash the chain must have there.
@@ -104,6 +108,9 @@ struct Verify: ParsableCommand {
 
     /// Set in the child process that reads the ledger.
     static let readerVariable = "KINERJA_VERIFY_READER"
+
+    @Option(help: "The log's verifier key: --checkpoint is a signed C2SP checkpoint (kinerja checkpoint).")
+    var vkey: String?
 
     func run() throws {
         // LMDB trusts its file: a damaged page can make it read through a wild pointer. The
@@ -126,8 +133,16 @@ struct Verify: ParsableCommand {
         switch verification {
         case .intact(let head, let records):
             for expectation in expect { try check(expectation, ledger: ledger, head: head, source: "--expect \(expectation.seq):\(expectation.hash)") }
-            if let checkpoint { try check(checkpoint, ledger: ledger, head: head) }
-            print("ok: \(records) events, chain and indexes intact")
+            if let failure = try failing({ try ledger.verifyTree() }) {
+                print(failure.seq.map { "FAILED at seq \($0): \(failure.reason)" } ?? "FAILED: \(failure.reason)")
+                throw ExitCode.failure
+            }
+            if let checkpoint, let vkey {
+                try checkSigned(checkpoint, vkey: vkey, ledger: ledger)
+            } else if let checkpoint {
+                try check(checkpoint, ledger: ledger, head: head)
+            }
+            print("ok: \(records) events, chain, Merkle tree and indexes intact")
             print("head: seq \(head.seq) hash \(head.hash.hex)")
         case .broken(let seq, let reason):
             if let seq {

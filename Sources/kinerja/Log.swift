@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KinerjaDomain
 import KinerjaLedger
+import KinerjaReports
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,37 +22,23 @@ struct Log: ParsableCommand {
     @Option(help: "The last seq to print.")
     var to: UInt64 = .max
 
-    @Option(help: "Only this employee's events (an NIP).")
-    var employee: String?
-
-    @Option(help: "Only events of this type (repeatable).")
-    var type: [String] = []
+    @OptionGroup var filters: ReportFilters
 
     @Option(help: "jsonl or table.")
     var format: Format = .jsonl
 
     func validate() throws {
-        if let employee, case .failure(let invalid) = NIP.validate(employee) {
-            throw ValidationError("--employee: \(invalid.rule)")
-        }
-        for name in type where EventType(rawValue: name) == nil {
-            throw ValidationError("--type: \"\(name)\" is not one of \(EventType.choices)")
-        }
         guard from <= to else { throw ValidationError("--from must not be after --to") }
     }
 
     func run() throws {
         let ledger = try options.open()
-        let filter = LogFilter(
-            from: from, through: to,
-            employee: employee.map(NIP.init(unchecked:)),
-            types: Set(type.compactMap(EventType.init(rawValue:))))
         var output = BufferedOutput()
         if format == .table {
             output.write(LogTable.header)
         }
         try failing {
-            try ledger.forEachRecorded(filter) { event, recorded in
+            try Reports.log(ledger, filters.request(), from: from, through: to) { event, recorded in
                 switch format {
                 case .jsonl: output.write(WireEncoder.encode(event, recorded: recorded))
                 case .table: output.write(LogTable.row(event, recorded))

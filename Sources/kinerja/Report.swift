@@ -31,33 +31,66 @@ struct PointInTimeOptions: ParsableArguments {
     }
 }
 
+/// The filters of PRODUCT §6, the same options with the same meaning on every command that
+/// reads the ledger. A command refuses (exit 64) a filter it cannot apply.
 struct ReportFilters: ParsableArguments {
-    @Option(help: "Only this year.")
-    var year: Int?
-
-    @Option(help: "Only this period (YYYY, YYYY-Qn or YYYY-MM).")
-    var period: String?
-
-    @Option(help: "Only this employee (an NIP).")
+    @Option(help: "Only this employee (an NIP): events whose subject they are.")
     var employee: String?
 
-    @Option(help: "Only this unit (a unit code).")
+    @Option(help: "Only this unit (a unit code): its members' events (placement in effect at the end of the period the event is about, or on its date) and its own.")
     var unit: String?
 
+    @Option(help: "Only this appraisal year: events about a period of it (not the year they were recorded in).")
+    var year: Int?
+
+    @Option(help: "Only this appraisal period (YYYY, YYYY-Qn or YYYY-MM).")
+    var period: String?
+
+    @Option(help: "Only events by this actor.")
+    var actor: String?
+
+    @Option(help: "Only events of this type (repeatable).")
+    var type: [String] = []
+
+    @Option(help: "Only events that occurred on or after this date (YYYY-MM-DD).")
+    var since: String?
+
+    @Option(help: "Only events that occurred on or before this date (YYYY-MM-DD).")
+    var until: String?
+
     func validate() throws {
-        if let period, Period(period) == nil { throw ValidationError("--period must be YYYY, YYYY-Qn or YYYY-MM") }
         if let employee, case .failure(let invalid) = NIP.validate(employee) { throw ValidationError("--employee: \(invalid.rule)") }
         if let unit, !Identifiers.isUnitCode(unit) { throw ValidationError("--unit must be a unit code such as DINKES") }
+        if let period, Period(period) == nil { throw ValidationError("--period must be YYYY, YYYY-Qn or YYYY-MM") }
+        for name in type where EventType(rawValue: name) == nil {
+            throw ValidationError("--type: \"\(name)\" is not one of \(EventType.choices)")
+        }
+        for date in [since, until].compactMap({ $0 }) where CivilDate(date) == nil {
+            throw ValidationError("--since and --until take a date YYYY-MM-DD, not \(date)")
+        }
     }
 
-    func request(_ point: PointInTime) -> ReportRequest {
+    func request(_ point: PointInTime = .head) -> ReportRequest {
         var request = ReportRequest()
         request.point = point
-        request.year = year
-        request.period = period.flatMap(Period.init)
         request.employee = employee.map(NIP.init(unchecked:))
         request.unit = unit
+        request.year = year
+        request.period = period.flatMap(Period.init)
+        request.actor = actor
+        request.types = Set(type.compactMap(EventType.init(rawValue:)))
+        request.since = since.flatMap(CivilDate.init)
+        request.until = until.flatMap(CivilDate.init)
         return request
+    }
+
+    /// Refuses, as bad usage, a filter given that `command` cannot apply.
+    func refuse(_ command: String, except supported: [FilterName]) throws {
+        do {
+            try request().refuse(command, except: supported)
+        } catch let unsupported as UnsupportedFilter {
+            throw ValidationError(unsupported.description)
+        }
     }
 }
 
@@ -70,7 +103,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports rebuilt from the log, at any point of its past.",
         discussion: "Every report states the ledger seq and hash it was built on.",
-        subcommands: [Scores.self, Audit.self, Accountability.self]
+        subcommands: [Scores.self, Audit.self, Accountability.self, Units.self]
     )
 
     struct Scores: ParsableCommand {
@@ -79,6 +112,8 @@ struct Report: ParsableCommand {
         @OptionGroup var options: LedgerOption
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
+
+        func validate() throws { try filters.refuse("report scores", except: Reports.scoresFilters) }
 
         func run() throws {
             let ledger = try options.open()
@@ -93,35 +128,11 @@ struct Report: ParsableCommand {
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
-        @Option(help: "Only events by this actor.")
-        var actor: String?
-
-        @Option(help: "Only events of this type (repeatable).")
-        var type: [String] = []
-
-        @Option(help: "Only events that occurred on or after this date (YYYY-MM-DD).")
-        var since: String?
-
-        @Option(help: "Only events that occurred on or before this date (YYYY-MM-DD).")
-        var until: String?
-
-        func validate() throws {
-            for name in type where EventType(rawValue: name) == nil {
-                throw ValidationError("--type: \"\(name)\" is not one of \(EventType.choices)")
-            }
-            for date in [since, until].compactMap({ $0 }) where CivilDate(date) == nil {
-                throw ValidationError("--since and --until take a date YYYY-MM-DD, not \(date)")
-            }
-        }
+        func validate() throws { try filters.refuse("report audit", except: Reports.auditFilters) }
 
         func run() throws {
             let ledger = try options.open()
-            var request = filters.request(point.point)
-            request.actor = actor
-            request.types = Set(type.compactMap(EventType.init(rawValue:)))
-            request.since = since.flatMap(CivilDate.init)
-            request.until = until.flatMap(CivilDate.init)
-            try report { Reports.render(try Reports.audit(ledger, request), point.format) }
+            try report { Reports.render(try Reports.audit(ledger, filters.request(point.point)), point.format) }
         }
     }
 
@@ -132,9 +143,27 @@ struct Report: ParsableCommand {
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
+        func validate() throws { try filters.refuse("report accountability", except: Reports.accountabilityFilters) }
+
         func run() throws {
             let ledger = try options.open()
             try report { Reports.render(try Reports.accountability(ledger, filters.request(point.point)), point.format) }
+        }
+    }
+
+    struct Units: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per unit and for the organisation: annual predikat counts, the unit's rating, the curve's rules for it and whether they hold.")
+
+        @OptionGroup var options: LedgerOption
+        @OptionGroup var filters: ReportFilters
+        @OptionGroup var point: PointInTimeOptions
+
+        func validate() throws { try filters.refuse("report units", except: Reports.unitsFilters) }
+
+        func run() throws {
+            let ledger = try options.open()
+            try report { Reports.render(try Reports.units(ledger, filters.request(point.point)), point.format) }
         }
     }
 }
@@ -145,6 +174,7 @@ struct History: ParsableCommand {
     )
 
     @OptionGroup var options: LedgerOption
+    @OptionGroup var filters: ReportFilters
     @OptionGroup var point: PointInTimeOptions
 
     @Argument(help: "The employee's NIP.")
@@ -152,12 +182,12 @@ struct History: ParsableCommand {
 
     func validate() throws {
         if case .failure(let invalid) = NIP.validate(nip) { throw ValidationError("NIP: \(invalid.rule)") }
+        try filters.refuse("history", except: Reports.historyFilters)
     }
 
     func run() throws {
         let ledger = try options.open()
-        var request = ReportRequest()
-        request.point = point.point
+        let request = filters.request(point.point)
         try report { Reports.render(try Reports.history(ledger, employee: NIP(unchecked: nip), request), point.format) }
     }
 }

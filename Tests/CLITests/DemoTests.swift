@@ -25,7 +25,7 @@ struct DemoTests {
 
         // Every JSON report is what its schema in schemas/v1/reports describes.
         let validator = repositoryRoot.appendingPathComponent("schemas/validate.py").path
-        for (name, arguments) in [("scores", ["report", "scores"]), ("accountability", ["report", "accountability"]), ("audit", ["report", "audit"]), ("history", ["history", String(nip)])] {
+        for (name, arguments) in [("scores", ["report", "scores"]), ("accountability", ["report", "accountability"]), ("audit", ["report", "audit"]), ("history", ["history", String(nip)]), ("units", ["report", "units"])] {
             let output = try cli.write("\(name).json", try cli.start(arguments + ["--ledger", demoLedger, "--format", "json"]).wait().stdout)
             let checked = try RunningProcess("/usr/bin/env", ["python3", validator, "--report", name, output], environment: [:], stdin: nil, scratch: cli.scratch).wait()
             #expect(checked.stdout == "1 ok\n", "\(name): \(checked.stdout) \(checked.stderr)")
@@ -59,6 +59,11 @@ struct DemoTests {
         #expect(try cli.run("report", "scores", "--period", "2026-Q5").status == 64)
         #expect(try cli.run("report", "audit", "--since", "2026-02-30").status == 64)
         #expect(try cli.run("history", "12345").status == 64)
+        // A filter a command cannot apply is refused, never ignored.
+        #expect(try cli.run("report", "scores", "--type", "score.given").status == 64)
+        #expect(try cli.run("report", "accountability", "--actor", "197001011995031001").status == 64)
+        #expect(try cli.run("report", "units", "--employee", "197001011995031001").status == 64)
+        #expect(try cli.run("history", "197001011995031001", "--employee", "197001011995031001").status == 64)
         let past = try cli.run("report", "accountability", "--at-seq", "13")
         #expect(past.status == 1)
         #expect(past.stderr == "kinerja: --at-seq 13 is past the head of the ledger (seq 12)\n")

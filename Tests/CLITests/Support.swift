@@ -78,6 +78,7 @@ struct CLI {
         try start(arguments, stdinFile: stdinFile, ledger: ledger).wait()
     }
 
+    @discardableResult
     func write(_ name: String, _ text: String) throws -> String {
         let path = scratch.child(name)
         try text.write(toFile: path, atomically: true, encoding: .utf8)

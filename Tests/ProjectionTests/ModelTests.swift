@@ -72,6 +72,26 @@ enum PlainFold {
         return result.mapValues { ($0.0, $0.1, $0.2, $0.3) }
     }
 
+    /// The distribution curve of SE MenPANRB 3/2023, read from the circular, not from the rule
+    /// table: the share of the unit's scored members with each predikat, per unit rating.
+    static func curveHolds(_ rating: UnitRatingCode, _ predicates: [Predicate]) -> Bool {
+        let total = Double(predicates.count)
+        func share(_ wanted: Predicate...) -> Double { Double(predicates.filter { wanted.contains($0) }.count) / total }
+        func some(_ wanted: Predicate...) -> Bool { predicates.contains { wanted.contains($0) } }
+        switch rating {
+        case .outstanding:
+            return share(.veryGood) <= 0.70
+        case .good:
+            return share(.good) <= 0.70 && some(.needsImprovement, .poor)
+        case .needsImprovement:
+            return share(.needsImprovement) >= 0.60 && share(.veryGood) <= 0.10
+        case .poor:
+            return share(.poor) >= 0.60 && share(.needsImprovement) >= 0.10 && share(.veryGood) <= 0.10
+        case .veryPoor:
+            return share(.veryPoor) >= 0.60 && share(.poor, .needsImprovement) >= 0.10 && share(.veryGood) == 0
+        }
+    }
+
     struct Row: Hashable, Comparable {
         var code: String
         var subject: String
@@ -171,8 +191,7 @@ enum PlainFold {
                 .compactMap { current[Scores.Key(employee: $0, period: period)].map { ($0, $0.2) } }
             guard !members.isEmpty else { continue }
             let predicates = members.map { rules.predicate(results: $0.0.0, behavior: $0.0.1) }
-            let broken = rules.curve[rating]!.contains { rule in !rule.holds(count: predicates.filter { rule.predicates.contains($0) }.count, total: predicates.count) }
-            if broken {
+            if !curveHolds(rating, predicates) {
                 let scoreEvents = events.filter { x in members.contains { $0.1 == x.event.id } }.map(\.event.id)
                 add(.distributionViolation, .unit(unit), period, [e.event.id] + scoreEvents)
             }

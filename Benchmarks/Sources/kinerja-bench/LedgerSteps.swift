@@ -1,5 +1,4 @@
 import AccountabilityProjection
-import AuditTrailProjection
 import Foundation
 import KinerjaDomain
 import KinerjaLedger
@@ -47,35 +46,36 @@ func ledgerWriter(_ options: Options) throws {
     emit(["events": appended, "seconds": time])
 }
 
-/// All the projections, folded together: what a full replay feeds. Accountability folds
-/// the scores and the training hours itself (``Accountability/scores``), so they are not
-/// folded twice.
+/// All the projections, folded together: what a full replay feeds. They read one appraisal
+/// state, folded once (``Accountability/state``): scores, training hours and the audit
+/// trail's and history's descriptions are readings of it, built when a report prints them;
+/// accountability judges each decision as it is folded.
 struct AllProjections {
     var accountability = Accountability()
-    var trail = AuditTrail(keepsEntries: false)
 
-    mutating func apply(_ event: RecordedEvent) {
+    mutating func apply(_ event: borrowing EventView) {
         accountability.apply(event)
-        trail.apply(event)
     }
 
     func summary() -> [String: Any] {
-        [
-            "scores": accountability.scores.current.count, "training": accountability.training.totals.count,
-            "findings": accountability.findings().count, "last_change": trail.last?.change ?? "",
+        let state = accountability.state
+        return [
+            "employees": state.employees.count, "scores": state.employees.reduce(0) { $0 + $1.scores.count },
+            "training": state.employees.reduce(0) { $0 + $1.years.filter(\.hasTraining).count },
+            "findings": accountability.findings().count,
         ]
     }
 }
 
-/// `ledger-replay --ledger P`: every event, decoded from its record, into every projection,
-/// then the accountability findings.
+/// `ledger-replay --ledger P`: every event, read in place from its record, into every
+/// projection, then the accountability findings.
 func ledgerReplay(_ options: Options) throws {
     let ledger = try Ledger.open(at: options.required("--ledger"))
     var projections = AllProjections()
     var events = 0
     var summary: [String: Any] = [:]
     let time = try seconds {
-        try ledger.replay { event in
+        try ledger.replayInPlace { event in
             events += 1
             projections.apply(event)
         }

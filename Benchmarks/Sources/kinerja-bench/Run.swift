@@ -82,6 +82,9 @@ struct Run {
         table.add(.verifyRate, .kinerja, try step(["ledger-verify", "--ledger", ledger]))
         if peers.contains("lmdb") { table.add(.verifyRate, .lmdb, try step(["lmdb-verify", "--raw", directory + "/raw"])) }
 
+        log("Merkle tree, checkpoints and dossier proofs")
+        let custody = try step(["ledger-custody", "--ledger", ledger, "--dir", directory])
+
         log("history and accountability latencies")
         table.add(.history, .kinerja, try step(["ledger-history", "--ledger", ledger, "--dir", directory]))
         if peers.contains("sqlite") { table.add(.history, .sqlite, try step(["sqlite-history", "--db", directory + "/events.sqlite", "--dir", directory])) }
@@ -105,6 +108,7 @@ struct Run {
             table.add(.concurrentRate, .eventsourcing, try concurrently(writerEvents, slices.map { ["writer", $0, fresh + "/eventsourcing.sqlite", "--batch", "\(writerBatch)"] }, python: true))
         }
         print(table.render())
+        print(renderCustody(custody, importSeconds: imported.double("seconds")))
         fflush(nil)
         return table
     }

@@ -147,16 +147,18 @@ func sqliteWriter(_ options: Options) throws {
     emit(["events": decoded.submissions.count, "seconds": time])
 }
 
-private func recordedEvent(_ row: OpaquePointer) throws -> RecordedEvent {
+/// The row's event read in place from its payload, as the ledger reads its records.
+private func withEvent(_ row: OpaquePointer, _ body: (borrowing EventView) -> Void) throws {
     // columns: seq, stream, version, id, recorded_at, payload
     let idBytes = row.blob(3)
     let id = EventID(high: UInt64(bigEndian: idBytes.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: idBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-    let event = try PayloadCodec.decode(row.blob(5), stream: row.text(1), id: id)
-    return RecordedEvent(event: event, seq: UInt64(sqlite3_column_int64(row, 0)), version: UInt64(sqlite3_column_int64(row, 2)), recordedAt: sqlite3_column_int64(row, 4))
+    let stream = UnsafeRawBufferPointer(start: sqlite3_column_text(row, 1), count: Int(sqlite3_column_bytes(row, 1)))
+    let view = try EventView(payload: row.blob(5), streamBytes: stream, id: id, seq: UInt64(sqlite3_column_int64(row, 0)), recordedAt: sqlite3_column_int64(row, 4))
+    body(view)
 }
 
-/// `sqlite-replay --db D`: every row in `seq` order, its payload decoded as the ledger decodes
-/// records, into the same projections.
+/// `sqlite-replay --db D`: every row in `seq` order, its payload read in place as the ledger
+/// reads its records, into the same projections.
 func sqliteReplay(_ options: Options) throws {
     let table = SQLiteTable(options.required("--db"))
     var projections = AllProjections()
@@ -165,7 +167,7 @@ func sqliteReplay(_ options: Options) throws {
     let time = try seconds {
         let select = table.prepare("SELECT seq, stream, version, id, recorded_at, payload FROM events ORDER BY seq")
         while sqlite3_step(select) == SQLITE_ROW {
-            projections.apply(try recordedEvent(select))
+            try withEvent(select) { projections.apply($0) }
             events += 1
         }
         sqlite3_finalize(select)
@@ -187,7 +189,7 @@ func sqliteHistory(_ options: Options) throws {
         latencies.append(try seconds {
             var history = History(employee: nip)
             select.bind(1, Subject.employee(nip).stream)
-            while sqlite3_step(select) == SQLITE_ROW { history.apply(try recordedEvent(select)) }
+            while sqlite3_step(select) == SQLITE_ROW { try withEvent(select) { history.apply($0) } }
             sqlite3_reset(select)
             precondition(!history.entries.isEmpty)
         } * 1000)

@@ -120,7 +120,7 @@ struct Table {
         lines.append(perEventRow("bytes written to storage per event by the import", key: "written_mib", scale: 1_048_576))
         lines.append("")
         lines.append("× peer: how many times the ledger's figure beats the peer's (rate ÷ rate; p99 ÷ p99; bytes ÷ bytes).")
-        lines.append("raw LMDB's replay is a cursor scan of the values (no decoding, no projections); its verify re-chains SHA-256 over them.")
+        lines.append("raw LMDB's replay is a cursor scan touching each value (its length and first byte; no decoding, no projections); its verify re-chains SHA-256 over the values.")
         lines.append("")
         lines.append("Peak RSS of each step (MiB):")
         lines.append("")

@@ -1,0 +1,79 @@
+import CLMDBBaseline
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import TransparencyLog
+
+/// `ledger-custody --ledger P --dir D`: what the Merkle tree costs and what it serves.
+///
+/// - The tree's share of an import: the tree is dropped (as in a ledger written before it) and
+///   rebuilt by opening the ledger, which reads every record, hashes it as a leaf and appends the
+///   stored nodes — the work each import commit does for its own records.
+/// - A signed checkpoint of the head, and an employee's dossier proof against it (the sample
+///   employees of `ledger-history`), p50 / p99.
+func ledgerCustody(_ options: Options) throws {
+    let path = options.required("--ledger")
+    dropTree(path)
+    var opened: Ledger?
+    let build = try seconds { opened = try Ledger.open(at: path) }
+    let ledger = opened!
+    let head = try ledger.head().seq
+    try ledger.setOrigin("bench.example/kinerja")
+    let key = try NoteSigningKey(name: "bench.example/kinerja")
+    var note: SignedNote?
+    var checkpoints: [Double] = []
+    for _ in 0..<200 { checkpoints.append(try seconds { note = try ledger.checkpoint(key: key) } * 1000) }
+    var proofs: [Double] = []
+    for nip in historySample(options) {
+        proofs.append(try seconds { precondition(try ledger.dossierProof(employee: nip, checkpoint: note!).contains("\"proof\"")) } * 1000)
+    }
+    let checkpoint = percentiles(checkpoints)
+    let proof = percentiles(proofs)
+    emit([
+        "events": head, "tree_seconds": build,
+        "checkpoint_p50_ms": checkpoint.p50, "checkpoint_p99_ms": checkpoint.p99,
+        "proof_p50_ms": proof.p50, "proof_p99_ms": proof.p99, "proof_samples": proofs.count,
+    ])
+}
+
+/// Removes the ledger's Merkle tree with plain LMDB, as a ledger written before the tree would be.
+private func dropTree(_ path: String) {
+    var env: OpaquePointer?
+    mdb_env_create(&env)
+    mdb_env_set_maxdbs(env, 8)
+    precondition(mdb_env_open(env, path, 0, 0o644) == 0, "cannot open \(path)")
+    defer { mdb_env_close(env) }
+    var txn: OpaquePointer?
+    mdb_txn_begin(env, nil, 0, &txn)
+    var tree: MDB_dbi = 0
+    var meta: MDB_dbi = 0
+    precondition(mdb_dbi_open(txn, "tree", 0, &tree) == 0 && mdb_dbi_open(txn, "meta", 0, &meta) == 0)
+    precondition(mdb_drop(txn, tree, 1) == 0)
+    var name = Array("tree".utf8)
+    name.withUnsafeMutableBytes { raw in
+        var key = MDB_val(mv_size: raw.count, mv_data: raw.baseAddress)
+        _ = mdb_del(txn, meta, &key, nil)
+    }
+    precondition(mdb_txn_commit(txn) == 0)
+}
+
+/// The custody lines of a size's table: the tree's share of the import and the latencies.
+func renderCustody(_ custody: Figures, importSeconds: Double) -> String {
+    let share = custody.double("tree_seconds") / importSeconds
+    return [
+        "",
+        "Verifiable custody (kinerja; \(Table.count(custody.double("events"))) records):",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        String(format: "| building the Merkle tree over every record (s) | %.2f |", custody.double("tree_seconds")),
+        String(format: "| … as a share of the import's time | %.1f %% |", share * 100),
+        String(format: "| signed checkpoint of the head, p50 / p99 (ms) | %.3f / %.3f |", custody.double("checkpoint_p50_ms"), custody.double("checkpoint_p99_ms")),
+        String(format: "| dossier proof of one employee, p50 / p99 (ms, %d employees) | %.3f / %.3f |", custody.int("proof_samples"), custody.double("proof_p50_ms"), custody.double("proof_p99_ms")),
+        "",
+        "Goals:",
+        Table.goal("maintaining the tree ≤ 10 % of import throughput", share * 100, "%.1f %%") { $0 <= 10 } ?? "",
+        Table.goal("dossier proof p99 < 5 ms", custody.double("proof_p99_ms"), "%.3f ms") { $0 < 5 } ?? "",
+        Table.goal("checkpoint < 10 ms (p99)", custody.double("checkpoint_p99_ms"), "%.3f ms") { $0 < 10 } ?? "",
+    ].joined(separator: "\n")
+}

@@ -1,0 +1,370 @@
+import CanonicalBytes
+
+/// A string of a record, read in place: its UTF-8 bytes, valid only while the record is.
+/// Projections compare and key by the bytes; a `String` is built only when a report prints it.
+public struct TextView {
+    // 16 bytes, not a buffer pointer and an offset's 24: an event view holds up to a dozen.
+    private let start: UnsafeRawPointer?
+    private let count: Int32
+    /// Where the string (its length) starts in the payload: for error messages.
+    private let offset: Int32
+
+    init(bytes: UnsafeRawBufferPointer, offset: Int) {
+        start = bytes.baseAddress
+        count = Int32(bytes.count)
+        self.offset = Int32(offset)
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: Int(count)) }
+
+    /// The text, built now (not checked for UTF-8: see ``validated()``).
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The text, or `Malformed` if it is not valid UTF-8.
+    public func validated() throws(ByteReader.Malformed) -> String {
+        guard let string = String(validatingUTF8Bytes: bytes) else { throw ByteReader.Malformed(offset: Int(offset), what: "string is not valid UTF-8") }
+        return string
+    }
+
+    /// Whether these are the 18 digits of `nip`.
+    public func isNIP(_ nip: NIP) -> Bool { NIP(digits: bytes) == nip }
+
+    /// The NIP these bytes spell, if they are 18 digits.
+    public var nip: NIP? { NIP(digits: bytes) }
+}
+
+/// A target named by another employee's target, in place.
+public struct AlignmentView {
+    public let employee: NIP
+    public let targetID: TextView
+
+    public func alignment() throws(ByteReader.Malformed) -> Alignment {
+        Alignment(employee: employee, targetID: try targetID.validated())
+    }
+}
+
+/// What an event says, by type, read in place from its canonical payload: codes, numbers, dates
+/// and periods decoded (they are a few bytes), strings left as ``TextView``s.
+public enum DataView {
+    public struct Placed {
+        public let name: TextView
+        public let unit: TextView
+        public let position: TextView
+        public let appraiser: NIP?
+        public let effectiveFrom: CivilDate
+    }
+
+    public struct TargetSet {
+        public let period: Period
+        public let targetID: TextView
+        public let kind: TargetKind
+        public let plan: TextView
+        public let indicator: TextView
+        public let value: Double
+        public let unit: TextView
+        public let alignedTo: AlignmentView?
+    }
+
+    public struct TargetRevised {
+        public let period: Period
+        public let targetID: TextView
+        public let plan: TextView?
+        public let indicator: TextView?
+        public let target: (value: Double, unit: TextView)?
+        /// nil: unchanged; `.some(nil)`: cleared; `.some(alignment)`: set.
+        public let alignedTo: AlignmentView??
+    }
+
+    public struct ScoreGiven {
+        public let period: Period
+        public let resultsRating: Rating
+        public let behaviorRating: Rating
+        /// The realizations' bytes (count and entries), or nil when the field was absent.
+        let realizations: UnsafeRawBufferPointer?
+    }
+
+    public struct ScoreCorrected {
+        public let corrects: EventID
+        public let basis: CorrectionBasis
+        public let resultsRating: Rating
+        public let behaviorRating: Rating
+    }
+
+    public struct FeedbackGiven {
+        public let period: Period
+        public let relation: FeedbackRelation
+        public let aspect: CoreValue?
+        public let topic: TextView?
+        public let text: TextView
+    }
+
+    public struct TrainingCompleted {
+        public let title: TextView
+        public let provider: TextView
+        public let hours: Double
+        public let completedOn: CivilDate
+        public let certificate: TextView?
+    }
+
+    public struct UnitRated {
+        public let period: Period
+        public let rating: UnitRatingCode
+    }
+
+    case employeePlaced(Placed)
+    case targetSet(TargetSet)
+    case targetRevised(TargetRevised)
+    case scoreGiven(ScoreGiven)
+    case scoreCorrected(ScoreCorrected)
+    case feedbackGiven(FeedbackGiven)
+    case trainingCompleted(TrainingCompleted)
+    case unitRated(UnitRated)
+}
+
+/// A recorded event read in place from its record: what projections fold. It borrows the
+/// record's bytes, so it lives only inside the closure that reads the record; it cannot be
+/// copied, and a projection keeps what it needs as numbers (or copies a string it must print).
+///
+/// The payload's layout is ``PayloadCodec``'s; ``PayloadCodec/decode(_:streamBytes:id:)`` is
+/// this view, materialised.
+public struct EventView: ~Copyable {
+    public let seq: UInt64
+    /// Microseconds since the Unix epoch, UTC.
+    public let recordedAt: Int64
+    public let id: EventID
+    public let type: EventType
+    /// The employee the event is about; nil for a unit's event.
+    public let employee: NIP?
+    /// The unit code of a unit's event.
+    public let unit: TextView?
+    public let actor: TextView
+    public let occurredAt: Timestamp
+    public let reason: TextView?
+    public let data: DataView
+
+    /// Reads `payload`; `streamBytes`, `id`, `seq` and `recordedAt` come from the store's header.
+    public init(payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID, seq: UInt64 = 0, recordedAt: Int64 = 0) throws(ByteReader.Malformed) {
+        var reader = ByteReader(payload)
+        let typeCode = try reader.readUInt8()
+        guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
+        let employeePrefix = "employee:".utf8
+        let unitPrefix = "unit:".utf8
+        let employee: NIP?
+        let unit: TextView?
+        if streamBytes.starts(with: employeePrefix), let nip = NIP(digits: streamBytes[employeePrefix.count...]) {
+            employee = nip
+            unit = nil
+        } else if streamBytes.starts(with: unitPrefix) {
+            employee = nil
+            unit = TextView(bytes: UnsafeRawBufferPointer(rebasing: streamBytes[unitPrefix.count...]), offset: 0)
+        } else {
+            throw ByteReader.Malformed(offset: 0, what: "stream \(String(decoding: streamBytes, as: UTF8.self)) names no subject")
+        }
+        let actor = try Self.text(&reader)
+        let occurredAt = Timestamp(micros: try reader.readInt64(), offsetMinutes: try reader.readInt16())
+        let reason = try Self.optionalText(&reader)
+        let data: DataView
+        switch type {
+        case .employeePlaced:
+            data = .employeePlaced(DataView.Placed(
+                name: try Self.text(&reader), unit: try Self.text(&reader), position: try Self.text(&reader),
+                appraiser: try Self.optionalNIP(&reader), effectiveFrom: try Self.date(&reader)))
+        case .targetSet:
+            data = .targetSet(DataView.TargetSet(
+                period: try Self.period(&reader), targetID: try Self.text(&reader), kind: try Self.code(&reader),
+                plan: try Self.text(&reader), indicator: try Self.text(&reader), value: try reader.readDouble(), unit: try Self.text(&reader),
+                alignedTo: try reader.readBool() ? try Self.alignment(&reader) : nil))
+        case .targetRevised:
+            let period = try Self.period(&reader)
+            let targetID = try Self.text(&reader)
+            let plan = try Self.optionalText(&reader)
+            let indicator = try Self.optionalText(&reader)
+            let target = try reader.readBool() ? (try reader.readDouble(), try Self.text(&reader)) : nil
+            let alignedTo: AlignmentView??
+            switch try reader.readUInt8() {
+            case 0: alignedTo = nil
+            case 1: alignedTo = .some(nil)
+            case 2: alignedTo = .some(try Self.alignment(&reader))
+            case let other: throw ByteReader.Malformed(offset: reader.offset - 1, what: "aligned_to state \(other)")
+            }
+            data = .targetRevised(DataView.TargetRevised(period: period, targetID: targetID, plan: plan, indicator: indicator, target: target, alignedTo: alignedTo))
+        case .scoreGiven:
+            let period = try Self.period(&reader)
+            let results: Rating = try Self.code(&reader)
+            let behavior: Rating = try Self.code(&reader)
+            var realizations: UnsafeRawBufferPointer?
+            if try reader.readBool() {
+                let start = reader.offset
+                let count = try reader.readVarint()
+                guard count <= UInt64(reader.remaining) else { throw ByteReader.Malformed(offset: reader.offset, what: "realization count \(count)") }
+                for _ in 0..<count {
+                    _ = try reader.readStringBytes()
+                    _ = try reader.readDouble()
+                    _ = try Self.optionalText(&reader)
+                }
+                realizations = UnsafeRawBufferPointer(rebasing: payload[start..<reader.offset])
+            }
+            data = .scoreGiven(DataView.ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: realizations))
+        case .scoreCorrected:
+            data = .scoreCorrected(DataView.ScoreCorrected(
+                corrects: EventID(high: try reader.readUInt64(), low: try reader.readUInt64()), basis: try Self.code(&reader),
+                resultsRating: try Self.code(&reader), behaviorRating: try Self.code(&reader)))
+        case .feedbackGiven:
+            let period = try Self.period(&reader)
+            let relation: FeedbackRelation = try Self.code(&reader)
+            let aspectCode = try reader.readUInt8()
+            let aspect: CoreValue? = aspectCode == 0 ? nil : try Self.code(aspectCode, at: reader.offset - 1)
+            data = .feedbackGiven(DataView.FeedbackGiven(period: period, relation: relation, aspect: aspect, topic: try Self.optionalText(&reader), text: try Self.text(&reader)))
+        case .trainingCompleted:
+            data = .trainingCompleted(DataView.TrainingCompleted(
+                title: try Self.text(&reader), provider: try Self.text(&reader), hours: try reader.readDouble(),
+                completedOn: try Self.date(&reader), certificate: try Self.optionalText(&reader)))
+        case .unitRated:
+            data = .unitRated(DataView.UnitRated(period: try Self.period(&reader), rating: try Self.code(&reader)))
+        }
+        guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
+        self.seq = seq
+        self.recordedAt = recordedAt
+        self.id = id
+        self.type = type
+        self.employee = employee
+        self.unit = unit
+        self.actor = actor
+        self.occurredAt = occurredAt
+        self.reason = reason
+        self.data = data
+    }
+
+    /// The subject, built (a unit's code becomes a `String`).
+    public var subject: Subject {
+        if let employee { return .employee(employee) }
+        return .unit(unit!.string)
+    }
+
+    /// The period the event is about (PRODUCT §6): its `data.period`, or the year of
+    /// `completed_on` or `effective_from`; nil for a correction, whose period is its score's.
+    public var period: Period? {
+        switch data {
+        case .employeePlaced(let placed): Period(year: placed.effectiveFrom.year)
+        case .trainingCompleted(let training): Period(year: training.completedOn.year)
+        default: dataPeriod
+        }
+    }
+
+    /// The event's own `data.period`, for the types that have one.
+    public var dataPeriod: Period? {
+        switch data {
+        case .targetSet(let target): target.period
+        case .targetRevised(let revision): revision.period
+        case .scoreGiven(let score): score.period
+        case .feedbackGiven(let feedback): feedback.period
+        case .unitRated(let rating): rating.period
+        case .employeePlaced, .scoreCorrected, .trainingCompleted: nil
+        }
+    }
+
+    /// The event, every string built and checked for UTF-8.
+    public func event() throws(ByteReader.Malformed) -> Event {
+        let data: EventData
+        switch self.data {
+        case .employeePlaced(let placed):
+            data = .employeePlaced(Placement(
+                name: try placed.name.validated(), unit: try placed.unit.validated(), position: try placed.position.validated(),
+                appraiser: placed.appraiser, effectiveFrom: placed.effectiveFrom))
+        case .targetSet(let target):
+            data = .targetSet(KinerjaDomain.TargetSet(
+                period: target.period, targetID: try target.targetID.validated(), kind: target.kind, plan: try target.plan.validated(),
+                indicator: try target.indicator.validated(), target: TargetQuantity(value: target.value, unit: try target.unit.validated()),
+                alignedTo: try target.alignedTo?.alignment()))
+        case .targetRevised(let revision):
+            let alignedTo: Change<Alignment> = switch revision.alignedTo {
+            case nil: .unchanged
+            case .some(nil): .set(nil)
+            case .some(let alignment?): .set(try alignment.alignment())
+            }
+            data = .targetRevised(TargetRevision(
+                period: revision.period, targetID: try revision.targetID.validated(), plan: try revision.plan?.validated(),
+                indicator: try revision.indicator?.validated(),
+                target: try revision.target.map { quantity throws(ByteReader.Malformed) in TargetQuantity(value: quantity.value, unit: try quantity.unit.validated()) },
+                alignedTo: alignedTo))
+        case .scoreGiven(let score):
+            var realizations: [Realization]?
+            if let bytes = score.realizations {
+                var reader = ByteReader(bytes)
+                let count = try reader.readVarint()
+                var list: [Realization] = []
+                for _ in 0..<count {
+                    list.append(Realization(targetID: try reader.readString(), value: try reader.readDouble(), evidence: try reader.readOptionalString()))
+                }
+                realizations = list
+            }
+            data = .scoreGiven(KinerjaDomain.ScoreGiven(period: score.period, resultsRating: score.resultsRating, behaviorRating: score.behaviorRating, realizations: realizations))
+        case .scoreCorrected(let correction):
+            data = .scoreCorrected(ScoreCorrection(
+                corrects: correction.corrects, basis: correction.basis, resultsRating: correction.resultsRating, behaviorRating: correction.behaviorRating))
+        case .feedbackGiven(let feedback):
+            data = .feedbackGiven(Feedback(
+                period: feedback.period, relation: feedback.relation, aspect: feedback.aspect, topic: try feedback.topic?.validated(), text: try feedback.text.validated()))
+        case .trainingCompleted(let training):
+            data = .trainingCompleted(Training(
+                title: try training.title.validated(), provider: try training.provider.validated(), hours: training.hours,
+                completedOn: training.completedOn, certificate: try training.certificate?.validated()))
+        case .unitRated(let rating):
+            data = .unitRated(UnitRating(period: rating.period, rating: rating.rating))
+        }
+        let subject: Subject = if let employee { .employee(employee) } else { .unit(try unit!.validated()) }
+        return Event(id: id, subject: subject, actor: try actor.validated(), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
+    }
+
+    /// The event with what the ledger recorded: what a projection fed with decoded events reads.
+    public func recorded(version: UInt64 = 0) throws(ByteReader.Malformed) -> RecordedEvent {
+        RecordedEvent(event: try event(), seq: seq, version: version, recordedAt: recordedAt)
+    }
+
+    // MARK: Reading
+
+    private static func text(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TextView {
+        let offset = reader.offset
+        return TextView(bytes: try reader.readStringBytes(), offset: offset)
+    }
+
+    private static func optionalText(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TextView? {
+        try reader.readBool() ? try text(&reader) : nil
+    }
+
+    private static func code<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
+        let offset = reader.offset
+        return try code(try reader.readUInt8(), at: offset)
+    }
+
+    private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {
+        guard let code = Code(code: byte) else { throw ByteReader.Malformed(offset: offset, what: "code \(byte) is not a \(Code.self)") }
+        return code
+    }
+
+    private static func period(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Period {
+        let offset = reader.offset
+        guard let period = Period(utf8: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not a period") }
+        return period
+    }
+
+    private static func date(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> CivilDate {
+        let offset = reader.offset
+        guard let date = CivilDate(utf8: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not a date") }
+        return date
+    }
+
+    private static func nip(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP {
+        let offset = reader.offset
+        guard let nip = NIP(digits: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not an NIP") }
+        return nip
+    }
+
+    private static func optionalNIP(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP? {
+        try reader.readBool() ? try nip(&reader) : nil
+    }
+
+    private static func alignment(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> AlignmentView {
+        AlignmentView(employee: try nip(&reader), targetID: try text(&reader))
+    }
+}

@@ -1,0 +1,157 @@
+import CLMDB
+import TransparencyLog
+
+/// The RFC 6962 Merkle tree over the records, kept in the `tree` database inside the same
+/// transactions as the records it covers, so tree and log never disagree.
+///
+/// Leaf `seq − 1` is `SHA-256(0x00 ‖ canonical bytes of record seq)`. The store keeps the hash
+/// of every complete subtree of at least `2^storedLevel` leaves (about N/2 hashes for N
+/// records), keyed by its last leaf and its level — the order in which appends complete them, so
+/// they are written with `MDB_APPEND` — and computes the smaller ones from the records (at most
+/// `2^storedLevel − 1` record reads a proof). The root of any size and any proof cost O(log N)
+/// reads.
+struct StoredTree: TreeNodes {
+    /// Subtrees of `2^storedLevel` leaves and more are stored; smaller ones are recomputed.
+    static let storedLevel = 2
+
+    let access: TxnAccess
+    let tree: MDB_dbi
+
+    init(access: TxnAccess) throws {
+        guard let tree = access.databases.tree else {
+            throw StoreError(.corrupt, "this ledger has no Merkle tree yet: open it once with write access (any kinerja command) to build it")
+        }
+        self.access = access
+        self.tree = tree
+    }
+
+    /// last leaf index (u64 BE) ‖ level: the order in which appends complete nodes.
+    static func key(level: Int, index: UInt64) -> [UInt8] {
+        (((index + 1) << UInt64(level)) - 1).bigEndianBytes + [UInt8(level)]
+    }
+
+    func node(level: Int, index: UInt64) throws -> TreeHash {
+        if level >= Self.storedLevel {
+            guard let value = try access.get(tree, Self.key(level: level, index: index)), value.mv_size == 32 else {
+                throw StoreError(.corrupt, "the Merkle tree lacks the node of level \(level), index \(index)")
+            }
+            return TreeHash(uncheckedBytes: value.buffer)
+        }
+        let first = index << UInt64(level)
+        var leaves: [TreeHash] = []
+        for seq in (first + 1)...(first + (1 << UInt64(level))) { leaves.append(try leafHash(seq: seq)) }
+        return try MemoryTree(leaves: leaves).node(level: level, index: 0)
+    }
+
+    /// The leaf hash of record `seq` (leaf index `seq − 1`).
+    func leafHash(seq: UInt64) throws -> TreeHash {
+        guard let hash = try access.withRecord(at: seq, { Merkle.leafHash($0.canonical) }) else {
+            throw StoreError(.corrupt, "the Merkle tree needs record \(seq), which is missing")
+        }
+        return hash
+    }
+
+    /// The number of records the stored tree covers.
+    static func size(_ access: TxnAccess) throws -> UInt64 {
+        guard access.databases.tree != nil, let value = try access.get(access.databases.meta, MetaKey.tree) else { return 0 }
+        guard let size = value.bigEndianUInt64() else { throw StoreError(.corrupt, "the Merkle tree's size is not a number") }
+        return size
+    }
+
+    /// Extends the stored tree over every record past its size, inside the write transaction
+    /// that stored them. A no-op when the tree already covers the head.
+    static func extend(_ access: TxnAccess) throws {
+        guard let tree = access.databases.tree else { return }
+        let head = try access.head()
+        let size = try Self.size(access)
+        guard size < head.seq else { return }
+        var edge = try CompactRange(size: size, nodes: StoredTree(access: access))
+        try access.withCursor(tree) { cursor in
+            try access.forEachRecord(from: size + 1, through: head.seq) { record in
+                try edge.append(Merkle.leafHash(record.canonical)) { level, index, hash in
+                    guard level >= storedLevel else { return }
+                    var bytes = hash.bytes
+                    try withValue(key(level: level, index: index)) { key in
+                        try bytes.withUnsafeMutableBytes { raw in
+                            var value = MDB_val(mv_size: 32, mv_data: raw.baseAddress)
+                            try LMDBError.check(mdb_cursor_put(cursor, &key, &value, UInt32(MDB_APPEND)))
+                        }
+                    }
+                }
+            }
+        }
+        guard edge.size == head.seq else { throw StoreError(.corrupt, "the Merkle tree covers \(edge.size) records, the head is \(head.seq): records are missing") }
+        try withValue(MetaKey.tree) { key in
+            try withValue(head.seq.bigEndianBytes) { value in try LMDBError.check(mdb_put(access.txn, access.databases.meta, &key, &value, 0)) }
+        }
+    }
+
+    /// Recomputes the tree from the records and compares every stored node and the stored
+    /// size: nil when they agree, else the first disagreement.
+    static func verify(_ access: TxnAccess) throws -> (seq: UInt64?, reason: String)? {
+        guard let tree = access.databases.tree else { return (nil, "the ledger has no Merkle tree") }
+        let head = try access.head()
+        let size = try Self.size(access)
+        guard size == head.seq else { return (nil, "the Merkle tree covers \(size) records, the head is seq \(head.seq)") }
+        var edge = CompactRange()
+        var failure: (UInt64?, String)?
+        try access.withCursor(tree) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            try access.forEachRecord(from: 1, through: head.seq) { record in
+                guard failure == nil else { return }
+                edge.append(Merkle.leafHash(record.canonical)) { level, index, hash in
+                    guard level >= storedLevel, failure == nil else { return }
+                    let expected = Self.key(level: level, index: index)
+                    guard rc == MDB_SUCCESS, key.buffer.elementsEqual(expected) else {
+                        failure = (record.seq, "the Merkle tree lacks the node of level \(level) ending at seq \(record.seq)")
+                        return
+                    }
+                    guard value.mv_size == 32, TreeHash(uncheckedBytes: value.buffer) == hash else {
+                        failure = (record.seq, "the Merkle tree's node of level \(level) ending at seq \(record.seq) is not the hash of the records")
+                        return
+                    }
+                    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+                }
+            }
+            if failure == nil && rc == MDB_SUCCESS { failure = (nil, "the Merkle tree holds nodes past the head") }
+        }
+        return failure
+    }
+}
+
+extension ReadTransaction {
+    /// The number of records the Merkle tree covers: the head's `seq`, in a consistent ledger.
+    public func treeSize() throws -> UInt64 { try StoredTree.size(access) }
+
+    /// The RFC 6962 root of the tree of the first `size` records.
+    public func treeRoot(size: UInt64) throws -> TreeHash {
+        try checkTree(covers: size)
+        return try StoredTree(access: access).root(size: size)
+    }
+
+    /// The RFC 6962 leaf hash of record `seq`.
+    public func leafHash(seq: UInt64) throws -> TreeHash {
+        try StoredTree(access: access).leafHash(seq: seq)
+    }
+
+    /// The inclusion proof of record `seq` (leaf `seq − 1`) in the tree of `size` records.
+    public func inclusionProof(seq: UInt64, size: UInt64) throws -> [TreeHash] {
+        try checkTree(covers: size)
+        guard seq >= 1 && seq <= size else { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
+        return try StoredTree(access: access).inclusionProof(index: seq - 1, size: size)
+    }
+
+    /// The consistency proof from the tree of `oldSize` records to the tree of `newSize`.
+    public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) throws -> [TreeHash] {
+        try checkTree(covers: newSize)
+        guard oldSize <= newSize else { throw StoreError(.corrupt, "a tree of \(oldSize) records is not a prefix of one of \(newSize)") }
+        return try StoredTree(access: access).consistencyProof(oldSize: oldSize, newSize: newSize)
+    }
+
+    private func checkTree(covers size: UInt64) throws {
+        let covered = try StoredTree.size(access)
+        guard size <= covered else { throw StoreError(.corrupt, "the Merkle tree covers \(covered) records, not \(size)") }
+    }
+}

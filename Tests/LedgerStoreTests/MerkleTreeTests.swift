@@ -1,0 +1,94 @@
+import CLMDB
+import Foundation
+import KinerjaSamples
+import LedgerStore
+import Testing
+import TransparencyLog
+
+@Suite("The Merkle tree kept in the store")
+struct MerkleTreeTests {
+    /// The leaf hashes of every record, straight from the records.
+    func leaves(_ store: Store) throws -> [TreeHash] {
+        try store.read { txn throws in
+            var leaves: [TreeHash] = []
+            try txn.forEachRecord { leaves.append(Merkle.leafHash($0.canonical)) }
+            return leaves
+        }
+    }
+
+    @Test("every root, inclusion and consistency proof of the stored tree equals the in-memory tree's, batch after batch")
+    func matchesMemoryTree() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.child("l"))
+        var n = 0
+        for batch in [1, 2, 3, 1, 7, 16, 1, 9, 33] {
+            try store.append { txn in
+                for _ in 0..<batch {
+                    n += 1
+                    try txn.append(stream: "s:\(n % 3)", id: id(n), payload: bytes("record \(n)"))
+                }
+            }
+        }
+        let reference = MemoryTree(leaves: try leaves(store))
+        #expect(reference.leaves.count == 73)
+        try store.read { txn throws in
+            #expect(try txn.treeSize() == 73)
+            for size in UInt64(0)...73 {
+                #expect(try txn.treeRoot(size: size) == reference.root(size: size))
+                for old in stride(from: UInt64(0), through: size, by: 5) {
+                    #expect(try txn.consistencyProof(from: old, to: size) == reference.consistencyProof(oldSize: old, newSize: size))
+                }
+            }
+            for seq in UInt64(1)...73 {
+                #expect(try txn.inclusionProof(seq: seq, size: 73) == reference.inclusionProof(index: seq - 1, size: 73))
+                #expect(try txn.leafHash(seq: seq) == reference.leaves[Int(seq - 1)])
+            }
+        }
+        #expect(try store.verifyTree() == nil)
+    }
+
+    @Test("a ledger written before the tree gets it when opened, no record changed; a changed node is caught")
+    func upgradeAndTamper() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        var headBefore: Head?
+        do {
+            let store = try Store.create(at: path)
+            for n in 1...50 { try store.append { try $0.append(stream: "s:a", id: id(n), payload: bytes("r\(n)")) } }
+            headBefore = try store.head()
+        }
+        // Remove the tree as a ledger written before it would be.
+        rawWrite(path) { txn, dbi in
+            #expect(mdb_drop(txn, dbi("tree"), 1) == 0)
+            var key = MDB_val(mv_size: 4, mv_data: UnsafeMutableRawPointer(mutating: ("tree" as StaticString).utf8Start))
+            #expect(mdb_del(txn, dbi("meta"), &key, nil) == 0)
+        }
+        do {
+            let store = try Store.open(at: path)
+            #expect(try store.head() == headBefore)
+            #expect(try store.read { try $0.treeSize() } == 50)
+            #expect(try store.verifyTree() == nil)
+            #expect(try store.read { try $0.treeRoot(size: 50) } == MemoryTree(leaves: try leaves(store)).root(size: 50))
+        }
+        // Change one stored node.
+        rawWrite(path) { txn, dbi in
+            var cursor: OpaquePointer?
+            mdb_cursor_open(txn, dbi("tree"), &cursor)
+            var key = MDB_val()
+            var value = MDB_val()
+            #expect(mdb_cursor_get(cursor, &key, &value, MDB_FIRST) == 0)
+            var forged = [UInt8](repeating: 7, count: 32)
+            forged.withUnsafeMutableBytes { raw in
+                var replacement = MDB_val(mv_size: 32, mv_data: raw.baseAddress)
+                #expect(mdb_cursor_put(cursor, &key, &replacement, UInt32(MDB_CURRENT)) == 0)
+            }
+            mdb_cursor_close(cursor)
+        }
+        let store = try Store.open(at: path)
+        let failure = try store.verifyTree()
+        #expect(failure?.seq == 4)
+        #expect(failure?.reason.contains("is not the hash of the records") == true)
+    }
+}

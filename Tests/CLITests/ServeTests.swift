@@ -127,12 +127,13 @@ import FoundationNetworking
                 group.addTask {
                     while true {
                         let id = UUID()
-                        guard let (status, _) = try? await post(base, token: hr, training(id)) else { return }
-                        if status == 200 { acknowledged.add(id.uuidString.lowercased()) }
+                        guard let answer = try? await post(base, token: hr, training(id)) else { return }
+                        if answer.0 == 200 { acknowledged.add(id.uuidString.lowercased()) }
                     }
                 }
             }
-            while acknowledged.ids.count < 100 { try await Task.sleep(for: .milliseconds(10)) }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while acknowledged.ids.count < 100 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             kill(server.process.processIdentifier, SIGKILL)
             try await group.waitForAll()
         }

@@ -168,7 +168,7 @@ struct API: Sendable {
             try authorizeRead(identity, employee: query.request.employee, unit: query.request.unit)
             var output = ByteBuffer()
             try refusingUnsupported {
-                try Reports.log(ledger, query.request, from: from, through: through) { event, recorded in
+                try Reports.log(ledger, query.request, from: from, through: through) { event, recorded, _ in
                     output.writeString(WireEncoder.encode(event, recorded: recorded))
                     output.writeString("\n")
                 }

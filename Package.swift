@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KinerjaReports", targets: ["KinerjaReports"]),
         .library(name: "KinerjaDemo", targets: ["KinerjaDemo"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "KinerjaServer", targets: ["KinerjaServer"]),
         .library(
             name: "KinerjaProjections",
             targets: ["AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
@@ -22,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), wrapped the way GRDB wraps SQLite.
@@ -51,9 +55,23 @@ let package = Package(
         ),
         // The demo's sample year, built into a ledger day by day.
         .target(name: "KinerjaDemo", dependencies: ["KinerjaLedger", "KinerjaSamples"]),
+        // The HTTP API (PRODUCT.md §9): `buildApplication` for `kinerja serve` and for the tests.
+        .target(
+            name: "KinerjaServer",
+            dependencies: [
+                "KinerjaLedger", "KinerjaReports", "TransparencyLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // A link to schemas/openapi.yaml: the document served is the one in the repository.
+            resources: [.embedInCode("openapi.yaml")]
+        ),
         .executableTarget(
             name: "kinerja",
-            dependencies: ["KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KinerjaServer", "KinerjaLedger", "KinerjaReports", "KinerjaDemo", "KinerjaSamples", "TransparencyLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Projections: readings of one appraisal state, knowing nothing of LMDB or the command line.
         // The state and its single reducer, over events read in place.
@@ -91,6 +109,13 @@ let package = Package(
             dependencies: [
                 "AppraisalCore", "ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection",
                 "KinerjaReports", "KinerjaLedger", "KinerjaDemo", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "KinerjaServerTests",
+            dependencies: [
+                "KinerjaServer", "KinerjaLedger", "KinerjaSamples",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         // Runs the built `kinerja` binary: golden output, several processes, tampering, the inspector's recipe.

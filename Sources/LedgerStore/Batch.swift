@@ -162,6 +162,28 @@ public struct Batch: ~Copyable {
         head = Head(seq: position.seq, hash: hash, recordedAt: position.recordedAt)
     }
 
+    /// Where the batch stands: what ``rollback(to:)`` returns it to.
+    public struct Mark: Sendable {
+        let count: Int
+        let head: Head
+    }
+
+    public var mark: Mark { Mark(count: pending.count, head: head) }
+
+    /// Forgets the records staged since `mark`, so that one batch can carry several appends
+    /// (group commit) and drop one that turned out bad without failing the others.
+    public mutating func rollback(to mark: Mark) {
+        guard mark.count < pending.count else { return }
+        for record in pending[mark.count...] {
+            pendingIDs[record.id] = nil
+            for key in record.keys { pendingKeys[key] = nil }
+        }
+        pending.removeSubrange(mark.count...)
+        pendingVersions = [:]
+        for record in pending { pendingVersions[record.position.stream] = record.position.version }
+        head = mark.head
+    }
+
     /// Writes the staged records and the new head: into the ledger's write transaction, or into
     /// the staging transaction with each record's keys kept beside it for ``Store/commit(_:through:)``.
     func flush() throws(LMDBError) {

@@ -5,7 +5,7 @@ import KinerjaLedger
 import LedgerStore
 
 @main
-struct Kinerja: ParsableCommand {
+struct Kinerja: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kinerja",
         abstract: "A tamper-evident, event-sourced ledger of ASN performance appraisal.",
@@ -13,7 +13,7 @@ struct Kinerja: ParsableCommand {
             Exit codes: 0 success, 1 rejected input or a failed check, 64 bad usage.
             The ledger is --ledger PATH, else $KINERJA_LEDGER, else ./kinerja.ledger.
             """,
-        subcommands: [Init.self, Append.self, Log.self, Verify.self, History.self, Report.self, Demo.self, Origin.self, Key.self, CheckpointCommand.self, Prove.self, CheckProof.self, Witness.self]
+        subcommands: [Init.self, Append.self, Serve.self, Access.self, Log.self, Verify.self, History.self, Report.self, Demo.self, Origin.self, Key.self, CheckpointCommand.self, Prove.self, CheckProof.self, Witness.self]
     )
 }
 

@@ -1,0 +1,161 @@
+import Crypto
+import Foundation
+import KinerjaDomain
+import Synchronization
+
+/// What an identity may do (PRODUCT §9's role table; ``AccessPolicy`` decides).
+public enum Role: String, Codable, CaseIterable, Sendable {
+    case employee, hr, auditor, service
+}
+
+/// Who a request acts as: the identity its bearer token was granted to.
+public struct Identity: Sendable, Equatable {
+    /// An NIP (role `employee`) or a system identifier such as `hr:bkpsdm`.
+    public var name: String
+    public var role: Role
+    /// The units an `hr` identity administers.
+    public var units: [String]
+    public var tokenID: String
+
+    public init(name: String, role: Role, units: [String] = [], tokenID: String) {
+        self.name = name
+        self.role = role
+        self.units = units
+        self.tokenID = tokenID
+    }
+}
+
+/// One token granted: never the secret, only its id and its SHA-256.
+public struct Grant: Codable, Sendable, Equatable {
+    public var identity: String
+    public var role: Role
+    public var units: [String]
+    public var tokenID: String
+    public var tokenHash: String
+    public var grantedAt: String
+    public var revokedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case identity, role, units
+        case tokenID = "token_id"
+        case tokenHash = "token_hash"
+        case grantedAt = "granted_at"
+        case revokedAt = "revoked_at"
+    }
+}
+
+/// Why a grant or a revocation is refused.
+public struct AccessError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// The grants of a ledger, kept beside it (`access.json` in the ledger's directory), written
+/// whole and atomically by `kinerja access`, and read again by a running server whenever the
+/// file changes, so that a revocation takes effect at the next request.
+public final class AccessList: Sendable {
+    public let path: String
+
+    private struct Loaded {
+        /// The file's inode, size and modification time when read.
+        var stamp: [Int]
+        var grants: [String: Grant]
+    }
+
+    private let loaded = Mutex<Loaded?>(nil)
+
+    public init(ledgerPath: String) {
+        path = URL(fileURLWithPath: ledgerPath).appendingPathComponent("access.json").path
+    }
+
+    /// Every grant, in the order granted.
+    public func grants() throws -> [Grant] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try JSONDecoder().decode([Grant].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Grants `identity` the role with a new token, revoking the identity's earlier tokens.
+    /// Returns the token: shown once, stored only as its hash.
+    public func grant(_ identity: String, role: Role, units: [String], now: Date = Date()) throws -> (token: String, grant: Grant) {
+        try Self.check(identity, role: role, units: units)
+        var all = try grants()
+        let stamp = Self.timestamp(now)
+        for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
+            all[index].revokedAt = stamp
+        }
+        let tokenID = Self.randomHex(bytes: 6)
+        let token = "kt_\(tokenID)_\(Self.randomHex(bytes: 32))"
+        let grant = Grant(identity: identity, role: role, units: units, tokenID: tokenID, tokenHash: Self.hash(token), grantedAt: stamp)
+        all.append(grant)
+        try save(all)
+        return (token, grant)
+    }
+
+    /// Revokes every active token of `identity`; returns how many.
+    @discardableResult
+    public func revoke(_ identity: String, now: Date = Date()) throws -> Int {
+        var all = try grants()
+        var count = 0
+        for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
+            all[index].revokedAt = Self.timestamp(now)
+            count += 1
+        }
+        guard count > 0 else { throw AccessError(description: "\(identity) holds no active token") }
+        try save(all)
+        return count
+    }
+
+    /// The identity a bearer token stands for, or nil for an unknown or revoked token. Reads the
+    /// file again when it changed since the last call.
+    public func identity(forToken token: String) throws -> Identity? {
+        let parts = token.split(separator: "_")
+        guard parts.count == 3, parts[0] == "kt" else { return nil }
+        let stamp = Self.stamp(path)
+        let active = try loaded.withLock { loaded in
+            if loaded == nil || loaded!.stamp != stamp {
+                let byToken = try grants().filter { $0.revokedAt == nil }.map { ($0.tokenID, $0) }
+                loaded = Loaded(stamp: stamp, grants: Dictionary(byToken) { $1 })
+            }
+            return loaded!.grants[String(parts[1])]
+        }
+        guard let active, active.tokenHash == Self.hash(token) else { return nil }
+        return Identity(name: active.identity, role: active.role, units: active.units, tokenID: active.tokenID)
+    }
+
+    private func save(_ grants: [Grant]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(grants).write(to: URL(fileURLWithPath: path), options: .atomic)
+        chmod(path, 0o600)
+    }
+
+    static func check(_ identity: String, role: Role, units: [String]) throws {
+        let isNIP = (try? NIP.validate(identity).get()) != nil
+        if role == .employee && !isNIP { throw AccessError(description: "an employee is an NIP (18 digits), not \(identity)") }
+        if !isNIP && !Identifiers.isSystemActor(identity) {
+            throw AccessError(description: "\(identity) is neither an NIP nor a system identifier (such as hr:bkpsdm)")
+        }
+        if role == .hr && units.isEmpty { throw AccessError(description: "an hr identity needs at least one --unit") }
+        if role != .hr && !units.isEmpty { throw AccessError(description: "only an hr identity has units") }
+        for unit in units where !Identifiers.isUnitCode(unit) { throw AccessError(description: "\(unit) is not a unit code") }
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        Timestamp(micros: Int64(date.timeIntervalSince1970 * 1_000_000)).utcMicrosecondText
+    }
+
+    /// Inode, size and modification time: an atomic rewrite changes at least the inode.
+    private static func stamp(_ path: String) -> [Int] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [] }
+        return [Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaReports
+import NIOCore
+import NIOPosix
+import TransparencyLog
+
+/// Where `kinerja serve` listens and what it serves.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The year an appraiser's reach is judged in (placements of this and the previous year).
+    public var year: Int
+    /// Seconds a connection may stay idle (a slow or silent client) before it is closed.
+    public var idleTimeout: Int64
+    /// Concurrent appends share one durable transaction; false: one transaction each (for comparison).
+    public var groupCommit: Bool
+    /// The log's signing key, for `GET /v1/checkpoint`; without it that endpoint answers 404.
+    public var signingKey: NoteSigningKey?
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, year: Int = Calendar(identifier: .gregorian).component(.year, from: Date()), idleTimeout: Int64 = 30,
+        groupCommit: Bool = true, signingKey: NoteSigningKey? = nil
+    ) {
+        self.signingKey = signingKey
+        self.groupCommit = groupCommit
+        self.host = host
+        self.port = port
+        self.year = year
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// The request context: Hummingbird's, with the identity the bearer token stands for.
+public typealias ServerContext = BasicAuthRequestContext<Identity>
+
+/// Limits of `POST /v1/events` (PRODUCT §9).
+public enum Limits {
+    public static let bodyBytes = 16 << 20
+    public static let events = 10_000
+}
+
+/// Builds the HTTP API over an open ledger: what `kinerja serve` runs and what tests drive.
+///
+/// ```swift
+/// let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), ServerConfiguration(port: 8080))
+/// try await app.runService()
+/// ```
+/// `onServerRunning` gets the port listened on (the one the system chose for port 0).
+public func buildApplication(
+    ledger: Ledger, access: AccessList, _ configuration: ServerConfiguration, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let api = API(ledger: ledger, access: access, policy: AccessPolicy(year: configuration.year), signingKey: configuration.signingKey, writer: GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
+    return Application(
+        router: api.router(),
+        server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
+    )
+}
+
+/// The endpoints; each asks ``AccessPolicy`` before it reads or writes.
+struct API: Sendable {
+    let ledger: Ledger
+    let access: AccessList
+    let policy: AccessPolicy
+    let signingKey: NoteSigningKey?
+    let writer: GroupCommitter
+
+    func router() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("healthz") { _, _ in "ok\n" }
+        let authenticated = router.group()
+            .add(middleware: BearerTokenAuthenticator(access: access))
+            .add(middleware: RequireIdentity())
+        authenticated.get("openapi.yaml") { _, _ in
+            Response.text(String(decoding: PackageResources.openapi_yaml, as: UTF8.self), contentType: "application/yaml")
+        }
+        authenticated.post("v1/events") { request, context in try await append(request, context) }
+        authenticated.get("v1/events") { request, context in try await log(request, context) }
+        authenticated.get("v1/employees/:nip/history") { request, context in try await history(request, context) }
+        authenticated.get("v1/reports/:report") { request, context in try await report(request, context) }
+        authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
+        return router
+    }
+
+    /// LMDB's lock and fsync block: run them on NIO's thread pool, never on Swift's cooperative pool.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    func placements(_ nip: NIP) throws -> [Placement] {
+        var placements: [Placement] = []
+        try ledger.replay(employee: nip) { recorded in
+            if case .employeePlaced(let placement) = recorded.event.data { placements.append(placement) }
+        }
+        return placements
+    }
+
+    // MARK: POST /v1/events
+
+    func append(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Limits.bodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ServerError(.contentTooLarge, "too_large", "the body is larger than \(Limits.bodyBytes) bytes")
+        }
+        let isOneObject = request.headers[.contentType]?.hasPrefix("application/json") == true
+        let decoded = EventBody.decode(Data(buffer: body), oneObject: isOneObject, actor: identity.name)
+        guard decoded.submissions.count + decoded.invalid.count <= Limits.events else {
+            throw ServerError(.contentTooLarge, "too_large", "more than \(Limits.events) events in one request")
+        }
+        guard decoded.submissions.count + decoded.invalid.count > 0 else {
+            throw ServerError(.unprocessableContent, "malformed", "the body holds no event")
+        }
+        if let other = decoded.submissions.first(where: { $0.submission.event.actor != identity.name }) {
+            throw ServerError(
+                .forbidden, "forbidden",
+                "line \(other.line): the actor is \(identity.name), who authenticated, not \(other.submission.event.actor): nothing was stored")
+        }
+        try await blocking { [self] in
+            for item in decoded.submissions where try !policy.mayAppend(identity, item.submission.event, placements: placements) {
+                throw ServerError(
+                    .forbidden, "forbidden",
+                    "line \(item.line): \(identity.role.rawValue) \(identity.name) may not record this \(item.submission.event.type.rawValue): nothing was stored")
+            }
+        }
+        let report = try await writer.append(decoded)
+        if !report.rejected.isEmpty {
+            let conflict = report.rejected.allSatisfy { $0.code == .versionConflict }
+            throw ServerError(
+                conflict ? .conflict : .unprocessableContent, conflict ? "conflict" : "rejected",
+                "\(report.rejected.count) of the lines are refused: nothing was stored", rejected: report.rejected)
+        }
+        return try await blocking { [ledger] in
+            // A request's records are consecutive: the ones before its head.
+            var events: [[String: Any]] = []
+            if report.appended > 0 {
+                try ledger.forEachRecorded(LogFilter(from: report.head.seq - UInt64(report.appended) + 1, through: report.head.seq)) { event, recorded in
+                    events.append(["id": event.id.description, "seq": recorded.seq])
+                }
+            }
+            let json: [String: Any] = [
+                "appended": report.appended, "duplicates": report.duplicates, "events": events,
+                "head": ["seq": report.head.seq, "hash": report.head.hash.hex],
+            ]
+            return try Response.json(JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
+        }
+    }
+
+    // MARK: GET /v1/events
+
+    /// Recorded events as JSON Lines, as `log --format jsonl` prints them.
+    func log(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let parameters = request.uri.queryParameters
+        let query = try ReadQuery(parameters)
+        let from = try parameters.number("from") ?? 1
+        let through = try parameters.number("to") ?? .max
+        return try await blocking { [self] in
+            try authorizeRead(identity, employee: query.request.employee, unit: query.request.unit)
+            var output = ByteBuffer()
+            try refusingUnsupported {
+                try Reports.log(ledger, query.request, from: from, through: through) { event, recorded, _ in
+                    output.writeString(WireEncoder.encode(event, recorded: recorded))
+                    output.writeString("\n")
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: ResponseBody(byteBuffer: output))
+        }
+    }
+
+    // MARK: GET /v1/employees/{nip}/history
+
+    /// As `history NIP --format json`.
+    func history(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let nip = try Self.nip(context.parameters.require("nip"))
+        let query = try ReadQuery(request.uri.queryParameters)
+        return try await blocking { [self] in
+            try authorizeRead(identity, employee: nip)
+            let text = try refusingUnsupported { Reports.render(try Reports.history(ledger, employee: nip, query.request), query.format) }
+            return Response.text(text, contentType: query.format == .csv ? "text/csv; charset=utf-8" : "application/json")
+        }
+    }
+
+    // MARK: GET /v1/checkpoint
+
+    /// The latest signed checkpoint (C2SP tlog-checkpoint), as `kinerja checkpoint` prints it.
+    func checkpoint(_ request: Request, _ context: ServerContext) async throws -> Response {
+        _ = try context.requireIdentity()
+        guard let signingKey else { throw ServerError(.notFound, "not_found", "this server signs no checkpoints: start it with --key FILE") }
+        return try await blocking { [ledger] in
+            Response.text(try ledger.checkpoint(key: signingKey).formatted, contentType: "text/plain; charset=utf-8")
+        }
+    }
+
+    static func nip(_ text: String) throws -> NIP {
+        guard let nip = NIP(text) else { throw ServerError(.badRequest, "bad_request", "\(text) is not an NIP") }
+        return nip
+    }
+}
+
+extension Parameters {
+    /// A query parameter that must be a non-negative whole number when present.
+    func number(_ name: String) throws -> UInt64? {
+        guard let text = get(name) else { return nil }
+        guard let value = UInt64(text) else { throw ServerError(.badRequest, "bad_request", "\(name) must be a whole number, not \(text)") }
+        return value
+    }
+}
+
+extension Response {
+    /// A JSON document, ending with a newline (as the CLI's output does).
+    static func json(_ data: Data) -> Response {
+        var buffer = ByteBuffer(bytes: data)
+        buffer.writeString("\n")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+    }
+}
+
+/// The bearer token's identity, from the access list (read again whenever it changes: a
+/// revocation applies to the next request).
+struct BearerTokenAuthenticator: AuthenticatorMiddleware {
+    typealias Context = ServerContext
+    let access: AccessList
+
+    func authenticate(request: Request, context: ServerContext) async throws -> Identity? {
+        guard let bearer = request.headers.bearer else { return nil }
+        return try access.identity(forToken: bearer.token)
+    }
+}
+
+/// 401 in the API's error format for a request without a valid token.
+struct RequireIdentity: RouterMiddleware {
+    typealias Context = ServerContext
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        guard context.identity != nil else {
+            throw ServerError(.unauthorized, "unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)")
+        }
+        return try await next(request, context)
+    }
+}

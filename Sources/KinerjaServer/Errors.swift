@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import KinerjaDomain
+import NIOCore
+
+/// An error as the API answers it: `{"error": {"code", "message", "rejected": [{"line", "field", "rule"}]}}`.
+public struct ServerError: HTTPResponseError, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    /// The refused lines, with what the ledger's rules say about each.
+    public var rejected: [WireError]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, rejected: [WireError] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.rejected = rejected
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var error: [String: Any] = ["code": code, "message": message]
+        if !rejected.isEmpty {
+            error["rejected"] = rejected.map { ["line": $0.line, "field": $0.field, "code": $0.code.description, "rule": $0.rule] as [String: Any] }
+        }
+        var response = Response.json(try JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys]))
+        response.status = status
+        return response
+    }
+}
+
+/// Every other error (an unknown route, a failure of the ledger) in the same JSON shape: a
+/// client sees one error format, and an internal failure's details stay in the server's log.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ServerError {
+            throw error
+        } catch let error as HTTPError {
+            throw ServerError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            throw ServerError(error.status, "http_\(error.status.code)", error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw ServerError(.internalServerError, "internal", "the server failed to answer; its log says why")
+        }
+    }
+}
+

@@ -1,0 +1,85 @@
+import Dispatch
+import Foundation
+import KinerjaLedger
+import Synchronization
+
+/// The server's one writer: a dedicated thread (LMDB's write lock and fsync never block Swift's
+/// cooperative pool) that takes every append waiting and commits them in one durable LMDB
+/// transaction (``Ledger/append(group:)``), each all-or-nothing, each answered only once that
+/// transaction is durable. While one transaction commits, the next requests queue up: under
+/// load a group grows, and one fsync serves all of it.
+public final class GroupCommitter: Sendable {
+    /// The most events one transaction carries (the requests beyond wait for the next).
+    public static let maxEvents = 20_000
+
+    private struct Job: Sendable {
+        var input: JSONLines.Decoded
+        var continuation: CheckedContinuation<AppendReport, any Error>
+    }
+
+    /// What the writer thread shares with the requests (the thread holds it, not the committer,
+    /// so that the committer's deinit can stop it).
+    private final class Shared: Sendable {
+        struct State {
+            var queue: [Job] = []
+            var stopped = false
+        }
+
+        let state = Mutex(State())
+        let wakeUp = DispatchSemaphore(value: 0)
+        /// Transactions committed and requests they carried: for tests and the benchmark.
+        let counters = Mutex((transactions: 0, requests: 0))
+    }
+
+    private let shared = Shared()
+
+    /// `groups` false commits each request on its own (the benchmark's comparison).
+    public init(ledger: Ledger, groups: Bool = true) {
+        let thread = Thread { [shared] in
+            while true {
+                shared.wakeUp.wait()
+                let (jobs, stopped) = shared.state.withLock { state -> ([Job], Bool) in
+                    var events = 0
+                    var taken = 0
+                    for job in state.queue {
+                        events += job.input.submissions.count
+                        if taken > 0 && (!groups || events > Self.maxEvents) { break }
+                        taken += 1
+                    }
+                    let jobs = Array(state.queue.prefix(taken))
+                    state.queue.removeFirst(taken)
+                    return (jobs, state.stopped)
+                }
+                if !jobs.isEmpty {
+                    do {
+                        let results = try ledger.append(group: jobs.map(\.input))
+                        shared.counters.withLock { $0.transactions += 1; $0.requests += jobs.count }
+                        for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+                    } catch {
+                        for job in jobs { job.continuation.resume(throwing: error) }
+                    }
+                    // Requests left in the queue (beyond the group's size) are served next.
+                    if shared.state.withLock({ !$0.queue.isEmpty }) { shared.wakeUp.signal() }
+                }
+                if stopped && jobs.isEmpty { return }
+            }
+        }
+        thread.name = "kinerja-writer"
+        thread.start()
+    }
+
+    deinit {
+        shared.state.withLock { $0.stopped = true }
+        shared.wakeUp.signal()
+    }
+
+    /// Appends one request's events; returns once they are durable (or refused, with nothing stored).
+    public func append(_ input: JSONLines.Decoded) async throws -> AppendReport {
+        try await withCheckedThrowingContinuation { continuation in
+            shared.state.withLock { $0.queue.append(Job(input: input, continuation: continuation)) }
+            shared.wakeUp.signal()
+        }
+    }
+
+    public var statistics: (transactions: Int, requests: Int) { shared.counters.withLock { $0 } }
+}

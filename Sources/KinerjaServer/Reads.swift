@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaReports
+
+/// The query of a read: the filters and the point in time of PRODUCT §5–§6, with the CLI's
+/// meanings, checked as the CLI checks them (a bad value is 400, never ignored).
+struct ReadQuery {
+    var request = ReportRequest()
+    var format = ReportFormat.json
+
+    init(_ query: Parameters) throws {
+        func bad(_ message: String) -> ServerError { ServerError(.badRequest, "bad_request", message) }
+        for (name, _) in query where !Self.known.contains(String(name)) { throw bad("unknown query parameter \(name)") }
+        if let text = query.get("employee") { request.employee = try API.nip(text) }
+        if let unit = query.get("unit") {
+            guard Identifiers.isUnitCode(unit) else { throw bad("unit must be a unit code such as DINKES") }
+            request.unit = unit
+        }
+        if let text = query.get("year") {
+            guard let year = Int(text) else { throw bad("year must be a year such as 2026") }
+            request.year = year
+        }
+        if let text = query.get("period") {
+            guard let period = Period(text) else { throw bad("period must be YYYY, YYYY-Qn or YYYY-MM") }
+            request.period = period
+        }
+        request.actor = query.get("actor")
+        for text in query.getAll("type") {
+            guard let type = EventType(rawValue: text) else { throw bad("type: \"\(text)\" is not one of \(EventType.choices)") }
+            request.types.insert(type)
+        }
+        for (name, keyPath) in [("since", \ReportRequest.since), ("until", \ReportRequest.until)] {
+            guard let text = query.get(name) else { continue }
+            guard let date = CivilDate(text) else { throw bad("\(name) takes a date YYYY-MM-DD, not \(text)") }
+            request[keyPath: keyPath] = date
+        }
+        switch (try query.number("at-seq"), query.get("as-of")) {
+        case (let seq?, nil): request.point = .seq(seq)
+        case (nil, let text?):
+            guard case .success(let instant) = Timestamp.parse(text) else { throw bad("as-of must be an RFC 3339 timestamp with offset") }
+            request.point = .asOf(instant.micros)
+        case (nil, nil): break
+        default: throw bad("give at-seq or as-of, not both")
+        }
+        if let text = query.get("format") {
+            guard let format = ReportFormat(rawValue: text), format != .table else { throw bad("format must be json or csv") }
+            self.format = format
+        }
+    }
+
+    static let known: Set<String> = ["employee", "unit", "year", "period", "actor", "type", "since", "until", "at-seq", "as-of", "format", "from", "to"]
+}
+
+extension API {
+    /// Refuses a read the policy does not allow, the same way whether or not the employee exists:
+    /// one employee's records, one unit's, or (neither) everything.
+    func authorizeRead(_ identity: Identity, employee: NIP?, unit: String? = nil) throws {
+        let allowed: Bool
+        if let employee {
+            allowed = try policy.mayRead(identity, employee: employee, placements: placements)
+        } else if let unit {
+            allowed = policy.mayReadAll(identity) || (identity.role == .hr && identity.units.contains(unit))
+        } else {
+            allowed = policy.mayReadAll(identity)
+        }
+        guard allowed else {
+            let what = employee.map { "the records of \($0.text)" } ?? unit.map { "the records of unit \($0)" } ?? "the whole ledger"
+            throw ServerError(.forbidden, "forbidden", "\(identity.role.rawValue) \(identity.name) may not read \(what)")
+        }
+    }
+
+    /// `GET /v1/reports/{scores,audit,accountability,units}`: `report … --format json|csv`.
+    func report(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let query = try ReadQuery(request.uri.queryParameters)
+        let name = try context.parameters.require("report")
+        let build: @Sendable (Ledger, ReportRequest, ReportFormat) throws -> String
+        switch name {
+        case "scores": build = { Reports.render(try Reports.scores($0, $1), $2) }
+        case "audit": build = { Reports.render(try Reports.audit($0, $1), $2) }
+        case "accountability": build = { Reports.render(try Reports.accountability($0, $1), $2) }
+        case "units": build = { Reports.render(try Reports.units($0, $1), $2) }
+        default: throw ServerError(.notFound, "not_found", "no report \(name): scores, audit, accountability or units")
+        }
+        return try await blocking { [self] in
+            try authorizeRead(identity, employee: query.request.employee, unit: query.request.unit)
+            let text = try refusingUnsupported { try build(ledger, query.request, query.format) }
+            return Response.text(text, contentType: query.format == .csv ? "text/csv; charset=utf-8" : "application/json")
+        }
+    }
+
+    /// A filter the report cannot apply is bad usage (400), as it is for the CLI (exit 64).
+    func refusingUnsupported<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let unsupported as UnsupportedFilter {
+            throw ServerError(.badRequest, "bad_request", unsupported.description)
+        }
+    }
+}
+
+extension Response {
+    static func text(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

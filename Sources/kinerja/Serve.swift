@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import KinerjaServer
+import TransparencyLog
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API (PRODUCT §9): the actor of every event is who authenticated.",
+        discussion: "Tokens come from `kinerja access grant`. TLS is terminated by a reverse proxy in front of it."
+    )
+
+    @OptionGroup var options: LedgerOption
+
+    @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "The log's private key (kinerja key generate): GET /v1/checkpoint signs with it.")
+    var key: String?
+
+    @Flag(help: "Commit each request on its own instead of grouping concurrent ones (for comparison only).")
+    var noGroupCommit = false
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen must be HOST:PORT, not \(listen)")
+        }
+        let host = String(listen[..<colon])
+        let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
+        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey)
+        let ledger = try options.open()
+        let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
+            FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+struct Access: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grant, revoke and list the identities that may use the HTTP API.",
+        subcommands: [Grant.self, Revoke.self, List.self]
+    )
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant IDENTITY a role: prints its new token once (only its hash is kept).")
+
+        @OptionGroup var options: LedgerOption
+
+        @Argument(help: "An NIP, or a system identifier such as hr:bkpsdm.")
+        var identity: String
+
+        @Option(help: "employee, hr, auditor or service.")
+        var role: Role
+
+        @Option(help: "A unit an hr identity administers (repeatable).")
+        var unit: [String] = []
+
+        func run() throws {
+            let access = AccessList(ledgerPath: try options.open().path)
+            let (token, grant) = try failing { try access.grant(identity, role: role, units: unit) }
+            print("granted \(grant.identity) the role \(grant.role.rawValue)\(unit.isEmpty ? "" : " in " + unit.joined(separator: ", ")), token id \(grant.tokenID)")
+            print("token (shown only now): \(token)")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke every token of IDENTITY, at once, also on a running server.")
+
+        @OptionGroup var options: LedgerOption
+
+        @Argument var identity: String
+
+        func run() throws {
+            let access = AccessList(ledgerPath: try options.open().path)
+            let count = try failing { try access.revoke(identity) }
+            print("revoked \(count) token\(count == 1 ? "" : "s") of \(identity)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the grants: identity, role, units, token id, granted and revoked.")
+
+        @OptionGroup var options: LedgerOption
+
+        func run() throws {
+            let access = AccessList(ledgerPath: try options.open().path)
+            for grant in try failing({ try access.grants() }) {
+                let units = grant.units.isEmpty ? "-" : grant.units.joined(separator: ",")
+                print([grant.identity, grant.role.rawValue, units, grant.tokenID, grant.grantedAt, grant.revokedAt.map { "revoked " + $0 } ?? "active"].joined(separator: "  "))
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}

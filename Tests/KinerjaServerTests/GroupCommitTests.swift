@@ -1,0 +1,49 @@
+import Foundation
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaSamples
+import KinerjaServer
+import Testing
+
+@Suite struct GroupCommitTests {
+    /// A training of the analyst, recorded by HR.
+    func training(_ id: UUID) -> String {
+        #"{"id":"\#(id.uuidString.lowercased())","type":"training.completed","employee":"\#(People.analyst)","actor":"hr:bkpsdm-kota","occurred_at":"2026-03-01T08:00:00+07:00","data":{"title":"Pelatihan","provider":"BPSDM","hours":2,"completed_on":"2026-03-01"}}"#
+    }
+
+    @Test func concurrentRequestsShareTransactionsAndABadOneFailsOnlyItself() async throws {
+        let scratch = TemporaryDirectory("kinerja-group")
+        defer { scratch.remove() }
+        let ledger = try Ledger.create(at: scratch.child("ledger"))
+        let writer = GroupCommitter(ledger: ledger)
+        _ = try await writer.append(JSONLines.decode(Data(try (1...3).map { try sampleLine($0) }.joined(separator: "\n").utf8)))
+
+        // 64 requests of 3 events at once; every eighth carries a line the ledger refuses (a
+        // revision of an unknown target), after two good ones.
+        let reports = try await withThrowingTaskGroup(of: (Int, AppendReport).self) { group in
+            for request in 0..<64 {
+                group.addTask {
+                    var lines = [training(UUID()), training(UUID())]
+                    lines.append(request % 8 == 7 ? try sampleLine(9).replacingOccurrences(of: "7e09", with: String(format: "%04x", request)).replacingOccurrences(of: "RHK-1", with: "RHK-9") : training(UUID()))
+                    return (request, try await writer.append(JSONLines.decode(Data(lines.joined(separator: "\n").utf8))))
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for (request, report) in reports {
+            if request % 8 == 7 {
+                #expect(report.appended == 0 && report.rejected.map(\.line) == [3])
+            } else {
+                #expect(report.appended == 3 && report.rejected.isEmpty)
+            }
+        }
+        // Each request's records are consecutive, ending at its head; all of them gapless.
+        let good = reports.values.filter { $0.rejected.isEmpty }
+        #expect(Set(good.map(\.head.seq)).count == 56)
+        #expect(try ledger.head().seq == 3 + 56 * 3)
+        let statistics = writer.statistics
+        #expect(statistics.requests == 65)
+        #expect(statistics.transactions < statistics.requests)
+        guard case .intact = try ledger.verify() else { Issue.record("the chain does not verify"); return }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KinerjaLedger
+import KinerjaSamples
+import KinerjaServer
+import Testing
+
+/// The sample agency (samples/sample.jsonl): the Sekda heads SETDA and appraises the head of
+/// DINKES, who appraises an analyst of DINKES.
+enum People {
+    static let sekda = "197001011995031001"
+    static let kadinkes = "198003152005012002"
+    static let analyst = "199005202015031003"
+    static let unknown = "198512122010011004"
+    static let hr = "hr:bkpsdm-kota"
+}
+
+/// Lines of the sample file, by number (1-based).
+func sampleLine(_ number: Int) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let text = try String(contentsOf: root.appendingPathComponent("samples/sample.jsonl"), encoding: .utf8)
+    return text.split(separator: "\n").map(String.init)[number - 1]
+}
+
+/// A ledger with its access list: tokens for every role, and the sample's placements appended
+/// through the API by HR.
+struct Fixture {
+    let scratch = TemporaryDirectory("kinerja-server")
+    let ledger: Ledger
+    let access: AccessList
+    var tokens: [String: String] = [:]
+
+    init() throws {
+        ledger = try Ledger.create(at: scratch.child("ledger"))
+        access = AccessList(ledgerPath: ledger.path)
+        tokens[People.hr] = try access.grant(People.hr, role: .hr, units: ["SETDA", "DINKES"]).token
+        tokens["hr:dinkes"] = try access.grant("hr:dinkes", role: .hr, units: ["DINKES"]).token
+        tokens["auditor:inspektorat"] = try access.grant("auditor:inspektorat", role: .auditor, units: []).token
+        tokens["survey:skm"] = try access.grant("survey:skm", role: .service, units: []).token
+        for nip in [People.sekda, People.kadinkes, People.analyst, People.unknown] {
+            tokens[nip] = try access.grant(nip, role: .employee, units: []).token
+        }
+    }
+
+    func app() -> some ApplicationProtocol {
+        buildApplication(ledger: ledger, access: access, ServerConfiguration(year: 2026))
+    }
+
+    func headers(_ identity: String?, contentType: String = "application/x-ndjson") -> HTTPFields {
+        var fields: HTTPFields = [.contentType: contentType]
+        if let identity { fields[.authorization] = "Bearer \(tokens[identity]!)" }
+        return fields
+    }
+}
+
+struct Answer {
+    var status: HTTPResponse.Status
+    var body: String
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+}
+
+extension TestClientProtocol {
+    func call(_ uri: String, _ method: HTTPRequest.Method = .get, as identity: String?, _ fixture: Fixture, body: String? = nil, contentType: String = "application/x-ndjson")
+        async throws -> Answer
+    {
+        try await execute(uri: uri, method: method, headers: fixture.headers(identity, contentType: contentType), body: body.map { ByteBuffer(string: $0) }) {
+            Answer(status: $0.status, body: String(buffer: $0.body))
+        }
+    }
+}
+
+/// Removes `"actor":"…",` from a sample line: the server fills it in.
+func withoutActor(_ line: String) -> String {
+    line.replacingOccurrences(of: #""actor":"[^"]*","#, with: "", options: .regularExpression)
+}
+
+@Suite struct ServerTests {
+    @Test func healthNeedsNoTokenEverythingElseDoes() async throws {
+        let fixture = try Fixture()
+        try await fixture.app().test(.router) { client in
+            #expect(try await client.call("/healthz", as: nil, fixture).status == .ok)
+            let anonymous = try await client.call("/v1/events", as: nil, fixture)
+            #expect(anonymous.status == .unauthorized)
+            #expect(anonymous.errorCode == "unauthorized")
+            var forged = fixture.headers(People.hr)
+            forged[.authorization] = "Bearer kt_000000000000_" + String(repeating: "0", count: 64)
+            try await client.execute(uri: "/v1/events", method: .get, headers: forged) { #expect($0.status == .unauthorized) }
+            #expect(try await client.call("/v1/nothing", as: People.hr, fixture).errorCode == "http_404")
+        }
+    }
+
+    @Test func hrPlacesAndTheActorIsWhoAuthenticated() async throws {
+        let fixture = try Fixture()
+        try await fixture.app().test(.router) { client in
+            let placements = try (1...3).map { try withoutActor(sampleLine($0)) }.joined(separator: "\n")
+            let placed = try await client.call("/v1/events", .post, as: People.hr, fixture, body: placements)
+            #expect(placed.status == .ok, "\(placed.body)")
+            #expect(placed.json["appended"] as? Int == 3)
+            #expect((placed.json["events"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [1, 2, 3])
+            #expect((placed.json["head"] as? [String: Any])?["seq"] as? Int == 3)
+
+            // The same request again: duplicates, nothing new.
+            let again = try await client.call("/v1/events", .post, as: People.hr, fixture, body: placements)
+            #expect(again.json["duplicates"] as? Int == 3)
+
+            // The Sekda sets the Kadinkes's target, sending no actor: recorded as the Sekda.
+            let target = try await client.call("/v1/events", .post, as: People.sekda, fixture, body: withoutActor(sampleLine(4)), contentType: "application/json")
+            #expect(target.status == .ok, "\(target.body)")
+            let log = try await client.call("/v1/events?type=target.set", as: "auditor:inspektorat", fixture)
+            #expect(log.status == .ok)
+            #expect(log.body.contains(#""actor":"\#(People.sekda)""#))
+            #expect(log.body.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func eachRoleIsRefusedWhatItMustNotDo() async throws {
+        let fixture = try Fixture()
+        try await fixture.app().test(.router) { client in
+            let placements = try (1...3).map { try sampleLine($0) }.joined(separator: "\n")
+            #expect(try await client.call("/v1/events", .post, as: People.hr, fixture, body: placements).status == .ok)
+
+            // Writing as another actor: the whole request is refused.
+            let asAnother = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: sampleLine(4))
+            #expect(asAnother.status == .forbidden)
+            #expect(asAnother.errorCode == "forbidden")
+            // An employee setting a target for someone they do not appraise.
+            let notTheirs = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: withoutActor(sampleLine(4)))
+            #expect(notTheirs.status == .forbidden)
+            // An auditor appending.
+            let auditor = try await client.call("/v1/events", .post, as: "auditor:inspektorat", fixture, body: withoutActor(sampleLine(4)))
+            #expect(auditor.status == .forbidden)
+            // A service recording a target; HR placing into a unit it does not administer.
+            #expect(try await client.call("/v1/events", .post, as: "survey:skm", fixture, body: withoutActor(sampleLine(4))).status == .forbidden)
+            let otherUnit = try withoutActor(sampleLine(1)).replacingOccurrences(of: "7e01", with: "7e99")
+            #expect(try await client.call("/v1/events", .post, as: "hr:dinkes", fixture, body: otherUnit).status == .forbidden)
+
+            // Reads: the analyst may read their own record, not their superior's; the Sekda reaches
+            // the analyst (their appraiser's appraiser); HR reads its units; a service reads nothing.
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: People.analyst, fixture).status == .ok)
+            let superior = try await client.call("/v1/employees/\(People.kadinkes)/history", as: People.analyst, fixture)
+            let nobody = try await client.call("/v1/employees/\(People.unknown)/history", as: People.analyst, fixture)
+            #expect(superior.status == .forbidden)
+            #expect(nobody.status == .forbidden)
+            // A denial does not tell whether the employee exists: the same answer but for the NIP.
+            #expect(superior.body.replacingOccurrences(of: People.kadinkes, with: "") == nobody.body.replacingOccurrences(of: People.unknown, with: ""))
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: People.sekda, fixture).status == .ok)
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: "hr:dinkes", fixture).status == .ok)
+            #expect(try await client.call("/v1/employees/\(People.sekda)/history", as: "hr:dinkes", fixture).status == .forbidden)
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: "survey:skm", fixture).status == .forbidden)
+            // The whole log: the auditor only.
+            #expect(try await client.call("/v1/events", as: People.hr, fixture).status == .forbidden)
+            #expect(try await client.call("/v1/events?employee=\(People.analyst)", as: People.kadinkes, fixture).status == .ok)
+            let all = try await client.call("/v1/events", as: "auditor:inspektorat", fixture)
+            #expect(all.body.split(separator: "\n").count == 3)
+
+            // A revoked token stops working at the next request.
+            try fixture.access.revoke(People.analyst)
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: People.analyst, fixture).status == .unauthorized)
+        }
+    }
+
+    @Test func badInputIsRefusedAndNothingIsStored() async throws {
+        let fixture = try Fixture()
+        try await fixture.app().test(.router) { client in
+            let good = try sampleLine(1)
+            let bad = try sampleLine(2).replacingOccurrences(of: #""unit":"DINKES""#, with: #""unit":"dinkes""#)
+            let refused = try await client.call("/v1/events", .post, as: People.hr, fixture, body: good + "\n" + bad + "\n{not json")
+            #expect(refused.status == .unprocessableContent)
+            let rejected = (refused.json["error"] as? [String: Any])?["rejected"] as? [[String: Any]]
+            #expect(rejected?.map { $0["line"] as? Int } == [2, 3])
+            #expect(rejected?.first?["field"] as? String == "data.unit")
+            #expect(try fixture.ledger.head().seq == 0)
+
+            // expected_version: a conflict is 409.
+            let stale = good.replacingOccurrences(of: #""type""#, with: #""expected_version":3,"type""#)
+            #expect(try await client.call("/v1/events", .post, as: People.hr, fixture, body: stale).status == .conflict)
+
+            // Too many events: 413, before any is checked.
+            let flood = Array(repeating: "{}", count: Limits.events + 1).joined(separator: "\n")
+            #expect(try await client.call("/v1/events", .post, as: People.hr, fixture, body: flood).status == .contentTooLarge)
+            #expect(try await client.call("/v1/events", .post, as: People.hr, fixture, body: "\n").status == .unprocessableContent)
+            #expect(try await client.call("/v1/events?from=x", as: "auditor:inspektorat", fixture).status == .badRequest)
+            #expect(try fixture.ledger.head().seq == 0)
+        }
+    }
+}

@@ -23,6 +23,8 @@ public struct EmployeeState: Hashable, Sendable {
     public var trainingHours: [Int: Double] = [:]
     /// Feedback received, by year of the period it is for.
     public var feedback: [Int: Int] = [:]
+    /// Daily activities logged, by year of their date.
+    public var activities: [Int: Int] = [:]
 }
 
 /// One step of an employee's decision history.
@@ -66,12 +68,14 @@ public struct History: Projection, Sendable {
                 if let quantity = revision.target { state.targets[index].target = quantity }
                 if case .set(let alignment) = revision.alignedTo { state.targets[index].alignedTo = alignment }
             }
-        case .scoreGiven, .scoreCorrected:
+        case .scoreGiven, .scoreCorrected, .objectionFiled, .objectionDecided:
             state.scores = scores.rows
         case .trainingCompleted(let completed):
             state.trainingHours[completed.completedOn.year] = training.hours(employee, year: completed.completedOn.year)
         case .feedbackGiven(let feedback):
             state.feedback[feedback.period.year, default: 0] += 1
+        case .activityLogged(let activity):
+            state.activities[activity.date.year, default: 0] += 1
         case .unitRated:
             break
         }

@@ -14,11 +14,26 @@ public struct ScoreRow: Hashable, Sendable {
     public var seq: UInt64
     /// The basis of the correction that stands, if the score was corrected.
     public var correction: CorrectionBasis?
+    /// The type of the event that stands: `score.given`, `score.corrected` or `objection.decided`.
+    public var setBy: EventType
+    /// Who first scored it: the `score.given` the standing event corrects or decides on, directly or not.
+    public var originalActor: String
+    public var originalEvent: EventID
+    /// The latest objection to this score, if any: pending, upheld or rejected.
+    public var objection: ObjectionState?
+}
+
+/// Where an objection (keberatan) to a score stands.
+public enum ObjectionState: String, Hashable, Sendable {
+    case pending
+    case upheld
+    case rejected
 }
 
 /// Current scores (predikat kinerja): for each employee and period, the latest by `seq` of the
 /// `score.given` events for that period and the `score.corrected` events that correct one of
-/// them, directly or through another correction. The predikat is derived with the rule set in
+/// them, directly or through another correction, and the upheld `objection.decided` events whose
+/// objection names one of them (PRODUCT §7). The predikat is derived with the rule set in
 /// force at the end of the period.
 public struct Scores: Projection, Sendable {
     public struct Key: Hashable, Sendable {
@@ -35,6 +50,10 @@ public struct Scores: Projection, Sendable {
     /// Every score and correction id → the employee and period it scores.
     public private(set) var scoredBy: [EventID: Key] = [:]
     public private(set) var current: [Key: ScoreRow] = [:]
+    /// Every score and correction id → the `score.given` it goes back to (its actor and id).
+    private var origins: [EventID: (actor: String, event: EventID)] = [:]
+    /// Every objection id → the score it objects to.
+    private var objections: [EventID: EventID] = [:]
 
     public init(rules: RuleBook = .standard) { self.rules = rules }
 
@@ -45,22 +64,42 @@ public struct Scores: Projection, Sendable {
         case .scoreGiven(let score):
             let key = Key(employee: employee, period: score.period)
             scoredBy[event.id] = key
-            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, correction: nil)
+            origins[event.id] = (event.actor, event.id)
+            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, origin: origins[event.id]!, objection: nil)
         case .scoreCorrected(let correction):
-            guard let key = scoredBy[correction.corrects] else { return }
+            guard let key = scoredBy[correction.corrects], let origin = origins[correction.corrects] else { return }
             scoredBy[event.id] = key
-            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, correction: correction.basis)
+            origins[event.id] = origin
+            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, origin: origin, objection: current[key]?.objection, correction: correction.basis)
+        case .objectionFiled(let objection):
+            guard let key = scoredBy[objection.score] else { return }
+            objections[event.id] = objection.score
+            current[key]?.objection = .pending
+        case .objectionDecided(let decision):
+            guard let score = objections[decision.objection], let key = scoredBy[score], let origin = origins[score] else { return }
+            if let ratings = decision.ratings {
+                current[key] = row(key, ratings.results, ratings.behavior, recorded, origin: origin, objection: .upheld)
+            } else {
+                current[key]?.objection = .rejected
+            }
         default:
             break
         }
     }
 
-    private func row(_ key: Key, _ results: Rating, _ behavior: Rating, _ recorded: RecordedEvent, correction: CorrectionBasis?) -> ScoreRow {
+    private func row(
+        _ key: Key, _ results: Rating, _ behavior: Rating, _ recorded: RecordedEvent, origin: (actor: String, event: EventID), objection: ObjectionState?,
+        correction: CorrectionBasis? = nil
+    ) -> ScoreRow {
         ScoreRow(
             employee: key.employee, period: key.period, resultsRating: results, behaviorRating: behavior,
             predicate: rules.rules(for: key.period).predicate(results: results, behavior: behavior),
-            actor: recorded.event.actor, event: recorded.event.id, seq: recorded.seq, correction: correction)
+            actor: recorded.event.actor, event: recorded.event.id, seq: recorded.seq, correction: correction,
+            setBy: recorded.event.type, originalActor: origin.actor, originalEvent: origin.event, objection: objection)
     }
+
+    /// The score an objection objects to, if it is known.
+    public func score(objectedBy objection: EventID) -> EventID? { objections[objection] }
 
     /// The current scores, by employee then period.
     public var rows: [ScoreRow] {

@@ -3,7 +3,8 @@ import CanonicalBytes
 /// The domain's part of a canonical record: the bytes after the store's header.
 ///
 /// ```
-/// u8      event type code (1 employee.placed ... 8 unit.rated)
+/// u8      event type code (1 employee.placed ... 8 unit.rated, 9 objection.filed,
+///         10 objection.decided, 11 activity.logged)
 /// str     actor
 /// i64     occurred_at, microseconds since the Unix epoch
 /// i16     occurred_at's UTC offset in minutes
@@ -71,8 +72,7 @@ public enum PayloadCodec {
                 writer.writeUInt8(0)
             }
         case .scoreCorrected(let correction):
-            writer.writeUInt64(correction.corrects.high)
-            writer.writeUInt64(correction.corrects.low)
+            write(correction.corrects, to: &writer)
             writer.writeUInt8(correction.basis.code)
             writer.writeUInt8(correction.resultsRating.code)
             writer.writeUInt8(correction.behaviorRating.code)
@@ -91,8 +91,33 @@ public enum PayloadCodec {
         case .unitRated(let rating):
             writer.writeString(rating.period.description)
             writer.writeUInt8(rating.rating.code)
+        case .objectionFiled(let objection):
+            write(objection.score, to: &writer)
+            writer.writeString(objection.receivedOn.description)
+            writer.writeString(objection.grounds)
+        case .objectionDecided(let decision):
+            write(decision.objection, to: &writer)
+            writer.writeUInt8(decision.outcome.code)
+            writer.writeUInt8(decision.resultsRating?.code ?? 0)
+            writer.writeUInt8(decision.behaviorRating?.code ?? 0)
+        case .activityLogged(let activity):
+            writer.writeString(activity.date.description)
+            writer.writeString(activity.targetID)
+            writer.writeString(activity.description)
+            if let output = activity.output {
+                writer.writeUInt8(1)
+                write(output, to: &writer)
+            } else {
+                writer.writeUInt8(0)
+            }
+            writer.writeOptionalString(activity.evidence)
         }
         return writer.bytes
+    }
+
+    private static func write(_ id: EventID, to writer: inout ByteWriter) {
+        writer.writeUInt64(id.high)
+        writer.writeUInt64(id.low)
     }
 
     private static func write(_ quantity: TargetQuantity, to writer: inout ByteWriter) {
@@ -180,13 +205,12 @@ public enum PayloadCodec {
             data = .scoreGiven(ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: realizations))
         case .scoreCorrected:
             data = .scoreCorrected(ScoreCorrection(
-                corrects: EventID(high: try reader.readUInt64(), low: try reader.readUInt64()), basis: try readCode(&reader),
+                corrects: try readID(&reader), basis: try readCode(&reader),
                 resultsRating: try readCode(&reader), behaviorRating: try readCode(&reader)))
         case .feedbackGiven:
             let period = try readPeriod(&reader)
             let relation: FeedbackRelation = try readCode(&reader)
-            let aspectCode = try reader.readUInt8()
-            let aspect: CoreValue? = aspectCode == 0 ? nil : try code(aspectCode, at: reader.offset - 1)
+            let aspect: CoreValue? = try readOptionalCode(&reader)
             data = .feedbackGiven(Feedback(period: period, relation: relation, aspect: aspect, topic: try reader.readOptionalString(), text: try reader.readString()))
         case .trainingCompleted:
             data = .trainingCompleted(Training(
@@ -194,6 +218,22 @@ public enum PayloadCodec {
                 completedOn: try readDate(&reader), certificate: try reader.readOptionalString()))
         case .unitRated:
             data = .unitRated(UnitRating(period: try readPeriod(&reader), rating: try readCode(&reader)))
+        case .objectionFiled:
+            data = .objectionFiled(ObjectionFiled(score: try readID(&reader), receivedOn: try readDate(&reader), grounds: try reader.readString()))
+        case .objectionDecided:
+            let objection = try readID(&reader)
+            let outcome: ObjectionOutcome = try readCode(&reader)
+            let offset = reader.offset
+            let results: Rating? = try readOptionalCode(&reader)
+            let behavior: Rating? = try readOptionalCode(&reader)
+            guard (outcome == .upheld) == (results != nil), (results == nil) == (behavior == nil) else {
+                throw ByteReader.Malformed(offset: offset, what: "ratings of a decision \(outcome.rawValue)")
+            }
+            data = .objectionDecided(ObjectionDecision(objection: objection, outcome: outcome, resultsRating: results, behaviorRating: behavior))
+        case .activityLogged:
+            data = .activityLogged(Activity(
+                date: try readDate(&reader), targetID: try reader.readString(), description: try reader.readString(),
+                output: try reader.readBool() ? try readQuantity(&reader) : nil, evidence: try reader.readOptionalString()))
         }
         guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
         return Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
@@ -202,6 +242,17 @@ public enum PayloadCodec {
     private static func readCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
         let offset = reader.offset
         return try code(try reader.readUInt8(), at: offset)
+    }
+
+    /// A code, or nil for 0 (absent).
+    private static func readOptionalCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code? {
+        let offset = reader.offset
+        let byte = try reader.readUInt8()
+        return byte == 0 ? nil : try code(byte, at: offset)
+    }
+
+    private static func readID(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> EventID {
+        EventID(high: try reader.readUInt64(), low: try reader.readUInt64())
     }
 
     private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {

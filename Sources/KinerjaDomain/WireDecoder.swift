@@ -78,6 +78,9 @@ public enum WireDecoder {
             subject = .employee(try fields.nip("employee"))
         }
         let actor = try fields.actor("actor")
+        if type == .activityLogged, case .employee(let nip) = subject, !nip.isText(actor) {
+            throw fields.error("actor", "an activity is logged by the employee themself (\(nip.text))")
+        }
         let occurredAt = try fields.timestamp("occurred_at")
         let reason = try fields.text("reason", max: 4000, required: type.requiresReason)
         let expectedVersion = try fields.integer("expected_version", in: 0...UInt64(1 << 53), required: false)
@@ -117,6 +120,9 @@ public enum WireDecoder {
         case .feedbackGiven: allowed = ["period", "relation", "aspect", "topic", "text"]
         case .trainingCompleted: allowed = ["title", "provider", "hours", "completed_on", "certificate"]
         case .unitRated: allowed = ["period", "rating"]
+        case .objectionFiled: allowed = ["score", "received_on", "grounds"]
+        case .objectionDecided: allowed = ["objection", "outcome", "results_rating", "behavior_rating"]
+        case .activityLogged: allowed = ["date", "target_id", "description", "output", "evidence"]
         }
         try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
 
@@ -179,6 +185,8 @@ public enum WireDecoder {
         case .unitRated:
             let period = try fields.period("period", annualOnly: true)
             return .unitRated(UnitRating(period: period, rating: try fields.code("rating")))
+        case .objectionFiled, .objectionDecided, .activityLogged:
+            return try decodeCycleData(type: type, fields)
         }
     }
 }

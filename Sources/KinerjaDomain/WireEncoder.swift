@@ -167,6 +167,41 @@ public enum WireEncoder {
             json.string(rating.period.description)
             json.key("rating")
             json.string(rating.rating.rawValue)
+        case .objectionFiled(let objection):
+            json.key("score", first: true)
+            json.string(objection.score.description)
+            json.key("received_on")
+            json.string(objection.receivedOn.description)
+            json.key("grounds")
+            json.string(objection.grounds)
+        case .objectionDecided(let decision):
+            json.key("objection", first: true)
+            json.string(decision.objection.description)
+            json.key("outcome")
+            json.string(decision.outcome.rawValue)
+            if let results = decision.resultsRating {
+                json.key("results_rating")
+                json.string(results.rawValue)
+            }
+            if let behavior = decision.behaviorRating {
+                json.key("behavior_rating")
+                json.string(behavior.rawValue)
+            }
+        case .activityLogged(let activity):
+            json.key("date", first: true)
+            json.string(activity.date.description)
+            json.key("target_id")
+            json.string(activity.targetID)
+            json.key("description")
+            json.string(activity.description)
+            if let output = activity.output {
+                json.key("output")
+                json.target(output)
+            }
+            if let evidence = activity.evidence {
+                json.key("evidence")
+                json.string(evidence)
+            }
         }
         json.raw("}")
     }

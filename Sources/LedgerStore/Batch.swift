@@ -35,6 +35,9 @@ public struct Batch: ~Copyable {
         self.now = now
     }
 
+    /// The `recorded_at` the next record staged by ``append(stream:id:keys:payload:)`` gets.
+    public var nextRecordedAt: Int64 { max(now, head.recordedAt) }
+
     /// The number of records staged.
     public var count: Int { pending.count }
 

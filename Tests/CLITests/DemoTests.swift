@@ -59,11 +59,11 @@ struct DemoTests {
         #expect(try cli.run("report", "scores", "--period", "2026-Q5").status == 64)
         #expect(try cli.run("report", "audit", "--since", "2026-02-30").status == 64)
         #expect(try cli.run("history", "12345").status == 64)
-        let past = try cli.run("report", "accountability", "--at-seq", "13")
+        let past = try cli.run("report", "accountability", "--at-seq", "16")
         #expect(past.status == 1)
-        #expect(past.stderr == "kinerja: --at-seq 13 is past the head of the ledger (seq 12)\n")
+        #expect(past.stderr == "kinerja: --at-seq 16 is past the head of the ledger (seq 15)\n")
         let sample = try cli.run("report", "scores", "--format", "json")
-        #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":12,"hash":""#))
+        #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":15,"hash":""#))
         #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld"}"#))
     }
 }

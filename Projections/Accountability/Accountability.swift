@@ -2,7 +2,7 @@ import KinerjaDomain
 import ScoresProjection
 import TrainingProjection
 
-/// The finding codes of PRODUCT §5, in the order reports list them.
+/// The finding codes of PRODUCT §5 and §7, in the order reports list them.
 public enum FindingCode: String, CaseIterable, Hashable, Sendable {
     case scoreWithoutTarget = "score_without_target"
     case appraiserMismatch = "appraiser_mismatch"
@@ -15,6 +15,11 @@ public enum FindingCode: String, CaseIterable, Hashable, Sendable {
     case missingAnnualScore = "missing_annual_score"
     case backdatedEntry = "backdated_entry"
     case distributionViolation = "distribution_violation"
+    case objectionOutOfTime = "objection_out_of_time"
+    case objectionDecider = "objection_decider"
+    case objectionUndecided = "objection_undecided"
+    case decisionOverridden = "decision_overridden"
+    case alignmentBroken = "alignment_broken"
 }
 
 /// One breach of the process rules, with the events involved.
@@ -60,6 +65,20 @@ public struct Accountability: Projection, Sendable {
         var seq: UInt64
     }
 
+    struct Objection {
+        var id: EventID
+        var employee: NIP
+        var seq: UInt64
+        var recordedAt: Int64
+        var receivedOn: CivilDate
+        /// The date of its `occurred_at`.
+        var filedOn: CivilDate
+        /// The objected score's employee and period, when the score is known.
+        var key: Scores.Key?
+        /// The decision's id and `recorded_at`, once recorded.
+        var decision: (id: EventID, recordedAt: Int64)?
+    }
+
     struct UnitYear: Hashable {
         var unit: String
         var year: Int
@@ -76,6 +95,13 @@ public struct Accountability: Projection, Sendable {
     private var annualScores: Set<EmployeeYear> = []
     private var targets: [TargetKey: TargetState] = [:]
     private var unitRatings: [UnitYear: (rating: UnitRatingCode, id: EventID, seq: UInt64)] = [:]
+    /// Every objection, in `seq` order, and where each id is in that list.
+    private var objections: [Objection] = []
+    private var objectionIndex: [EventID: Int] = [:]
+    /// The latest `objection.decided` on each employee and period.
+    private var decided: [Scores.Key: EventID] = [:]
+    /// The `recorded_at` of the last event applied: the report's point in time.
+    private var lastRecordedAt: Int64 = .min
 
     public init(rules: RuleBook = .standard) {
         self.rules = rules
@@ -84,6 +110,7 @@ public struct Accountability: Projection, Sendable {
 
     public mutating func apply(_ recorded: RecordedEvent) {
         let event = recorded.event
+        lastRecordedAt = recorded.recordedAt
         checkBackdating(recorded)
         switch (event.subject, event.data) {
         case (.employee(let employee), .employeePlaced(let placement)):
@@ -107,6 +134,13 @@ public struct Accountability: Projection, Sendable {
             supervisorFeedback.insert(EmployeeYear(employee: employee, year: feedback.period.year))
         case (.unit(let unit), .unitRated(let rating)):
             unitRatings[UnitYear(unit: unit, year: rating.period.year)] = (rating.rating, event.id, recorded.seq)
+        case (.employee(let employee), .objectionFiled(let objection)):
+            objectionIndex[event.id] = objections.count
+            objections.append(Objection(
+                id: event.id, employee: employee, seq: recorded.seq, recordedAt: recorded.recordedAt, receivedOn: objection.receivedOn, filedOn: event.occurredAt.localDate,
+                key: scores.key(of: objection.score)))
+        case (.employee(let employee), .objectionDecided(let decision)):
+            judgeDecision(decision, of: employee, recorded)
         default:
             break
         }
@@ -130,6 +164,9 @@ public struct Accountability: Projection, Sendable {
         case .feedbackGiven(let feedback): feedback.period
         case .unitRated(let rating): rating.period
         case .scoreCorrected(let correction): scores.key(of: correction.corrects)?.period ?? Period(year: event.occurredAt.localDate.year)
+        case .objectionFiled(let objection): scores.key(of: objection.score)?.period ?? Period(year: event.occurredAt.localDate.year)
+        case .objectionDecided(let decision): objectionIndex[decision.objection].flatMap { objections[$0].key?.period } ?? Period(year: event.occurredAt.localDate.year)
+        case .activityLogged(let activity): Period(year: activity.date.year)
         default: Period(year: event.occurredAt.localDate.year)
         }
         let days = delay / Timestamp.microsPerDay
@@ -158,24 +195,56 @@ public struct Accountability: Projection, Sendable {
         }
         let predicate = rules.rules(for: score.period).predicate(results: score.resultsRating, behavior: score.behaviorRating)
         checkFeedback(predicate, employee, score.period, recorded)
+        checkOverride(Scores.Key(employee: employee, period: score.period), recorded)
     }
 
     private mutating func judgeCorrection(_ correction: ScoreCorrection, of employee: NIP, _ recorded: RecordedEvent) {
         let event = recorded.event
         let subject = Subject.employee(employee)
         let period = scores.key(of: correction.corrects)?.period ?? Period(year: event.occurredAt.localDate.year)
-        if correction.basis == .objectionUpheld {
-            let date = event.occurredAt.localDate
-            let appraiser = placements.inEffect(employee, on: date)?.placement.appraiser
-            let appraisersAppraiser = appraiser.flatMap { placements.inEffect($0, on: date)?.placement.appraiser }
-            if appraisersAppraiser?.isText(event.actor) != true {
-                let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
-                raise(.correctionAuthority, subject, period, [event.id, correction.corrects],
-                      "objection upheld by \(event.actor), but the appraiser's appraiser on \(date) \(who)", seq: recorded.seq)
-            }
+        if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+            raise(.correctionAuthority, subject, period, [event.id, correction.corrects], "objection upheld by \(event.actor), but \(who)", seq: recorded.seq)
         }
         let predicate = rules.rules(for: period).predicate(results: correction.resultsRating, behavior: correction.behaviorRating)
         checkFeedback(predicate, employee, period, recorded)
+        if let key = scores.key(of: correction.corrects) { checkOverride(key, recorded) }
+    }
+
+    /// Nil when `actor` is the appraiser's appraiser of `employee` on `date` (placements in
+    /// effect then); else what the appraiser's appraiser is, or why there is none.
+    private func notTheAppraisersAppraiser(_ actor: String, of employee: NIP, on date: CivilDate) -> String? {
+        let appraiser = placements.inEffect(employee, on: date)?.placement.appraiser
+        let appraisersAppraiser = appraiser.flatMap { placements.inEffect($0, on: date)?.placement.appraiser }
+        if appraisersAppraiser?.isText(actor) == true { return nil }
+        let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
+        return "the appraiser's appraiser on \(date) \(who)"
+    }
+
+    /// `decision_overridden`: a score or correction for a period an objection was decided on.
+    private mutating func checkOverride(_ key: Scores.Key, _ recorded: RecordedEvent) {
+        guard let decision = decided[key] else { return }
+        raise(.decisionOverridden, .employee(key.employee), key.period, [recorded.event.id, decision],
+              "\(recorded.event.type.rawValue) by \(recorded.event.actor) after the objection for \(key.period) was decided: the decision is final", seq: recorded.seq)
+    }
+
+    private mutating func judgeDecision(_ decision: ObjectionDecision, of employee: NIP, _ recorded: RecordedEvent) {
+        let event = recorded.event
+        guard let index = objectionIndex[decision.objection] else { return }
+        objections[index].decision = (event.id, recorded.recordedAt)
+        let objection = objections[index]
+        let period = objection.key?.period ?? Period(year: event.occurredAt.localDate.year)
+        if let key = objection.key { decided[key] = event.id }
+        if let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+            raise(.objectionDecider, .employee(employee), period, [event.id, decision.objection], "objection \(decision.outcome.rawValue) by \(event.actor), but \(who)", seq: recorded.seq)
+        }
+        guard decision.outcome == .upheld else { return }
+        let limit = rules.rules(on: objection.receivedOn).objectionFilingDays
+        let days = objection.filedOn.daysSinceEpoch - objection.receivedOn.daysSinceEpoch
+        if days > limit {
+            raise(.objectionOutOfTime, .employee(employee), period, [event.id, decision.objection],
+                  "objection upheld though filed on \(objection.filedOn), \(days) days after the result was received on \(objection.receivedOn) (limit \(limit))",
+                  seq: recorded.seq)
+        }
     }
 
     private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ recorded: RecordedEvent) {
@@ -229,6 +298,26 @@ public struct Accountability: Projection, Sendable {
             result.append(Finding(
                 code: .unalignedTarget, subject: .employee(key.employee), period: Period(year: key.year), events: target.events,
                 message: "target \(key.targetID) is not aligned to a target of the appraiser", seq: target.seq))
+        }
+        for objection in objections {
+            let limit = rules.rules(on: Timestamp(micros: objection.recordedAt).localDate).objectionDecisionDays
+            let decidedAt = objection.decision?.recordedAt ?? lastRecordedAt
+            let days = (decidedAt - objection.recordedAt) / Timestamp.microsPerDay
+            guard decidedAt - objection.recordedAt > Int64(limit) * Timestamp.microsPerDay else { continue }
+            let message = objection.decision == nil
+                ? "objection recorded \(days) days ago and still undecided (limit \(limit))"
+                : "objection decided \(days) days after it was recorded (limit \(limit))"
+            result.append(Finding(
+                code: .objectionUndecided, subject: .employee(objection.employee),
+                period: objection.key?.period ?? Period(year: Timestamp(micros: objection.recordedAt).localDate.year),
+                events: [objection.id] + (objection.decision.map { [$0.id] } ?? []), message: message, seq: objection.seq))
+        }
+        for (key, target) in targets {
+            guard let aligned = target.alignedTo, targets[TargetKey(employee: aligned.employee, year: key.year, targetID: aligned.targetID)] == nil else { continue }
+            result.append(Finding(
+                code: .alignmentBroken, subject: .employee(key.employee), period: Period(year: key.year), events: target.events,
+                message: "target \(key.targetID) is aligned to \(aligned.employee.text)/\(aligned.targetID), which that employee has not set for \(key.year)",
+                seq: target.seq))
         }
         for (key, rated) in unitRatings {
             let period = Period(year: key.year)

@@ -40,6 +40,8 @@ public struct AuditTrail: Projection, Sendable {
     private var targets: [TargetKey: TargetSet] = [:]
     private var scoreOf: [EventID: ScoreKey] = [:]
     private var currentScores: [ScoreKey: (Rating, Rating)] = [:]
+    /// Every objection id → the score it objects to.
+    private var objections: [EventID: EventID] = [:]
     private var trainingHours: [NIP: [Int: Double]] = [:]
     private var unitRatings: [String: [Int: UnitRatingCode]] = [:]
 
@@ -116,6 +118,21 @@ public struct AuditTrail: Projection, Sendable {
         case (.unit(let unit), .unitRated(let rating)):
             let before = unitRatings[unit]?[rating.period.year].map { " (was \($0.rawValue))" } ?? ""
             return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
+        case (.employee, .objectionFiled(let objection)):
+            guard let key = scoreOf[objection.score] else { return "objection to \(objection.score), received \(objection.receivedOn)" }
+            let standing = currentScores[key].map { " (now \(predicate(key.period, $0)))" } ?? ""
+            return "objection to the score for \(key.period)\(standing), received \(objection.receivedOn)"
+        case (.employee, .objectionDecided(let decision)):
+            guard let score = objections[decision.objection], let key = scoreOf[score] else {
+                return "objection \(decision.objection) \(decision.outcome.rawValue)"
+            }
+            let before = currentScores[key].map { predicate(key.period, $0) } ?? "?"
+            guard let ratings = decision.ratings else { return "objection rejected: the score for \(key.period) stays \(before)" }
+            return "objection upheld: the score for \(key.period) \(before) → \(predicate(key.period, (ratings.results, ratings.behavior)))"
+                + " (results \(ratings.results.rawValue), behaviour \(ratings.behavior.rawValue))"
+        case (.employee, .activityLogged(let activity)):
+            let output = activity.output.map { ": \(describe($0))" } ?? ""
+            return "activity on \(activity.date) toward \(activity.targetID)\(output)" + (activity.evidence.map { ", evidence \($0)" } ?? "")
         default:
             return event.type.rawValue
         }
@@ -145,6 +162,11 @@ public struct AuditTrail: Projection, Sendable {
             guard let key = scoreOf[correction.corrects] else { return }
             scoreOf[event.id] = key
             currentScores[key] = (correction.resultsRating, correction.behaviorRating)
+        case (.employee, .objectionFiled(let objection)):
+            objections[event.id] = objection.score
+        case (.employee, .objectionDecided(let decision)):
+            guard let ratings = decision.ratings, let score = objections[decision.objection], let key = scoreOf[score] else { return }
+            currentScores[key] = (ratings.results, ratings.behavior)
         case (.employee(let employee), .trainingCompleted(let training)):
             trainingHours[employee, default: [:]][training.completedOn.year, default: 0] += training.hours
         case (.unit(let unit), .unitRated(let rating)):

@@ -63,12 +63,17 @@ public struct RuleSet: Hashable, Sendable {
     public var minimumTrainingHours: Double
     /// An event recorded more than this many days after it occurred is backdated.
     public var backdatingLimitDays: Int
+    /// An objection is filed within this many days of receiving the result (PP 30/2019 Pasal 59).
+    public var objectionFilingDays: Int
+    /// An objection is decided within this many days of its recording.
+    public var objectionDecisionDays: Int
 
     public func predicate(results: Rating, behavior: Rating) -> Predicate {
         matrix[results]![behavior]!
     }
 
-    /// PermenPANRB 6/2022 (matrix), SE MenPANRB 3/2023 (curve), PP 11/2017 (20 JP).
+    /// PermenPANRB 6/2022 (matrix), SE MenPANRB 3/2023 (curve), PP 11/2017 (20 JP), PP 30/2019
+    /// Pasal 59 (objections within 14 days, decided within 14 days).
     public static let permenPANRB6of2022 = RuleSet(
         version: "PermenPANRB-6/2022+SE-MenPANRB-3/2023",
         effectiveFrom: CivilDate(year: 2023, month: 1, day: 1)!,
@@ -85,7 +90,9 @@ public struct RuleSet: Hashable, Sendable {
             .veryPoor: [CurveRule([.veryPoor], .atLeast(percent: 60)), CurveRule([.poor, .needsImprovement], .atLeast(percent: 10)), CurveRule([.veryGood], .atMost(percent: 0))],
         ],
         minimumTrainingHours: 20,
-        backdatingLimitDays: 30
+        backdatingLimitDays: 30,
+        objectionFilingDays: 14,
+        objectionDecisionDays: 14
     )
 }
 

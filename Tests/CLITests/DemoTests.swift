@@ -64,6 +64,6 @@ struct DemoTests {
         #expect(past.stderr == "kinerja: --at-seq 16 is past the head of the ledger (seq 15)\n")
         let sample = try cli.run("report", "scores", "--format", "json")
         #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":15,"hash":""#))
-        #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld"}"#))
+        #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld","set_by":"score.corrected","original_actor":"198003152005012002","original_event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0a","objection":null}"#))
     }
 }

@@ -305,7 +305,7 @@ public struct Accountability: Projection, Sendable {
             let days = (decidedAt - objection.recordedAt) / Timestamp.microsPerDay
             guard decidedAt - objection.recordedAt > Int64(limit) * Timestamp.microsPerDay else { continue }
             let message = objection.decision == nil
-                ? "objection recorded \(days) days ago and still undecided (limit \(limit))"
+                ? "objection still undecided \(days) days after it was recorded (limit \(limit))"
                 : "objection decided \(days) days after it was recorded (limit \(limit))"
             result.append(Finding(
                 code: .objectionUndecided, subject: .employee(objection.employee),

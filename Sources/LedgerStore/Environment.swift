@@ -92,7 +92,7 @@ final class Environment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
             try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
-            let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644)
+            let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS) | (options.syncsEachCommit ? 0 : UInt32(MDB_NOSYNC)), 0o644)
             if rc != MDB_SUCCESS {
                 throw StoreError(.cannotOpen, "cannot open the ledger at \(path)", cause: LMDBError(code: rc))
             }
@@ -197,10 +197,16 @@ public struct StoreOptions: Sendable {
     public var initialMapSize: Int
     /// The ledger clock, microseconds since the Unix epoch. `recorded_at` is never less than the head's.
     public var clock: @Sendable () -> Int64
+    /// Whether each commit reaches the disk before it returns (the default). Without, commits
+    /// are flushed by ``Store/sync()`` or by the system later (LMDB's `MDB_NOSYNC`): a crash
+    /// may lose the latest ones, but never break the ledger. Only for a ledger that can be
+    /// rebuilt, such as the demo's.
+    public var syncsEachCommit: Bool
 
-    public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock) {
+    public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock, syncsEachCommit: Bool = true) {
         self.initialMapSize = initialMapSize
         self.clock = clock
+        self.syncsEachCommit = syncsEachCommit
     }
 
     public static let systemClock: @Sendable () -> Int64 = {

@@ -98,6 +98,11 @@ public final class Store: Sendable {
         }
     }
 
+    /// Flushes every commit to the disk (for a store opened without `syncsEachCommit`).
+    public func sync() throws {
+        do { try LMDBError.check(mdb_env_sync(environment.env, 1)) } catch { throw StoreError(.storage, "cannot flush the ledger to the disk", cause: error) }
+    }
+
     private func withTransaction<R>(readOnly: Bool, _ body: (TxnAccess) throws -> (R, commit: Bool)) throws -> R {
         while true {
             do {

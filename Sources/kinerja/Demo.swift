@@ -52,6 +52,6 @@ struct Demo: ParsableCommand {
         print("")
         print("Next: kinerja report scores --ledger \(ledger) --year \(year)")
         print("      kinerja history <NIP> --ledger \(ledger)")
-        print("      kinerja report audit --ledger \(ledger) --type score.corrected")
+        print("      kinerja report audit --ledger \(ledger) --type objection.filed --type objection.decided --type score.corrected")
     }
 }

@@ -12,10 +12,12 @@ struct DemoTests {
         #expect(demo.status == 0, "\(demo.stderr)")
         try expectGolden(demo.stdout.replacingOccurrences(of: demoLedger, with: "DEMO"), "demo.txt")
 
-        // The people the demo's special cases happen to, found in its output.
-        let objection = try cli.run("report", "audit", "--ledger", demoLedger, "--type", "score.corrected", "--format", "csv")
-        try expectGolden(objection.stdout, "audit-corrections.csv")
-        let nip = try #require(objection.stdout.split(separator: "\r\n").dropFirst().first?.split(separator: ",")[4].dropFirst("employee:".count))
+        // The people the demo's special cases happen to, found in its output: the objection upheld,
+        // then overridden by the appraiser's correction.
+        let objection = try cli.run("report", "audit", "--ledger", demoLedger, "--type", "objection.filed", "--type", "objection.decided", "--type", "score.corrected", "--format", "csv")
+        try expectGolden(objection.stdout, "audit-objections.csv")
+        let overridden = try #require(objection.stdout.split(separator: "\r\n").first { $0.contains("(review)") })
+        let nip = overridden.split(separator: ",")[4].dropFirst("employee:".count)
         try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger).stdout, "history.txt")
         try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger, "--format", "json").stdout, "history.json")
         try expectGolden(try cli.run("report", "scores", "--ledger", demoLedger, "--unit", "DINKES", "--period", "2026").stdout, "scores-dinkes.txt")

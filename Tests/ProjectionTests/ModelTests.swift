@@ -6,14 +6,19 @@ import ScoresProjection
 import Testing
 import TrainingProjection
 
-/// Generated ledgers as a projection sees them: the demo year (with its violations) or the
-/// random generator (with scores, corrections and placements in any order), recorded with
+/// Generated ledgers as a projection sees them: the demo year (with its violations, objections
+/// and some of its daily logs) or the random generator (with scores, corrections, placements,
+/// and for some seeds objections and daily logs, in any order), recorded with
 /// delays of up to 40 days so that some are backdated.
 func generatedLedger(seed: UInt64, size: Int) -> [RecordedEvent] {
     var random = SeededRandom(seed: seed ^ 0x5EED)
     let events: [(Event, Int64?)]
     if seed % 2 == 0 {
-        events = DemoYear(seed: seed, employees: 8 + size % 40).items.map { ($0.event, $0.recordAt) }
+        // One daily log in twenty: the plain fold is quadratic, and the logs are most of the year.
+        events = DemoYear(seed: seed, employees: 8 + size % 40).items.enumerated().filter { index, item in
+            if case .activityLogged = item.event.data { return index % 20 == 0 }
+            return true
+        }.map { ($0.element.event, $0.element.recordAt) }
     } else {
         var generator = SampleGenerator(seed: seed, employees: 3 + size % 12, cycle: seed % 4 == 1)
         events = generator.events(50 + size).map { ($0, nil) }

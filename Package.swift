@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KinerjaSamples", targets: ["KinerjaSamples"]),
         .library(name: "KinerjaReports", targets: ["KinerjaReports"]),
         .library(name: "KinerjaDemo", targets: ["KinerjaDemo"]),
+        .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(
             name: "KinerjaProjections",
             targets: ["ScoresProjection", "TrainingProjection", "AccountabilityProjection", "AuditTrailProjection", "HistoryProjection"]
@@ -31,6 +32,9 @@ let package = Package(
         ),
         // The primitives of the canonical record encoding, shared by the store header and the domain payload.
         .target(name: "CanonicalBytes"),
+        // RFC 6962 Merkle trees and the C2SP formats (signed notes, checkpoints, tlog-proofs,
+        // cosignatures, the witness's decisions). Knows nothing of the ledger or LMDB.
+        .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
         .target(
             name: "LedgerStore",
@@ -71,6 +75,7 @@ let package = Package(
             name: "KinerjaDomainTests",
             dependencies: ["KinerjaDomain", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(
             name: "LedgerStoreTests",
             dependencies: ["LedgerStore", "CLMDB", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -19,7 +19,8 @@ public struct ScoreRow: Hashable, Sendable {
     /// Who first scored it: the `score.given` the standing event corrects or decides on, directly or not.
     public var originalActor: String
     public var originalEvent: EventID
-    /// The latest objection to this score, if any: pending, upheld or rejected.
+    /// The latest objection to this score, if any: pending, upheld, rejected, or overridden by
+    /// a later score or correction.
     public var objection: ObjectionState?
 }
 
@@ -28,6 +29,13 @@ public enum ObjectionState: String, Hashable, Sendable {
     case pending
     case upheld
     case rejected
+    /// Decided, and then replaced by a later score or correction (the decision is final).
+    case overridden
+
+    /// The state once another score or correction replaces the score.
+    var afterReplacement: ObjectionState {
+        self == .pending ? .pending : .overridden
+    }
 }
 
 /// Current scores (predikat kinerja): for each employee and period, the latest by `seq` of the
@@ -65,12 +73,12 @@ public struct Scores: Projection, Sendable {
             let key = Key(employee: employee, period: score.period)
             scoredBy[event.id] = key
             origins[event.id] = (event.actor, event.id)
-            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, origin: origins[event.id]!, objection: nil)
+            current[key] = row(key, score.resultsRating, score.behaviorRating, recorded, origin: origins[event.id]!, objection: current[key]?.objection?.afterReplacement)
         case .scoreCorrected(let correction):
             guard let key = scoredBy[correction.corrects], let origin = origins[correction.corrects] else { return }
             scoredBy[event.id] = key
             origins[event.id] = origin
-            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, origin: origin, objection: current[key]?.objection, correction: correction.basis)
+            current[key] = row(key, correction.resultsRating, correction.behaviorRating, recorded, origin: origin, objection: current[key]?.objection?.afterReplacement, correction: correction.basis)
         case .objectionFiled(let objection):
             guard let key = scoredBy[objection.score] else { return }
             objections[event.id] = objection.score

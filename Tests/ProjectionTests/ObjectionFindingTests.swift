@@ -105,6 +105,10 @@ struct ObjectionFindingTests {
         let row = scores.score(Script.staff, Period("2026")!)
         #expect(row?.event == decision && row?.setBy == .objectionDecided && row?.predicate == .veryGood && row?.objection == .upheld)
         #expect(row?.actor == Script.head.text && row?.originalActor == Script.boss.text && row?.originalEvent == score)
+        let correction = script.correct(Script.staff, score, basis: .review, by: Script.boss, at: "2027-01-20T10:00:00+07:00")
+        scores.apply(script.events.last!)
+        let overridden = scores.score(Script.staff, Period("2026")!)
+        #expect(overridden?.event == correction && overridden?.setBy == .scoreCorrected && overridden?.objection == .overridden && overridden?.originalEvent == score)
 
         var (rejected, rejectedScore, rejectedObjection) = Self.objected()
         rejected.decide(Script.staff, rejectedObjection)

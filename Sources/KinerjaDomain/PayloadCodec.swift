@@ -37,18 +37,13 @@ public enum PayloadCodec {
             writer.writeString(target.plan)
             writer.writeString(target.indicator)
             write(target.target, to: &writer)
-            writeOptional(target.alignedTo, to: &writer)
+            writeOptional(target.alignedTo, to: &writer, write(_:to:))
         case .targetRevised(let revision):
             writer.writeString(revision.period.description)
             writer.writeString(revision.targetID)
             writer.writeOptionalString(revision.plan)
             writer.writeOptionalString(revision.indicator)
-            if let target = revision.target {
-                writer.writeUInt8(1)
-                write(target, to: &writer)
-            } else {
-                writer.writeUInt8(0)
-            }
+            writeOptional(revision.target, to: &writer, write(_:to:))
             switch revision.alignedTo {
             case .unchanged: writer.writeUInt8(0)
             case .set(nil): writer.writeUInt8(1)
@@ -104,12 +99,7 @@ public enum PayloadCodec {
             writer.writeString(activity.date.description)
             writer.writeString(activity.targetID)
             writer.writeString(activity.description)
-            if let output = activity.output {
-                writer.writeUInt8(1)
-                write(output, to: &writer)
-            } else {
-                writer.writeUInt8(0)
-            }
+            writeOptional(activity.output, to: &writer, write(_:to:))
             writer.writeOptionalString(activity.evidence)
         }
         return writer.bytes
@@ -130,10 +120,11 @@ public enum PayloadCodec {
         writer.writeString(alignment.targetID)
     }
 
-    private static func writeOptional(_ alignment: Alignment?, to writer: inout ByteWriter) {
-        if let alignment {
+    /// `0`, or `1` and the value.
+    private static func writeOptional<Value>(_ value: Value?, to writer: inout ByteWriter, _ write: (Value, inout ByteWriter) -> Void) {
+        if let value {
             writer.writeUInt8(1)
-            write(alignment, to: &writer)
+            write(value, &writer)
         } else {
             writer.writeUInt8(0)
         }

@@ -168,46 +168,40 @@ public enum WireEncoder {
             json.key("rating")
             json.string(rating.rating.rawValue)
         case .objectionFiled(let objection):
-            json.key("score", first: true)
-            json.string(objection.score.description)
-            json.key("received_on")
-            json.string(objection.receivedOn.description)
-            json.key("grounds")
-            json.string(objection.grounds)
+            json.member("score", objection.score.description, first: true)
+            json.member("received_on", objection.receivedOn.description)
+            json.member("grounds", objection.grounds)
         case .objectionDecided(let decision):
-            json.key("objection", first: true)
-            json.string(decision.objection.description)
-            json.key("outcome")
-            json.string(decision.outcome.rawValue)
-            if let results = decision.resultsRating {
-                json.key("results_rating")
-                json.string(results.rawValue)
-            }
-            if let behavior = decision.behaviorRating {
-                json.key("behavior_rating")
-                json.string(behavior.rawValue)
-            }
+            json.member("objection", decision.objection.description, first: true)
+            json.member("outcome", decision.outcome.rawValue)
+            json.memberIfPresent("results_rating", decision.resultsRating?.rawValue)
+            json.memberIfPresent("behavior_rating", decision.behaviorRating?.rawValue)
         case .activityLogged(let activity):
-            json.key("date", first: true)
-            json.string(activity.date.description)
-            json.key("target_id")
-            json.string(activity.targetID)
-            json.key("description")
-            json.string(activity.description)
+            json.member("date", activity.date.description, first: true)
+            json.member("target_id", activity.targetID)
+            json.member("description", activity.description)
             if let output = activity.output {
                 json.key("output")
                 json.target(output)
             }
-            if let evidence = activity.evidence {
-                json.key("evidence")
-                json.string(evidence)
-            }
+            json.memberIfPresent("evidence", activity.evidence)
         }
         json.raw("}")
     }
 }
 
 extension JSONWriter {
+    /// `"key":"value"`, after a comma unless `first`.
+    public mutating func member(_ key: StaticString, _ value: String, first: Bool = false) {
+        self.key(key, first: first)
+        string(value)
+    }
+
+    /// `"key":"value"` after a comma when there is a value; nothing when there is none.
+    public mutating func memberIfPresent(_ key: StaticString, _ value: String?) {
+        if let value { member(key, value) }
+    }
+
     /// `{"value":V,"unit":"U"}`: a target as the wire format writes it.
     public mutating func target(_ quantity: TargetQuantity) {
         raw("{")

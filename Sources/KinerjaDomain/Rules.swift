@@ -51,7 +51,7 @@ public struct CurveRule: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The appraisal rules in force from a date: the predikat matrix, the distribution curve, the
-/// training minimum and the backdating limit. Regulations change, so rules are data with a
+/// training minimum, the backdating limit and the objection windows. Regulations change, so rules are data with a
 /// version and an effective date; a decision is judged by the set in force on its date.
 public struct RuleSet: Hashable, Sendable {
     public var version: String

@@ -105,6 +105,13 @@ enum LogTable {
             "\(training.hours.plainText) JP, \(training.title), \(training.completedOn)"
         case .unitRated(let rating):
             "\(rating.period) \(rating.rating.rawValue)"
+        case .objectionFiled(let objection):
+            "objects to \(objection.score), received \(objection.receivedOn)"
+        case .objectionDecided(let decision):
+            "\(decision.outcome.rawValue) \(decision.objection)"
+                + (decision.ratings.map { ": results \($0.results.rawValue), behaviour \($0.behavior.rawValue)" } ?? "")
+        case .activityLogged(let activity):
+            "\(activity.date) \(activity.targetID)" + (activity.output.map { ": \($0.value.plainText) \($0.unit)" } ?? "")
         }
     }
 }

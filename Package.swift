@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CanonicalBytes"),
         // RFC 6962 Merkle trees and the C2SP formats (signed notes, checkpoints, tlog-proofs,
         // cosignatures, the witness's decisions). Knows nothing of the ledger or LMDB.
-        .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TransparencyLog", dependencies: ["CanonicalBytes", .product(name: "Crypto", package: "swift-crypto")]),
         // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
         .target(
             name: "LedgerStore",

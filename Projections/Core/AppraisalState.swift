@@ -11,6 +11,10 @@ import KinerjaDomain
 /// type is folded here, in one place.
 ///
 /// Fed in `seq` order, so "recorded before" is "folded before".
+///
+/// The next event types fold here too: an upheld `objection.decided` moves the current score of
+/// the period its objection names (the objection's score id → ``scoreReference(of:)``), as a
+/// correction does; an `activity.logged` counts under its employee's year and target.
 public struct AppraisalState: Sendable {
     public struct Placement: Sendable {
         public var name: Int32

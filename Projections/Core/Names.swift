@@ -123,106 +123,104 @@ func mix(_ value: UInt64) -> UInt64 {
     return x
 }
 
-/// Event ids → a value (which score a score or correction sets): open addressing, at most half full.
+/// Event ids → a value (which score a score or correction sets): open addressing, at most half
+/// full, each slot's key and value side by side (one cache line read per lookup).
 struct IDTable<Value: Sendable>: Sendable {
-    private var keys: [EventID]
-    private var values: [Value?]
-    private var count = 0
-
-    init() {
-        keys = Array(repeating: EventID(high: 0, low: 0), count: 1024)
-        values = Array(repeating: nil, count: 1024)
+    private struct Slot: Sendable {
+        var id: EventID
+        var value: Value?
     }
 
-    private static func slot(_ id: EventID, _ mask: Int) -> Int {
+    private var slots = [Slot](repeating: Slot(id: EventID(high: 0, low: 0), value: nil), count: 16)
+    private var count = 0
+
+    private static func start(_ id: EventID, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: mix(id.high ^ seed ^ mix(id.low))) & mask
     }
 
     subscript(_ id: EventID) -> Value? {
         get {
-            let mask = keys.count - 1
-            var slot = Self.slot(id, mask)
-            while values[slot] != nil {
-                if keys[slot] == id { return values[slot] }
-                slot = (slot + 1) & mask
+            let mask = slots.count - 1
+            var index = Self.start(id, mask)
+            while let value = slots[index].value {
+                if slots[index].id == id { return value }
+                index = (index + 1) & mask
             }
             return nil
         }
         set {
             guard let newValue else { preconditionFailure("ids are never removed") }
-            let mask = keys.count - 1
-            var slot = Self.slot(id, mask)
-            while values[slot] != nil {
-                if keys[slot] == id {
-                    values[slot] = newValue
+            let mask = slots.count - 1
+            var index = Self.start(id, mask)
+            while slots[index].value != nil {
+                if slots[index].id == id {
+                    slots[index].value = newValue
                     return
                 }
-                slot = (slot + 1) & mask
+                index = (index + 1) & mask
             }
-            keys[slot] = id
-            values[slot] = newValue
+            slots[index] = Slot(id: id, value: newValue)
             count += 1
-            if count * 2 > keys.count { grow() }
+            if count * 2 > slots.count { grow() }
         }
     }
 
     private mutating func grow() {
-        let (oldKeys, oldValues) = (keys, values)
-        keys = Array(repeating: EventID(high: 0, low: 0), count: oldKeys.count * 2)
-        values = Array(repeating: nil, count: oldKeys.count * 2)
-        let mask = keys.count - 1
-        for index in oldKeys.indices {
-            guard let value = oldValues[index] else { continue }
-            var slot = Self.slot(oldKeys[index], mask)
-            while values[slot] != nil { slot = (slot + 1) & mask }
-            keys[slot] = oldKeys[index]
-            values[slot] = value
+        let old = slots
+        slots = [Slot](repeating: Slot(id: EventID(high: 0, low: 0), value: nil), count: old.count * 2)
+        let mask = slots.count - 1
+        for slot in old where slot.value != nil {
+            var index = Self.start(slot.id, mask)
+            while slots[index].value != nil { index = (index + 1) & mask }
+            slots[index] = slot
         }
     }
 }
 
-/// Numbers given to 64-bit keys (NIPs) on first sight: open addressing, at most half full.
+/// Numbers given to 64-bit keys (NIPs) on first sight: open addressing, at most half full, each
+/// slot's key and number side by side.
 struct NumberTable: Sendable {
-    private var keys: [UInt64] = Array(repeating: 0, count: 1024)
-    /// number + 1; 0 empty.
-    private var values: [Int32] = Array(repeating: 0, count: 1024)
+    private struct Slot: Sendable {
+        var key: UInt64
+        /// number + 1; 0 empty.
+        var value: Int32
+    }
+
+    private var slots = [Slot](repeating: Slot(key: 0, value: 0), count: 16)
     private var count = 0
+
+    private static func start(_ key: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: mix(key ^ seed)) & mask }
 
     /// The number of `key`, given `next` now if it has none.
     mutating func number(_ key: UInt64, next: Int32) -> Int32 {
-        let mask = keys.count - 1
-        var slot = Int(truncatingIfNeeded: mix(key ^ seed)) & mask
-        while values[slot] != 0 {
-            if keys[slot] == key { return values[slot] - 1 }
-            slot = (slot + 1) & mask
-        }
-        keys[slot] = key
-        values[slot] = next + 1
+        if let number = existing(key) { return number }
+        let mask = slots.count - 1
+        var index = Self.start(key, mask)
+        while slots[index].value != 0 { index = (index + 1) & mask }
+        slots[index] = Slot(key: key, value: next + 1)
         count += 1
-        if count * 2 > keys.count { grow() }
+        if count * 2 > slots.count { grow() }
         return next
     }
 
     func existing(_ key: UInt64) -> Int32? {
-        let mask = keys.count - 1
-        var slot = Int(truncatingIfNeeded: mix(key ^ seed)) & mask
-        while values[slot] != 0 {
-            if keys[slot] == key { return values[slot] - 1 }
-            slot = (slot + 1) & mask
+        let mask = slots.count - 1
+        var index = Self.start(key, mask)
+        while slots[index].value != 0 {
+            if slots[index].key == key { return slots[index].value - 1 }
+            index = (index + 1) & mask
         }
         return nil
     }
 
     private mutating func grow() {
-        let (oldKeys, oldValues) = (keys, values)
-        keys = Array(repeating: 0, count: oldKeys.count * 2)
-        values = Array(repeating: 0, count: oldKeys.count * 2)
-        let mask = keys.count - 1
-        for index in oldKeys.indices where oldValues[index] != 0 {
-            var slot = Int(truncatingIfNeeded: mix(oldKeys[index] ^ seed)) & mask
-            while values[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = oldKeys[index]
-            values[slot] = oldValues[index]
+        let old = slots
+        slots = [Slot](repeating: Slot(key: 0, value: 0), count: old.count * 2)
+        let mask = slots.count - 1
+        for slot in old where slot.value != 0 {
+            var index = Self.start(slot.key, mask)
+            while slots[index].value != 0 { index = (index + 1) & mask }
+            slots[index] = slot
         }
     }
 }

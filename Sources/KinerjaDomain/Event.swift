@@ -1,3 +1,5 @@
+import CanonicalBytes
+
 /// A code of the wire format: its text on the wire, its byte in the canonical record
 /// (the 1-based position in `allCases`, which therefore must only ever grow at the end).
 public protocol WireCode: CaseIterable, Hashable, Sendable, RawRepresentable where RawValue == String, AllCases == [Self] {}
@@ -375,11 +377,10 @@ public struct RecordedFields: Hashable, Sendable {
     public var version: UInt64
     /// Microseconds since the Unix epoch, UTC.
     public var recordedAt: Int64
-    /// 64 lowercase hexadecimal digits.
-    public var prevHash: String
-    public var hash: String
+    public var prevHash: ChainHash
+    public var hash: ChainHash
 
-    public init(seq: UInt64, stream: String, version: UInt64, recordedAt: Int64, prevHash: String, hash: String) {
+    public init(seq: UInt64, stream: String, version: UInt64, recordedAt: Int64, prevHash: ChainHash, hash: ChainHash) {
         self.seq = seq
         self.stream = stream
         self.version = version

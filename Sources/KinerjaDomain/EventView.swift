@@ -374,11 +374,6 @@ public struct EventView: ~Copyable {
         return Event(id: id, subject: subject, actor: try actor.validated(), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
     }
 
-    /// The event with what the ledger recorded: what a projection fed with decoded events reads.
-    public func recorded(version: UInt64 = 0) throws(ByteReader.Malformed) -> RecordedEvent {
-        RecordedEvent(event: try event(), seq: seq, version: version, recordedAt: recordedAt)
-    }
-
     // MARK: Reading
 
     private static func text(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TextView {

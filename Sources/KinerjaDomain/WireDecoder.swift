@@ -1,3 +1,5 @@
+import CanonicalBytes
+
 /// Why a line of input was refused: the line, the field (a dotted path such as
 /// `data.target.value`, empty for the line as a whole), a code that `switch` and `catch` can
 /// match, and the rule it broke in words.
@@ -403,10 +405,10 @@ struct Fields {
         return integer
     }
 
-    func hexHash(_ key: String) throws(WireError) -> String {
-        try string(key, rule: "must be a SHA-256 hash: 64 lowercase hexadecimal digits") { text in
-            text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-        }
+    func hexHash(_ key: String) throws(WireError) -> ChainHash {
+        let text = try requiredString(key)
+        guard let hash = ChainHash(hex: text) else { throw error(key, "must be a SHA-256 hash: 64 lowercase hexadecimal digits") }
+        return hash
     }
 
     func nested(_ key: String) throws(WireError) -> Fields? {

@@ -42,9 +42,9 @@ public enum WireEncoder {
         writeData(event.data, to: &json)
         if let recorded {
             json.key("prev_hash")
-            json.string(recorded.prevHash)
+            json.string(recorded.prevHash.hex)
             json.key("hash")
-            json.string(recorded.hash)
+            json.string(recorded.hash.hex)
         }
         json.raw("}")
         return json.text

@@ -289,9 +289,7 @@ extension Ledger {
         }
 
         if let recorded = submission.recorded {
-            guard let hash = ChainHash(hex: recorded.hash), let previous = ChainHash(hex: recorded.prevHash) else {
-                return reject("hash", .invalidField, "is not a SHA-256 hash")
-            }
+            let (hash, previous) = (recorded.hash, recorded.prevHash)
             let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
             if recorded.seq <= batch.head.seq {
                 if try batch.isStored(position: position, id: id, payload: payload, previous: previous, hash: hash) { return .duplicate }
@@ -340,7 +338,7 @@ extension Ledger {
         do {
             if let recorded = submission.recorded {
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
-                try batch.appendRecorded(position: position, id: id, keys: event.uniqueKeys, payload: payload, hash: ChainHash(hex: recorded.hash)!)
+                try batch.appendRecorded(position: position, id: id, keys: event.uniqueKeys, payload: payload, hash: recorded.hash)
             } else {
                 try batch.append(stream: event.stream, id: id, keys: event.uniqueKeys, payload: payload)
             }

@@ -148,8 +148,8 @@ extension Ledger {
             let canonical = CanonicalRecord.encode(
                 position: RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt),
                 id: RecordID(submission.event.id), payload: PayloadCodec.encode(submission.event))
-            let chained = canonical.withUnsafeBytes { ChainHash.chain(ChainHash(hex: recorded.prevHash) ?? .zero, $0) }
-            guard chained.hex == recorded.hash else {
+            let chained = canonical.withUnsafeBytes { ChainHash.chain(recorded.prevHash, $0) }
+            guard chained == recorded.hash else {
                 throw CustodyError("event \(number) (seq \(recorded.seq)): its hash is not SHA-256(prev_hash ‖ canonical bytes): the event was changed")
             }
             guard recorded.seq >= 1,

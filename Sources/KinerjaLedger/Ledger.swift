@@ -48,9 +48,9 @@ extension RecordID {
 }
 
 extension RecordedFields {
-    init(_ record: RecordView, previous: ChainHash) {
+    init(_ record: borrowing RecordView, previous: ChainHash) {
         self.init(
             seq: record.seq, stream: record.stream, version: record.version,
-            recordedAt: record.recordedAt, prevHash: previous.hex, hash: record.hash.hex)
+            recordedAt: record.recordedAt, prevHash: previous, hash: record.hash)
     }
 }

@@ -48,7 +48,7 @@ extension Ledger {
     }
 
     private static func emit(
-        _ record: RecordView, previous: ChainHash, filter: LogFilter, _ include: ((borrowing EventView) throws -> Bool)?, _ body: (Event, RecordedFields) throws -> Void
+        _ record: borrowing RecordView, previous: ChainHash, filter: LogFilter, _ include: ((borrowing EventView) throws -> Bool)?, _ body: (Event, RecordedFields) throws -> Void
     ) throws {
         if !filter.types.isEmpty {
             guard let type = PayloadCodec.type(of: record.payload), filter.types.contains(type) else { return }
@@ -138,7 +138,7 @@ extension Ledger {
         }
     }
 
-    private static func replay(_ txn: ReadTransaction, at point: PointInTime, employee: NIP?, _ deliver: (RecordView) throws -> Void) throws -> LedgerPosition {
+    private static func replay(_ txn: borrowing ReadTransaction, at point: PointInTime, employee: NIP?, _ deliver: (borrowing RecordView) throws -> Void) throws -> LedgerPosition {
         let through = try resolve(point, in: txn)
         let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
         if let employee {
@@ -153,7 +153,7 @@ extension Ledger {
 
     /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`
     /// is a binary search.
-    static func resolve(_ point: PointInTime, in txn: ReadTransaction) throws -> UInt64 {
+    static func resolve(_ point: PointInTime, in txn: borrowing ReadTransaction) throws -> UInt64 {
         switch point {
         case .head:
             return txn.head.seq

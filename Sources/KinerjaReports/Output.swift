@@ -61,6 +61,16 @@ extension JSONWriter {
         if let value { string(value) } else { raw("null") }
     }
 
+    /// `[a,b,...]`, each element written by `element`.
+    mutating func array<Element>(_ elements: some Sequence<Element>, _ element: (inout JSONWriter, Element) -> Void) {
+        raw("[")
+        for (index, value) in elements.enumerated() {
+            if index > 0 { raw(",") }
+            element(&self, value)
+        }
+        raw("]")
+    }
+
     mutating func stringArray(_ values: [String]) {
         raw("[")
         for (index, value) in values.enumerated() {

@@ -35,6 +35,22 @@ public enum Reports {
     public static let historyFilters: [FilterName] = [.unit, .year, .period, .actor, .type, .since, .until]
     public static let unitsFilters: [FilterName] = [.unit, .year]
 
+    /// What every report's query starts with: refuse the filters `command` cannot apply, then
+    /// replay up to the request's point (one employee's stream, given `employee`) into a fresh
+    /// appraisal state; `each` sees every event before it is folded, with the state before it.
+    static func replay(
+        _ ledger: Ledger, _ request: ReportRequest, _ command: String, _ supported: [FilterName], employee: NIP? = nil,
+        each: (borrowing EventView, AppraisalState) -> Void = { _, _ in }
+    ) throws -> (AppraisalState, LedgerPosition) {
+        try request.refuse(command, except: supported)
+        var state = AppraisalState(rules: request.rules)
+        let position = try ledger.replayInPlace(at: request.point, employee: employee) { event in
+            each(event, state)
+            state.apply(event)
+        }
+        return (state, position)
+    }
+
     // MARK: Scores
 
     public struct ScoresReport: Sendable {
@@ -52,9 +68,7 @@ public enum Reports {
     }
 
     public static func scores(_ ledger: Ledger, _ request: ReportRequest) throws -> ScoresReport {
-        try request.refuse("report scores", except: scoresFilters)
-        var state = AppraisalState(rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { state.apply($0) }
+        let (state, position) = try replay(ledger, request, "report scores", scoresFilters, employee: request.employee)
         var rows: [ScoreRow] = []
         var placements: [ScoresReport.Placed?] = []
         for row in Scores(state: state).rows {
@@ -233,12 +247,9 @@ public enum Reports {
     }
 
     public static func audit(_ ledger: Ledger, _ request: ReportRequest) throws -> AuditReport {
-        try request.refuse("report audit", except: auditFilters)
-        var state = AppraisalState(rules: request.rules)
         var entries: [AuditEntry] = []
-        let position = try ledger.replayInPlace(at: request.point, employee: request.employee) { event in
+        let (_, position) = try replay(ledger, request, "report audit", auditFilters, employee: request.employee) { event, state in
             if request.matches(event, before: state) { entries.append(AuditTrail.entry(event, before: state)) }
-            state.apply(event)
         }
         return AuditReport(position: position, entries: entries)
     }

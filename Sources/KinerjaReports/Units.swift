@@ -32,9 +32,7 @@ extension Reports {
     /// an annual score, by predikat, the unit's latest rating, and the curve's rules for it —
     /// what `distribution_violation` judges. Every year with annual scores or ratings, or `--year`.
     public static func units(_ ledger: Ledger, _ request: ReportRequest) throws -> UnitsReport {
-        try request.refuse("report units", except: unitsFilters)
-        var state = AppraisalState(rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point) { state.apply($0) }
+        let (state, position) = try replay(ledger, request, "report units", unitsFilters)
         var years = Set(state.unitRatings.map(\.year))
         for employee in state.employees { for score in employee.scores where score.period.isAnnual { years.insert(score.period.year) } }
         if let year = request.year { years = [year] }
@@ -68,9 +66,7 @@ extension Reports {
             json.raw("{")
             json.ledger(report.position, first: true)
             json.key("units")
-            json.raw("[")
-            for (index, line) in report.lines.enumerated() {
-                if index > 0 { json.raw(",") }
+            json.array(report.lines) { json, line in
                 json.raw("{")
                 json.key("year", first: true)
                 json.raw(String(line.year))
@@ -81,17 +77,13 @@ extension Reports {
                 json.key("predicates")
                 json.raw("{")
                 for (position, predicate) in Predicate.allCases.enumerated() {
-                    if position > 0 { json.raw(",") }
-                    json.string(predicate.rawValue)
-                    json.raw(":" + String(line.counts[position]))
+                    json.raw((position > 0 ? "," : "") + "\"\(predicate.rawValue)\":\(line.counts[position])")
                 }
                 json.raw("}")
                 json.key("rating")
                 json.optionalString(line.rating?.rawValue)
                 json.key("curve")
-                json.raw("[")
-                for (position, check) in line.curve.enumerated() {
-                    if position > 0 { json.raw(",") }
+                json.array(line.curve) { json, check in
                     json.raw("{")
                     json.key("rule", first: true)
                     json.string(check.rule.description)
@@ -101,12 +93,11 @@ extension Reports {
                     json.raw(check.holds ? "true" : "false")
                     json.raw("}")
                 }
-                json.raw("]")
                 json.key("holds")
                 json.raw(line.holds.map { $0 ? "true" : "false" } ?? "null")
                 json.raw("}")
             }
-            json.raw("]}")
+            json.raw("}")
             return json.text + "\n"
         case .csv:
             var csv = CSV(header: ["year", "unit", "scored"] + Predicate.allCases.map(\.rawValue) + ["rating", "curve", "holds"])

@@ -1,11 +1,12 @@
 import Foundation
 
-/// A fresh directory under the system's temporary directory, for tests and benchmarks.
+/// A fresh directory under the system's temporary directory (or `parent`), for tests and benchmarks.
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(_ label: String = "kinerja") {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+    public init(_ label: String = "kinerja", in parent: String? = nil) {
+        let base = parent.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+        path = base.appendingPathComponent("\(label)-\(UUID().uuidString)").path
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

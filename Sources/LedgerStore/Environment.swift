@@ -166,10 +166,13 @@ final class Environment: @unchecked Sendable {
     /// Checks what LMDB trusts without checking when it maps `data.mdb`: a meta page with LMDB's
     /// magic number, and a file long enough for every page that meta page says is in use (a
     /// truncated file would otherwise fault with SIGBUS when a page past its end is read).
-    static func checkDataFile(_ dataFile: String) throws {
+    ///
+    /// Another process may be committing meanwhile: its data pages reach the file before its meta
+    /// page, and the file never shrinks, so the meta pages are read before the file's size; and a
+    /// file found short is looked at once more before it is called truncated.
+    static func checkDataFile(_ dataFile: String, lookAgain: Bool = true) throws {
         guard let handle = FileHandle(forReadingAtPath: dataFile) else { return }  // mdb_env_open says why
         defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
         // Page header (16 bytes), then the meta: magic u32, version u32, address, map size, two
         // 48-byte database records (the first one's first u32 is the page size), last page, txnid.
         func meta(at offset: UInt64) -> (lastPage: UInt64, txnid: UInt64, pageSize: UInt64)? {
@@ -179,12 +182,17 @@ final class Environment: @unchecked Sendable {
             return (word(16 + 120, UInt64.self), word(16 + 128, UInt64.self), UInt64(word(16 + 24, UInt32.self)))
         }
         guard let first = meta(at: 0), [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(first.pageSize) else {
-            throw StoreError.damaged("data.mdb (\(size) bytes) has no valid LMDB meta page")
+            throw StoreError.damaged("data.mdb (\((try? handle.seekToEnd()) ?? 0) bytes) has no valid LMDB meta page")
         }
         let second = meta(at: first.pageSize)
         let current = second.map { $0.txnid > first.txnid ? $0 : first } ?? first
         let needed = (current.lastPage + 1) * first.pageSize
+        let size = (try? handle.seekToEnd()) ?? 0
         guard size >= needed else {
+            if lookAgain {
+                usleep(50_000)
+                return try checkDataFile(dataFile, lookAgain: false)
+            }
             throw StoreError.damaged("data.mdb is \(size) bytes, but its pages run to byte \(needed): the file was truncated")
         }
     }

@@ -27,91 +27,6 @@ public struct RecordID: Hashable, Sendable, Comparable {
     public static func < (a: RecordID, b: RecordID) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 
-/// A SHA-256 value of the hash chain, held inline (no allocation: replay and verify read one per record).
-public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
-    /// The 32 bytes as four big-endian words.
-    private let words: (UInt64, UInt64, UInt64, UInt64)
-
-    /// The 32 bytes.
-    public var bytes: [UInt8] { [words.0, words.1, words.2, words.3].flatMap(\.bigEndianBytes) }
-
-    /// `hash(0)`: 32 zero bytes.
-    public static let zero = ChainHash(words: (0, 0, 0, 0))
-
-    private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
-
-    /// The first 32 bytes of `raw`, which must hold them.
-    init(uncheckedBytes raw: UnsafeRawBufferPointer) {
-        func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
-        words = (word(0), word(1), word(2), word(3))
-    }
-
-    init(uncheckedBytes bytes: [UInt8]) {
-        self = bytes.withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
-    }
-
-    public init?(bytes: some Collection<UInt8>) {
-        guard bytes.count == 32 else { return nil }
-        self.init(uncheckedBytes: Array(bytes))
-    }
-
-    /// Parses 64 lowercase hexadecimal digits.
-    public init?(hex: String) {
-        var utf8 = hex.utf8.makeIterator()
-        var parsed: [UInt64] = []
-        for _ in 0..<4 {
-            var word: UInt64 = 0
-            for _ in 0..<16 {
-                guard let digit = utf8.next(), let nibble = Self.nibble(digit) else { return nil }
-                word = word << 4 | UInt64(nibble)
-            }
-            parsed.append(word)
-        }
-        guard utf8.next() == nil else { return nil }
-        words = (parsed[0], parsed[1], parsed[2], parsed[3])
-    }
-
-    public static func == (a: ChainHash, b: ChainHash) -> Bool { a.words == b.words }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0)
-        hasher.combine(words.1)
-        hasher.combine(words.2)
-        hasher.combine(words.3)
-    }
-
-    /// `hash(n) = SHA-256(hash(n-1) ‖ canonical bytes of record n)`.
-    public static func chain(_ previous: ChainHash, _ canonical: UnsafeRawBufferPointer) -> ChainHash {
-        var hasher = SHA256()
-        var words = (previous.words.0.bigEndian, previous.words.1.bigEndian, previous.words.2.bigEndian, previous.words.3.bigEndian)
-        withUnsafeBytes(of: &words) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: canonical)
-        return hasher.finalize().withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
-    }
-
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for word in [words.0, words.1, words.2, words.3] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                out.append(digits[Int(word >> UInt64(shift) & 0x0f)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    public var description: String { hex }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        default: nil
-        }
-    }
-}
-
 /// The ledger position: the last record's `seq`, its chain hash and its `recorded_at`.
 public struct Head: Equatable, Sendable {
     public var seq: UInt64
@@ -154,8 +69,9 @@ public struct StoredRecord: Equatable, Sendable {
 }
 
 /// A record read in place from the map. Its buffers are valid only inside the closure that
-/// received it: copy what must outlive it (``copy()``).
-public struct RecordView {
+/// received it, which borrows it: it cannot be copied out (`~Copyable`); copy what must outlive
+/// it (``copy()``).
+public struct RecordView: ~Copyable {
     public let seq: UInt64
     public let version: UInt64
     /// Microseconds since 1970-01-01T00:00:00Z, UTC.
@@ -213,7 +129,7 @@ public enum CanonicalRecord {
 
     /// Splits an LMDB value into its hash and a view of the record.
     /// Reads an LMDB value (chain hash ‖ canonical bytes) in place.
-    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (RecordView) throws -> R) throws -> R {
+    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (borrowing RecordView) throws -> R) throws -> R {
         guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
         let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
         var reader = ByteReader(canonical)

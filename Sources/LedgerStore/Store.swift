@@ -47,7 +47,7 @@ public final class Store: Sendable {
     public var mapSize: Int { environment.mapSize }
 
     /// Runs `body` on a consistent snapshot.
-    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         try withTransaction(readOnly: true) { access in
             let transaction = try ReadTransaction(access: access)
             return (try body(transaction), commit: false)
@@ -135,9 +135,12 @@ public final class Store: Sendable {
         let head = try withTransaction(readOnly: false) { access -> (Head?, commit: Bool) in
             guard try access.head() == expected else { return (nil, commit: false) }
             guard first <= last else { return (expected, commit: false) }
-            let head = try staging.store.withTransaction(readOnly: true) { scratch in
-                (try Self.copy(from: scratch, seqs: first...last, into: access), commit: false)
-            }
+            // Read the staging area directly (nothing writes it any more, so it is never resized):
+            // the ledger's own errors, such as a full map, must reach this transaction's retry.
+            let scratchEnvironment = staging.store.environment
+            let scratch = try scratchEnvironment.begin(readOnly: true)
+            defer { mdb_txn_abort(scratch) }
+            let head = try Self.copy(from: TxnAccess(txn: scratch, databases: scratchEnvironment.databases), seqs: first...last, into: access)
             return (head, commit: true)
         }
         if let head { staging.committed(count, head: head) }

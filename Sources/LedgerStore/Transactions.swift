@@ -40,7 +40,7 @@ struct TxnAccess {
         try get(databases.keys, key)?.bigEndianUInt64()
     }
 
-    func withRecord<R>(at seq: UInt64, _ body: (RecordView) throws -> R) throws -> R? {
+    func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
         var value = MDB_val()
         let rc = withSeqKey(seq) { key in mdb_get(txn, databases.events, &key, &value) }
         if rc == MDB_NOTFOUND { return nil }
@@ -104,7 +104,7 @@ struct TxnAccess {
     }
 
     /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
-    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (RecordView) throws -> Void) throws {
+    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (borrowing RecordView) throws -> Void) throws {
         guard first <= last else { return }
         try withCursor(databases.events) { cursor in
             var key = MDB_val()
@@ -138,8 +138,9 @@ struct TxnAccess {
 }
 
 /// A consistent snapshot of the ledger, for reading. Valid only inside the ``Store/read(_:)``
-/// call that provides it: the transaction ends when that call returns.
-public struct ReadTransaction {
+/// call that provides it, which lends it (`borrowing`): it cannot be copied out (`~Copyable`),
+/// and the transaction ends when that call returns.
+public struct ReadTransaction: ~Copyable {
     let access: TxnAccess
 
     /// The head of the snapshot.
@@ -152,7 +153,7 @@ public struct ReadTransaction {
 
     /// Calls `body` with each record from `first` through `last` (clamped to the head), in `seq` order.
     /// The record's buffers are valid only during the call.
-    public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (RecordView) throws -> Void) throws {
+    public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (borrowing RecordView) throws -> Void) throws {
         try access.forEachRecord(from: max(first, 1), through: min(last, head.seq), body)
     }
 
@@ -160,7 +161,7 @@ public struct ReadTransaction {
         try access.withRecord(at: seq) { $0.copy() }
     }
 
-    public func withRecord<R>(at seq: UInt64, _ body: (RecordView) throws -> R) throws -> R? {
+    public func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
         try access.withRecord(at: seq, body)
     }
 

@@ -14,7 +14,7 @@ extension Store {
     ///
     /// - Parameter keysOf: the unique keys a record claims, derived from its payload by the writer,
     ///   or a thrown error if the payload does not decode: then that record is named as broken.
-    public func verify(keysOf: (RecordView) throws -> [[UInt8]]) throws -> Verification {
+    public func verify(keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
         try read { txn in
             let access = txn.access
             var expectedSeq: UInt64 = 1
@@ -106,7 +106,7 @@ extension Store {
 
     /// The slow path: finds the first record whose index entries are wrong or missing, or the
     /// first index entry pointing at a record that does not claim it.
-    private func locateIndexFault(access: TxnAccess, keysOf: (RecordView) throws -> [[UInt8]]) throws -> Verification {
+    private func locateIndexFault(access: TxnAccess, keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
         var found: Verification?
         var firstStray: (seq: UInt64, reason: String)?
         func noteStray(_ seq: UInt64, _ reason: String) {
@@ -187,7 +187,7 @@ private struct IndexDigest: Equatable {
 
     init() {}
 
-    mutating func add(record: RecordView, keys: [[UInt8]]) {
+    mutating func add(record: borrowing RecordView, keys: [[UInt8]]) {
         let seq = record.seq
         streams.add(key: TxnAccess.streamKey(record.streamBytes, version: record.version), seq: seq)
         ids.add(key: record.id.bytes, seq: seq)

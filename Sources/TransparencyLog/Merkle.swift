@@ -39,6 +39,14 @@ public enum Merkle {
 
     // MARK: Verifying (RFC 9162 §2.1.3.2 and §2.1.4.2)
 
+    /// RFC 9162's "right-shift both fn and sn equally until either LSB(fn) is set or fn is 0".
+    private static func shiftWhileEven(_ fn: inout UInt64, _ sn: inout UInt64) {
+        while fn & 1 == 0 && fn != 0 {
+            fn >>= 1
+            sn >>= 1
+        }
+    }
+
     /// Whether `proof` shows the leaf `leaf` at `index` included in the tree of `size` with `root`.
     public static func verifyInclusion(leaf: TreeHash, index: UInt64, size: UInt64, proof: [TreeHash], root: TreeHash) -> Bool {
         guard index < size else { return false }
@@ -49,12 +57,7 @@ public enum Merkle {
             guard sn != 0 else { return false }
             if fn & 1 == 1 || fn == sn {
                 hash = nodeHash(sibling, hash)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                shiftWhileEven(&fn, &sn)
             } else {
                 hash = nodeHash(hash, sibling)
             }
@@ -87,12 +90,7 @@ public enum Merkle {
             if fn & 1 == 1 || fn == sn {
                 fr = nodeHash(hash, fr)
                 sr = nodeHash(hash, sr)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                shiftWhileEven(&fn, &sn)
             } else {
                 sr = nodeHash(sr, hash)
             }

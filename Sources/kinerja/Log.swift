@@ -38,10 +38,10 @@ struct Log: ParsableCommand {
             output.write(LogTable.header)
         }
         try failing {
-            try Reports.log(ledger, filters.request(), from: from, through: to) { event, recorded in
+            try Reports.log(ledger, filters.request(), from: from, through: to, describing: format == .table) { event, recorded, change in
                 switch format {
                 case .jsonl: output.write(WireEncoder.encode(event, recorded: recorded))
-                case .table: output.write(LogTable.row(event, recorded))
+                case .table: output.write(LogTable.row(event, recorded, change: change ?? ""))
                 }
             }
         }
@@ -65,16 +65,16 @@ struct BufferedOutput {
     }
 }
 
-/// The human-readable log: one aligned line per event.
+/// The human-readable log: one aligned line per event, its detail what the audit trail says it changed.
 enum LogTable {
-    static let header = row("SEQ", "RECORDED_AT", "TYPE", "SUBJECT", "ACTOR", "DETAIL")
+    static let header = row("SEQ", "RECORDED_AT", "TYPE", "SUBJECT", "ACTOR", "CHANGE")
 
-    static func row(_ event: Event, _ recorded: RecordedFields) -> String {
+    static func row(_ event: Event, _ recorded: RecordedFields, change: String) -> String {
         let subject: String = switch event.subject {
         case .employee(let nip): nip.text
         case .unit(let code): code
         }
-        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, detail(event))
+        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, change)
     }
 
     private static func row(_ seq: String, _ recordedAt: String, _ type: String, _ subject: String, _ actor: String, _ detail: String) -> String {
@@ -84,34 +84,5 @@ enum LogTable {
     private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - text.count))
         return right ? fill + text : text + fill
-    }
-
-    static func detail(_ event: Event) -> String {
-        switch event.data {
-        case .employeePlaced(let placement):
-            "\(placement.name), \(placement.position), \(placement.unit), appraiser \(placement.appraiser?.text ?? "none") from \(placement.effectiveFrom)"
-        case .targetSet(let target):
-            "\(target.period) \(target.targetID) (\(target.kind.rawValue)): \(target.target.value.plainText) \(target.target.unit)"
-                + (target.alignedTo.map { ", aligned to \($0.employee.text)/\($0.targetID)" } ?? "")
-        case .targetRevised(let revision):
-            "\(revision.period) \(revision.targetID) revised: \(event.reason ?? "")"
-        case .scoreGiven(let score):
-            "\(score.period) results \(score.resultsRating.rawValue), behaviour \(score.behaviorRating.rawValue)"
-        case .scoreCorrected(let correction):
-            "corrects \(correction.corrects) (\(correction.basis.rawValue)): results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue)"
-        case .feedbackGiven(let feedback):
-            "\(feedback.period) \(feedback.relation.rawValue)" + (feedback.aspect.map { " on \($0.rawValue)" } ?? "")
-        case .trainingCompleted(let training):
-            "\(training.hours.plainText) JP, \(training.title), \(training.completedOn)"
-        case .unitRated(let rating):
-            "\(rating.period) \(rating.rating.rawValue)"
-        case .objectionFiled(let objection):
-            "objects to \(objection.score), received \(objection.receivedOn)"
-        case .objectionDecided(let decision):
-            "\(decision.outcome.rawValue) \(decision.objection)"
-                + (decision.ratings.map { ": results \($0.results.rawValue), behaviour \($0.behavior.rawValue)" } ?? "")
-        case .activityLogged(let activity):
-            "\(activity.date) \(activity.targetID)" + (activity.output.map { ": \($0.value.plainText) \($0.unit)" } ?? "")
-        }
     }
 }

@@ -106,65 +106,81 @@ struct Report: ParsableCommand {
         subcommands: [Scores.self, Audit.self, Accountability.self, Units.self]
     )
 
-    struct Scores: ParsableCommand {
+    struct Scores: ReportCommand {
         static let configuration = CommandConfiguration(abstract: "Current scores and predikat, per employee and period.")
+        static let name = "report scores"
+        static let supported = Reports.scoresFilters
 
         @OptionGroup var options: LedgerOption
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
-        func validate() throws { try filters.refuse("report scores", except: Reports.scoresFilters) }
-
-        func run() throws {
-            let ledger = try options.open()
-            try report { Reports.render(try Reports.scores(ledger, filters.request(point.point)), point.format) }
+        func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
+            Reports.render(try Reports.scores(ledger, request), point.format)
         }
     }
 
-    struct Audit: ParsableCommand {
+    struct Audit: ReportCommand {
         static let configuration = CommandConfiguration(abstract: "Every event, with what it changed: by actor, subject, type or time window.")
+        static let name = "report audit"
+        static let supported = Reports.auditFilters
 
         @OptionGroup var options: LedgerOption
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
-        func validate() throws { try filters.refuse("report audit", except: Reports.auditFilters) }
-
-        func run() throws {
-            let ledger = try options.open()
-            try report { Reports.render(try Reports.audit(ledger, filters.request(point.point)), point.format) }
+        func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
+            Reports.render(try Reports.audit(ledger, request), point.format)
         }
     }
 
-    struct Accountability: ParsableCommand {
+    struct Accountability: ReportCommand {
         static let configuration = CommandConfiguration(abstract: "Findings: where the process rules were not followed.")
+        static let name = "report accountability"
+        static let supported = Reports.accountabilityFilters
 
         @OptionGroup var options: LedgerOption
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
-        func validate() throws { try filters.refuse("report accountability", except: Reports.accountabilityFilters) }
-
-        func run() throws {
-            let ledger = try options.open()
-            try report { Reports.render(try Reports.accountability(ledger, filters.request(point.point)), point.format) }
+        func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
+            Reports.render(try Reports.accountability(ledger, request), point.format)
         }
     }
 
-    struct Units: ParsableCommand {
+    struct Units: ReportCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per unit and for the organisation: annual predikat counts, the unit's rating, the curve's rules for it and whether they hold.")
+        static let name = "report units"
+        static let supported = Reports.unitsFilters
 
         @OptionGroup var options: LedgerOption
         @OptionGroup var filters: ReportFilters
         @OptionGroup var point: PointInTimeOptions
 
-        func validate() throws { try filters.refuse("report units", except: Reports.unitsFilters) }
-
-        func run() throws {
-            let ledger = try options.open()
-            try report { Reports.render(try Reports.units(ledger, filters.request(point.point)), point.format) }
+        func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
+            Reports.render(try Reports.units(ledger, request), point.format)
         }
+    }
+}
+
+/// A `report` subcommand: the filters it applies (any other refused as bad usage), a point in
+/// time, and the report built and rendered.
+protocol ReportCommand: ParsableCommand {
+    static var name: String { get }
+    static var supported: [FilterName] { get }
+    var options: LedgerOption { get }
+    var filters: ReportFilters { get }
+    var point: PointInTimeOptions { get }
+    func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String
+}
+
+extension ReportCommand {
+    func validate() throws { try filters.refuse(Self.name, except: Self.supported) }
+
+    func run() throws {
+        let ledger = try options.open()
+        try report { try build(ledger, filters.request(point.point)) }
     }
 }
 

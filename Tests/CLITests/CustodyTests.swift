@@ -23,13 +23,25 @@ struct CustodyScratch {
         #expect(demo == "0\n")
     }
 
-    /// Runs `script` in one bash, in the scratch directory, `kinerja` on the PATH; stdout and stderr merged.
+    /// Names the demo's log `bkpsdm.example.go.id/kinerja` and makes its key: `log.key`, `log.vkey`.
+    func nameTheLog() throws {
+        let named = try bash(
+            """
+            kinerja origin set bkpsdm.example.go.id/kinerja > /dev/null
+            kinerja key generate bkpsdm.example.go.id/kinerja --out log.key > log.vkey
+            echo $?
+            """)
+        #expect(named == "0\n")
+    }
+
+    /// Runs `script` in one bash, in the scratch directory, `kinerja` on the PATH and the demo's
+    /// ledger as KINERJA_LEDGER; stdout and stderr merged.
     func bash(_ script: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "exec 2>&1\n" + script]
         var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "KINERJA_LEDGER")
+        environment["KINERJA_LEDGER"] = "kinerja-demo.ledger"
         environment.removeValue(forKey: "KINERJA_CLOCK")
         environment["PATH"] = URL(fileURLWithPath: kinerjaBinary).deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         process.environment = environment
@@ -104,11 +116,9 @@ struct CustodyTests {
     func rewrittenLedger() throws {
         let scratch = try CustodyScratch()
         defer { scratch.remove() }
+        try scratch.nameTheLog()
         let setup = try scratch.bash(
             """
-            export KINERJA_LEDGER=kinerja-demo.ledger
-            kinerja origin set bkpsdm.example.go.id/kinerja > /dev/null
-            kinerja key generate bkpsdm.example.go.id/kinerja --out log.key > log.vkey
             kinerja key generate inspektorat.example.go.id/witness --out witness.key > /dev/null
             kinerja witness init --state witness --origin bkpsdm.example.go.id/kinerja --log-vkey "$(cat log.vkey)" --key witness.key > /dev/null
             kinerja checkpoint --key log.key > genuine.txt
@@ -165,11 +175,9 @@ struct CustodyTests {
     func refusedProofs() throws {
         let scratch = try CustodyScratch()
         defer { scratch.remove() }
+        try scratch.nameTheLog()
         let made = try scratch.bash(
             """
-            export KINERJA_LEDGER=kinerja-demo.ledger
-            kinerja origin set bkpsdm.example.go.id/kinerja > /dev/null
-            kinerja key generate bkpsdm.example.go.id/kinerja --out log.key > log.vkey
             kinerja key generate bkpsdm.example.go.id/kinerja --out other.key > /dev/null
             kinerja checkpoint --key log.key > checkpoint.txt
             kinerja checkpoint --key log.key --at-seq 700 > checkpoint-700.txt
@@ -216,11 +224,9 @@ struct CustodyTests {
     func witnessKilledMidWrite() throws {
         let scratch = try CustodyScratch()
         defer { scratch.remove() }
+        try scratch.nameTheLog()
         _ = try scratch.bash(
             """
-            export KINERJA_LEDGER=kinerja-demo.ledger
-            kinerja origin set bkpsdm.example.go.id/kinerja > /dev/null
-            kinerja key generate bkpsdm.example.go.id/kinerja --out log.key > log.vkey
             kinerja key generate w.example/witness --out witness.key > /dev/null
             kinerja witness init --state witness --origin bkpsdm.example.go.id/kinerja --log-vkey "$(cat log.vkey)" --key witness.key > /dev/null
             for size in $(seq 40 40 800); do kinerja checkpoint --key log.key --at-seq $size > cp-$size.txt; done
@@ -231,7 +237,7 @@ struct CustodyTests {
             let body = try scratch.bash(
                 held == 0
                     ? "echo 'old 0'; echo; cat cp-\(size).txt"
-                    : "export KINERJA_LEDGER=kinerja-demo.ledger; echo 'old \(held)'; kinerja prove --from \(held) --checkpoint cp-\(size).txt; echo; cat cp-\(size).txt")
+                    : "echo 'old \(held)'; kinerja prove --from \(held) --checkpoint cp-\(size).txt; echo; cat cp-\(size).txt")
             let request = try scratch.cli.write("request-\(size).txt", body)
             let process = try RunningProcess(
                 kinerjaBinary, ["witness", "add-checkpoint", "--state", scratch.cli.scratch.child("witness")], environment: [:],

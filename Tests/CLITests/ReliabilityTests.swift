@@ -148,25 +148,11 @@ struct ReliabilityTests {
         }
 
         // Many lines, the last one bad: nothing stored, though it spans many batches.
-        #if DEBUG
-        let count = 100_000  // a debug build parses about 7 000 lines a second
-        #else
-        let count = 1_000_000
-        #endif
+        let count = largeInputLines
         var generator = SampleGenerator(seed: 31, employees: 2_000)
         let path = cli.scratch.child("large.jsonl")
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        var chunk = ""
-        for index in 0..<count {
-            chunk += WireEncoder.encode(generator.next()) + "\n"
-            if index % 10_000 == 9_999 {
-                try handle.write(contentsOf: Data(chunk.utf8))
-                chunk = ""
-            }
-        }
-        try handle.write(contentsOf: Data((chunk + #"{"id":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e01","type":"unit.rated","unit":"DINKES","actor":"system:x","occurred_at":"2027-01-15T08:00:00+07:00","data":{"period":"2026","rating":"great"}}"#).utf8))
-        try handle.close()
+        let bad = #"{"id":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e01","type":"unit.rated","unit":"DINKES","actor":"system:x","occurred_at":"2027-01-15T08:00:00+07:00","data":{"period":"2026","rating":"great"}}"#
+        try writeGeneratedLines(&generator, count: count, to: path, trailer: bad)
         let large = try cli.run("append", path)
         #expect(large.status == 1)
         #expect(large.stdout.hasPrefix("appended 0, duplicates 0, rejected 1\n  line \(count + 1): data.rating: \"great\" is not one of"))

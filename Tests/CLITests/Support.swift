@@ -1,4 +1,5 @@
 import Foundation
+import KinerjaDomain
 import KinerjaSamples
 import Testing
 
@@ -106,3 +107,36 @@ func expectGolden(_ actual: String, _ name: String, sourceLocation: SourceLocati
 }
 
 let sampleFile = repositoryRoot.appendingPathComponent("samples/sample.jsonl").path
+
+/// The size of the large generated inputs: a million lines, or 100 000 in a debug build (which
+/// parses about 7 000 lines a second).
+#if DEBUG
+let largeInputLines = 100_000
+#else
+let largeInputLines = 1_000_000
+#endif
+
+/// Writes `count` generated events as JSON Lines to `path` (10 000 lines at a time), then
+/// `trailer`; the first `prefix.count` lines go to `prefix.path` as well.
+func writeGeneratedLines(_ generator: inout SampleGenerator, count: Int, to path: String, prefix: (path: String, count: Int)? = nil, trailer: String = "") throws {
+    var handles = [try FileHandle(forWritingTo: URL(fileURLWithPath: path), creating: true)]
+    if let prefix { handles.append(try FileHandle(forWritingTo: URL(fileURLWithPath: prefix.path), creating: true)) }
+    var chunk = ""
+    for index in 0..<count {
+        chunk += WireEncoder.encode(generator.next()) + "\n"
+        if index % 10_000 == 9_999 || index == count - 1 {
+            try handles[0].write(contentsOf: Data(chunk.utf8))
+            if let prefix, index < prefix.count { try handles[1].write(contentsOf: Data(chunk.utf8)) }
+            chunk = ""
+        }
+    }
+    try handles[0].write(contentsOf: Data(trailer.utf8))
+    for handle in handles { try handle.close() }
+}
+
+extension FileHandle {
+    convenience init(forWritingTo url: URL, creating: Bool) throws {
+        if creating { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        try self.init(forWritingTo: url)
+    }
+}

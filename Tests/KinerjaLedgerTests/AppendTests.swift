@@ -204,6 +204,20 @@ struct AppendTests {
         }
     }
 
+    @Test("an input of many batches fills the map while it is staged and while it is committed: both grow it")
+    func stagedImportGrowsTheMap() throws {
+        var generator = SampleGenerator(seed: 3, employees: 40)
+        let events = generator.events(6_000)
+        try withLedger(options: StoreOptions(initialMapSize: 1 << 20, clock: afterTheSample.clock)) { ledger, _ in
+            var progress: [Int] = []
+            let report = try ledger.append(NumberedSubmission.numbering(events), options: AppendOptions(batchSize: 1_000)) { done, _ in progress.append(done) }
+            #expect(report.appended == 6_000)
+            #expect(progress == [1_000, 2_000, 3_000, 4_000, 5_000, 6_000])
+            #expect(ledger.mapSize > 1 << 20)
+            #expect(try ledger.verify() == .intact(head: report.head, records: 6_000))
+        }
+    }
+
     @Test("a target set twice in one batch is refused at the second line")
     func targetTwiceInBatch() throws {
         try withLedger { ledger, _ in

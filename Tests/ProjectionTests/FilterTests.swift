@@ -117,7 +117,7 @@ struct FilterTests {
             if !plain.isEmpty && plain.count < events.count { selective += 1 }
 
             var logged: [UInt64] = []
-            try Reports.log(ledger, request) { _, recorded in logged.append(recorded.seq) }
+            try Reports.log(ledger, request) { _, recorded, _ in logged.append(recorded.seq) }
             #expect(logged == plain, "log \(given)")
             #expect(try Reports.audit(ledger, request).entries.map(\.seq) == plain, "audit \(given)")
 

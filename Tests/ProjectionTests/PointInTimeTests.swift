@@ -16,6 +16,7 @@ func allReports(_ ledger: Ledger, at point: PointInTime, employee: NIP) throws -
         Reports.render(try Reports.audit(ledger, request), .json),
         Reports.render(try Reports.history(ledger, employee: employee, request), .json),
         Reports.render(try Reports.scores(ledger, request), .csv),
+        Reports.render(try Reports.units(ledger, request), .json),
     ]
 }
 

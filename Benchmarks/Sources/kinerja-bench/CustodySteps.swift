@@ -25,7 +25,10 @@ func ledgerCustody(_ options: Options) throws {
     for _ in 0..<200 { checkpoints.append(try seconds { note = try ledger.checkpoint(key: key) } * 1000) }
     var proofs: [Double] = []
     for nip in historySample(options) {
-        proofs.append(try seconds { precondition(try ledger.dossierProof(employee: nip, checkpoint: note!).contains("\"proof\"")) } * 1000)
+        proofs.append(try seconds {
+            let proof = try ledger.dossierProof(employee: nip, checkpoint: note!)
+            precondition(proof.contains("\"proof\""))
+        } * 1000)
     }
     let checkpoint = percentiles(checkpoints)
     let proof = percentiles(proofs)

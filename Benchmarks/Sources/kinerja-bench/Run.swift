@@ -80,6 +80,7 @@ struct Run {
 
         log("verify")
         table.add(.verifyRate, .kinerja, try step(["ledger-verify", "--ledger", ledger]))
+        if peers.contains("lmdb") { table.add(.verifyRate, .lmdb, try step(["lmdb-verify", "--raw", directory + "/raw"])) }
 
         log("Merkle tree, checkpoints and dossier proofs")
         let custody = try step(["ledger-custody", "--ledger", ledger, "--dir", directory])

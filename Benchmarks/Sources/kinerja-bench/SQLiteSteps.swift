@@ -75,7 +75,8 @@ extension EventID {
 
 /// `sqlite-import --input F --db D --batch B`: each batch of lines decoded with the ledger's
 /// strict decoder (in parallel, as the ledger does), then inserted in one transaction. Stream
-/// versions are kept in memory; the lines' own recorded fields are ignored.
+/// versions are kept in memory; of the lines' own recorded fields only `recorded_at` is kept (so that the
+/// replay judges the same backdating as the ledger's).
 func sqliteImport(_ options: Options) throws {
     let path = options.required("--db")
     let table = SQLiteTable(path)
@@ -100,7 +101,7 @@ func sqliteImport(_ options: Options) throws {
                 insert.bind(3, version)
                 insert.bind(4, event.id.bytes)
                 insert.bind(5, Int64(event.type.code))
-                insert.bind(6, now)
+                insert.bind(6, item.submission.recorded?.recordedAt ?? now)
                 insert.bind(7, PayloadCodec.encode(event))
                 table.step(insert)
                 sqlite3_reset(insert)

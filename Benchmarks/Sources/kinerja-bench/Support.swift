@@ -51,6 +51,34 @@ func anonymousRSSMiB() -> Double {
     procField("/proc/self/status", "RssAnon:").map { $0 / 1024 } ?? .nan  // kB
 }
 
+/// The highest RssAnon seen, sampled every 10 ms on a thread of its own until ``stop()``: the
+/// kernel keeps no peak of anonymous memory, and peak RSS also counts the mapped input and map.
+final class PeakAnonymousMemory: @unchecked Sendable {
+    // @unchecked: `running` and `peak` are only touched under `lock`.
+    private let lock = NSLock()
+    private var running = true
+    private var peak = 0.0
+    private let done = DispatchSemaphore(value: 0)
+
+    init() {
+        Thread.detachNewThread { [self] in
+            while lock.withLock({ running }) {
+                let now = anonymousRSSMiB()
+                lock.withLock { peak = max(peak, now) }
+                usleep(10_000)
+            }
+            done.signal()
+        }
+    }
+
+    /// Stops sampling; the peak in MiB.
+    func stop() -> Double {
+        lock.withLock { running = false }
+        done.wait()
+        return lock.withLock { max(peak, anonymousRSSMiB()) }
+    }
+}
+
 /// What the process has caused to be written to storage so far (`write_bytes` of /proc/self/io):
 /// with LMDB's copy-on-write B-trees, every page a commit dirties, not only the records' bytes.
 func writtenMiB() -> Double {

@@ -96,12 +96,12 @@ extension Event {
                 return WireError(line: 0, field: "data.objection", code: .alreadyDecided, rule: "objection \(decision.objection) is already decided: the decision is final")
             }
         case .activityLogged(let activity):
-            if try !isClaimed(Self.targetKey(nip, Period(year: activity.date.year), activity.targetID)) {
-                return WireError(line: 0, field: "data.target_id", code: .unknownTarget, rule: "no target \(activity.targetID) is set for this employee in \(activity.date.year) before this activity")
-            }
             let today = Timestamp(micros: recordedAt, offsetMinutes: occurredAt.offsetMinutes).localDate
             if activity.date > today {
                 return WireError(line: 0, field: "data.date", code: .occurredInFuture, rule: "\(activity.date) is after the day it is recorded, \(today): an activity is logged once done")
+            }
+            if try !isClaimed(Self.targetKey(nip, Period(year: activity.date.year), activity.targetID)) {
+                return WireError(line: 0, field: "data.target_id", code: .unknownTarget, rule: "no target \(activity.targetID) is set for this employee in \(activity.date.year) before this activity")
             }
         default:
             break

@@ -34,7 +34,7 @@ struct ObjectionTests {
              "data.objection", "is already decided"),
             (edit(activityLine, ["id": newID(10), "data.target_id": #""RHK-9""#]), "data.target_id", "no target RHK-9 is set for this employee in 2026"),
             (edit(activityLine, ["id": newID(11), "data.date": #""2025-12-30""#]), "data.target_id", "no target RHK-1 is set for this employee in 2025"),
-            (edit(activityLine, ["id": newID(12), "data.date": #""2099-01-05""#]), "data.target_id", "in 2099"),
+            (edit(activityLine, ["id": newID(12), "data.date": #""2099-01-05""#]), "data.date", "2099-01-05 is after the day it is recorded, 2027-02-01"),
             (edit(activityLine, ["id": newID(13), "data.date": #""2027-02-02""#]), "data.date", "2027-02-02 is after the day it is recorded, 2027-02-01"),
         ]
         // Recorded at noon UTC on 1 February 2027 (19:00 in Jakarta), after every event of the sample.
@@ -51,9 +51,9 @@ struct ObjectionTests {
                 #expect(report.rejected.first?.rule.contains(rule) == true, "\(report.rejected)")
                 #expect(try ledger.head() == head)
             }
-            // Near misses: received on the score's own date; an activity dated the day it is recorded.
+            // Near misses: received on the score's own date; an activity logged a month after its date.
             let sameDay = edit(objectionLine, ["id": newID(20), "data.score": #""\#(annualScore)""#, "data.received_on": #""2026-12-20""#])
-            let today = edit(activityLine, ["id": newID(21), "data.date": #""2027-02-01""#, "occurred_at": #""2027-02-01T18:00:00+07:00""#])
+            let today = edit(activityLine, ["id": newID(21), "data.date": #""2026-12-31""#, "occurred_at": #""2027-02-01T18:00:00+07:00""#])
             #expect(try append(ledger, [sameDay, today]).appended == 2)
         }
     }

@@ -36,7 +36,7 @@ struct Append: ParsableCommand {
         let ledger = try options.open()
         let input: Data
         do {
-            input = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+            input = file == "-" ? try spoolStandardInput(beside: ledger.path) : try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         } catch {
             printError("kinerja: cannot read \(file): \(error.localizedDescription)")
             throw ExitCode.failure
@@ -63,4 +63,21 @@ struct Append: ParsableCommand {
         print("head: seq \(report.head.seq) hash \(report.head.hash.hex)")
         if !report.rejected.isEmpty { throw ExitCode.failure }
     }
+}
+
+/// Standard input copied, a MiB at a time, to a file in the ledger directory and mapped from it
+/// (the file is unlinked at once; the mapping keeps it): an import holds no more of a piped
+/// input in memory than of a file.
+func spoolStandardInput(beside ledger: String) throws -> Data {
+    let path = (ledger as NSString).appendingPathComponent("stdin-\(getpid()).jsonl")
+    guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let spool = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty {
+        try spool.write(contentsOf: chunk)
+    }
+    try spool.close()
+    return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
 }

@@ -3,7 +3,7 @@ import AppraisalCore
 import ScoresProjection
 import TrainingProjection
 
-/// The finding codes of PRODUCT §5, in the order reports list them.
+/// The finding codes of PRODUCT §5 and §7, in the order reports list them.
 public enum FindingCode: String, CaseIterable, Hashable, Sendable {
     case scoreWithoutTarget = "score_without_target"
     case appraiserMismatch = "appraiser_mismatch"
@@ -16,6 +16,11 @@ public enum FindingCode: String, CaseIterable, Hashable, Sendable {
     case missingAnnualScore = "missing_annual_score"
     case backdatedEntry = "backdated_entry"
     case distributionViolation = "distribution_violation"
+    case objectionOutOfTime = "objection_out_of_time"
+    case objectionDecider = "objection_decider"
+    case objectionUndecided = "objection_undecided"
+    case decisionOverridden = "decision_overridden"
+    case alignmentBroken = "alignment_broken"
 }
 
 /// One breach of the process rules, with the events involved.
@@ -71,6 +76,8 @@ public struct Accountability: Projection, Sendable {
                 judgeScore(score, of: employee, event)
             case .scoreCorrected(let correction):
                 judgeCorrection(correction, of: employee, event)
+            case .objectionDecided(let decision):
+                judgeDecision(decision, of: employee, event)
             default:
                 break
             }
@@ -92,9 +99,14 @@ public struct Accountability: Projection, Sendable {
             limit = (backdatingLimits.last { $0.from <= date } ?? backdatingLimits[0]).days
         }
         guard delay > Int64(limit) * Timestamp.microsPerDay else { return }
-        let period = event.dataPeriod ?? state.correctedPeriod(event) ?? Period(year: event.occurredAt.localDate.year)
+        let period = event.dataPeriod ?? state.correctedPeriod(event) ?? activityPeriod(event) ?? Period(year: event.occurredAt.localDate.year)
         let days = delay / Timestamp.microsPerDay
         raise(.backdatedEntry, event.subject, period, [event.id], "\(event.type.rawValue) recorded \(days) days after it occurred (limit \(limit))", seq: event.seq)
+    }
+
+    private func activityPeriod(_ event: borrowing EventView) -> Period? {
+        guard case .activityLogged(let activity) = event.data else { return nil }
+        return Period(year: activity.date.year)
     }
 
     private mutating func judgeScore(_ score: DataView.ScoreGiven, of employee: NIP, _ event: borrowing EventView) {
@@ -116,22 +128,51 @@ public struct Accountability: Projection, Sendable {
             raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: event.seq)
         }
         checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, score.period, event)
+        if let number, let current = state.employee(number: number).score(score.period) { checkOverride(current, employee, event) }
     }
 
     private mutating func judgeCorrection(_ correction: DataView.ScoreCorrected, of employee: NIP, _ event: borrowing EventView) {
         let subject = Subject.employee(employee)
         let period = state.period(of: correction.corrects) ?? Period(year: event.occurredAt.localDate.year)
-        if correction.basis == .objectionUpheld {
-            let date = event.occurredAt.localDate
-            let appraiser = state.placement(employee, on: date)?.appraiser
-            let appraisersAppraiser = appraiser.flatMap { state.placement($0, on: date)?.appraiser }
-            if appraisersAppraiser.map({ !event.actor.isNIP($0) }) ?? true {
-                let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
-                raise(.correctionAuthority, subject, period, [event.id, correction.corrects],
-                      "objection upheld by \(event.actor.string), but the appraiser's appraiser on \(date) \(who)", seq: event.seq)
-            }
+        if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+            raise(.correctionAuthority, subject, period, [event.id, correction.corrects], "objection upheld by \(event.actor.string), but \(who)", seq: event.seq)
         }
         checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, period, event)
+        if let reference = state.scoreReference(of: correction.corrects) { checkOverride(state.score(reference), employee, event) }
+    }
+
+    /// Nil when `actor` is the appraiser's appraiser of `employee` on `date` (placements in
+    /// effect then); else what the appraiser's appraiser is, or why there is none.
+    private func notTheAppraisersAppraiser(_ actor: TextView, of employee: NIP, on date: CivilDate) -> String? {
+        let appraiser = state.placement(employee, on: date)?.appraiser
+        let appraisersAppraiser = appraiser.flatMap { state.placement($0, on: date)?.appraiser }
+        if let appraisersAppraiser, actor.isNIP(appraisersAppraiser) { return nil }
+        let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
+        return "the appraiser's appraiser on \(date) \(who)"
+    }
+
+    /// `decision_overridden`: a score or correction for a period an objection was decided on.
+    private mutating func checkOverride(_ score: AppraisalState.Score, _ employee: NIP, _ event: borrowing EventView) {
+        guard let decision = score.decision else { return }
+        raise(.decisionOverridden, .employee(employee), score.period, [event.id, decision],
+              "\(event.type.rawValue) by \(event.actor.string) after the objection for \(score.period) was decided: the decision is final", seq: event.seq)
+    }
+
+    private mutating func judgeDecision(_ decision: DataView.ObjectionDecided, of employee: NIP, _ event: borrowing EventView) {
+        guard let objection = state.objection(decision.objection) else { return }
+        let period = objection.score.map { state.score($0).period } ?? Period(year: event.occurredAt.localDate.year)
+        if let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+            raise(.objectionDecider, .employee(employee), period, [event.id, decision.objection],
+                  "objection \(decision.outcome.rawValue) by \(event.actor.string), but \(who)", seq: event.seq)
+        }
+        guard decision.outcome == .upheld else { return }
+        let limit = rules.rules(on: objection.receivedOn).objectionFilingDays
+        let days = objection.filedOn.daysSinceEpoch - objection.receivedOn.daysSinceEpoch
+        if days > limit {
+            raise(.objectionOutOfTime, .employee(employee), period, [event.id, decision.objection],
+                  "objection upheld though filed on \(objection.filedOn), \(days) days after the result was received on \(objection.receivedOn) (limit \(limit))",
+                  seq: event.seq)
+        }
     }
 
     private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ event: borrowing EventView) {
@@ -182,11 +223,32 @@ public struct Accountability: Projection, Sendable {
                         message: "targets set for \(year.year) but no annual score (period \(year.year)) given", seq: first.seq))
                 }
             }
-            for target in employee.targets where target.alignedTo == nil && target.appraiserInEffect {
-                result.append(Finding(
-                    code: .unalignedTarget, subject: subject, period: Period(year: target.year), events: target.events,
-                    message: "target \(state.names[target.targetID]) is not aligned to a target of the appraiser", seq: target.seq))
+            for target in employee.targets {
+                if let aligned = target.alignedTo {
+                    guard state.record(aligned.employee)?.target(year: target.year, aligned.targetID) == nil else { continue }
+                    result.append(Finding(
+                        code: .alignmentBroken, subject: subject, period: Period(year: target.year), events: target.events,
+                        message: "target \(state.names[target.targetID]) is aligned to \(aligned.employee.text)/\(state.names[aligned.targetID]), which that employee has not set for \(target.year)",
+                        seq: target.seq))
+                } else if target.appraiserInEffect {
+                    result.append(Finding(
+                        code: .unalignedTarget, subject: subject, period: Period(year: target.year), events: target.events,
+                        message: "target \(state.names[target.targetID]) is not aligned to a target of the appraiser", seq: target.seq))
+                }
             }
+        }
+        for objection in state.objections {
+            let limit = rules.rules(on: Timestamp(micros: objection.recordedAt).localDate).objectionDecisionDays
+            let decidedAt = objection.decision?.recordedAt ?? state.recordedAt
+            let days = (decidedAt - objection.recordedAt) / Timestamp.microsPerDay
+            guard decidedAt - objection.recordedAt > Int64(limit) * Timestamp.microsPerDay else { continue }
+            let message = objection.decision == nil
+                ? "objection still undecided \(days) days after it was recorded (limit \(limit))"
+                : "objection decided \(days) days after it was recorded (limit \(limit))"
+            result.append(Finding(
+                code: .objectionUndecided, subject: .employee(state.employee(number: objection.employee).nip),
+                period: objection.score.map { state.score($0).period } ?? Period(year: Timestamp(micros: objection.recordedAt).localDate.year),
+                events: [objection.id] + (objection.decision.map { [$0.id] } ?? []), message: message, seq: objection.seq))
         }
         var members: [Int: [Int32: [(employee: NIP, score: AppraisalState.Score)]]] = [:]
         for year in Set(state.unitRatings.map(\.year)) { members[year] = state.members(year: year) }

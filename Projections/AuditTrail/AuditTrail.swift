@@ -94,6 +94,19 @@ public struct AuditTrail: Projection, Sendable {
         case .unitRated(let rating):
             let before = event.unit.flatMap { state.unitRating($0.string, year: rating.period.year) }.map { " (was \($0.rating.rawValue))" } ?? ""
             return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
+        case .objectionFiled(let objection):
+            guard let reference = state.scoreReference(of: objection.score) else { return "objection to \(objection.score), received \(objection.receivedOn)" }
+            let score = state.score(reference)
+            return "objection to the score for \(score.period) (now \(score.predicate.rawValue)), received \(objection.receivedOn)"
+        case .objectionDecided(let decision):
+            guard let reference = state.objection(decision.objection)?.score else { return "objection \(decision.objection) \(decision.outcome.rawValue)" }
+            let before = state.score(reference)
+            guard let ratings = decision.ratings else { return "objection rejected: the score for \(before.period) stays \(before.predicate.rawValue)" }
+            return "objection upheld: the score for \(before.period) \(before.predicate.rawValue) → \(state.predicate(before.period, ratings.results, ratings.behavior).rawValue)"
+                + " (results \(ratings.results.rawValue), behaviour \(ratings.behavior.rawValue))"
+        case .activityLogged(let activity):
+            let output = activity.output.map { ": \($0.value.plainText) \($0.unit.string)" } ?? ""
+            return "activity on \(activity.date) toward \(activity.targetID.string)\(output)" + (activity.evidence.map { ", evidence \($0.string)" } ?? "")
         }
     }
 }

@@ -5,8 +5,8 @@ import KinerjaDomain
 /// One reducer, ``apply(_:)``, folds each recorded event, read in place (``EventView``), into
 /// state keyed by numbers: employees numbered on first sight (their NIP looked up once per
 /// event), and under each employee small lists (placements as recorded, targets with their
-/// revisions, the current score of each period, per year the first target, training and
-/// feedback); unit codes, target ids and actors are ``Names``. Scores, training hours,
+/// revisions, the current score of each period, per year the first target, training, feedback
+/// and activity logged; objections and their decisions); unit codes, target ids and actors are ``Names``. Scores, training hours,
 /// accountability, the audit trail and history are layers that read this state; a new event
 /// type is folded here, in one place.
 ///
@@ -51,8 +51,21 @@ public struct AppraisalState: Sendable {
         public var appraiserInEffect: Bool
     }
 
-    /// The current score of a period: the latest of its `score.given` and the corrections of
-    /// them (directly or through another correction).
+    /// Where an objection (keberatan) to a score stands.
+    public enum ObjectionState: String, Hashable, Sendable {
+        case pending
+        case upheld
+        case rejected
+        /// Decided, and then replaced by a later score or correction (the decision is final).
+        case overridden
+
+        /// The state once another score or correction replaces the score.
+        var afterReplacement: ObjectionState { self == .pending ? .pending : .overridden }
+    }
+
+    /// The current score of a period: the latest of its `score.given`, the corrections of them
+    /// (directly or through another correction) and the upheld decisions on objections to them
+    /// (PRODUCT §7).
     public struct Score: Sendable {
         public var period: Period
         public var resultsRating: Rating
@@ -65,6 +78,43 @@ public struct AppraisalState: Sendable {
         public var seq: UInt64
         /// The basis of the correction that stands, if the score was corrected.
         public var correction: CorrectionBasis?
+        /// The type of the event that stands: `score.given`, `score.corrected` or `objection.decided`.
+        public var setBy: EventType
+        /// Who first scored it: the `score.given` the standing event goes back to.
+        public var original: Origin
+        /// The latest objection to the score, if any.
+        public var objection: ObjectionState?
+        /// The latest decision on an objection to the score, if any.
+        public var decision: EventID?
+    }
+
+    /// The `score.given` a score, correction or decision goes back to.
+    public struct Origin: Sendable {
+        public var actor: Int32
+        public var event: EventID
+    }
+
+    /// An objection and, once recorded, its decision.
+    public struct Objection: Sendable {
+        public var id: EventID
+        public var employee: Int32
+        public var seq: UInt64
+        public var recordedAt: Int64
+        public var receivedOn: CivilDate
+        /// The date of its `occurred_at`.
+        public var filedOn: CivilDate
+        /// The score objected to, when it is known.
+        public var score: ScoreReference?
+        /// The score or correction objected to.
+        public var scoreEvent: EventID
+        public var decision: Decision?
+    }
+
+    public struct Decision: Sendable {
+        public var id: EventID
+        public var seq: UInt64
+        public var recordedAt: Int64
+        public var outcome: ObjectionOutcome
     }
 
     /// What an employee's record holds for a year.
@@ -78,6 +128,10 @@ public struct AppraisalState: Sendable {
         /// Feedback for a period of the year: how many, and whether any from the supervisor.
         public var feedback = 0
         public var supervisorFeedback = false
+        /// Activities (`activity.logged`) dated in each month of the year, January first.
+        public var activities = [Int32](repeating: 0, count: 12)
+        /// Activities dated in the year.
+        public var activityCount: Int { activities.reduce(0) { $0 + Int($1) } }
         /// Whether training was recorded for the year (a history lists only those years).
         public var hasTraining: Bool { !trainingEvents.isEmpty }
     }
@@ -151,6 +205,12 @@ public struct AppraisalState: Sendable {
     private var numbers = NumberTable()
     /// Every score and correction → the score it sets.
     private var scoredBy = IDTable<ScoreReference>()
+    /// Every score and correction → the `score.given` it goes back to.
+    private var origins = IDTable<Origin>()
+    /// Every objection, in `seq` order.
+    public private(set) var objections: [Objection] = []
+    /// Every objection → its place in ``objections``.
+    private var objectionIndex = IDTable<Int32>()
     /// The latest `unit.rated` of each unit and year, in the order first rated.
     public private(set) var unitRatings: [UnitRating] = []
     private var unitRatingIndex: [UInt64: Int32] = [:]
@@ -223,12 +283,16 @@ public struct AppraisalState: Sendable {
             employees[index].targets[target].events.append(event.id)
             employees[index].targets[target].seq = event.seq
         case .scoreGiven(let given):
-            let score = Score(
+            let actor = names.number(event.actor)
+            let origin = Origin(actor: actor, event: event.id)
+            var score = Score(
                 period: given.period, resultsRating: given.resultsRating, behaviorRating: given.behaviorRating,
-                predicate: predicate(given.period, given.resultsRating, given.behaviorRating), actor: names.number(event.actor),
-                event: event.id, seq: event.seq, correction: nil)
+                predicate: predicate(given.period, given.resultsRating, given.behaviorRating), actor: actor,
+                event: event.id, seq: event.seq, correction: nil, setBy: .scoreGiven, original: origin)
             let slot: Int
             if let existing = employees[index].scores.firstIndex(where: { $0.period == given.period }) {
+                score.objection = employees[index].scores[existing].objection?.afterReplacement
+                score.decision = employees[index].scores[existing].decision
                 employees[index].scores[existing] = score
                 slot = existing
             } else {
@@ -236,18 +300,36 @@ public struct AppraisalState: Sendable {
                 slot = employees[index].scores.count - 1
             }
             scoredBy[event.id] = ScoreReference(employee: number, score: Int32(slot))
+            origins[event.id] = origin
         case .scoreCorrected(let correction):
-            guard let reference = scoredBy[correction.corrects] else { return }
+            guard let reference = scoredBy[correction.corrects], let origin = origins[correction.corrects] else { return }
             scoredBy[event.id] = reference
-            var score = self.score(reference)
-            score.resultsRating = correction.resultsRating
-            score.behaviorRating = correction.behaviorRating
-            score.predicate = predicate(score.period, correction.resultsRating, correction.behaviorRating)
-            score.actor = names.number(event.actor)
-            score.event = event.id
-            score.seq = event.seq
-            score.correction = correction.basis
-            employees[Int(reference.employee)].scores[Int(reference.score)] = score
+            origins[event.id] = origin
+            rescore(reference, correction.resultsRating, correction.behaviorRating, event, origin: origin) { score in
+                score.correction = correction.basis
+                score.objection = score.objection?.afterReplacement
+            }
+        case .objectionFiled(let filed):
+            let reference = scoredBy[filed.score]
+            objectionIndex[event.id] = Int32(objections.count)
+            objections.append(Objection(
+                id: event.id, employee: number, seq: event.seq, recordedAt: event.recordedAt, receivedOn: filed.receivedOn,
+                filedOn: event.occurredAt.localDate, score: reference, scoreEvent: filed.score))
+            if let reference { employees[Int(reference.employee)].scores[Int(reference.score)].objection = .pending }
+        case .objectionDecided(let decision):
+            guard let place = objectionIndex[decision.objection] else { return }
+            objections[Int(place)].decision = Decision(id: event.id, seq: event.seq, recordedAt: event.recordedAt, outcome: decision.outcome)
+            let objection = objections[Int(place)]
+            guard let reference = objection.score, let origin = origins[objection.scoreEvent] else { return }
+            employees[Int(reference.employee)].scores[Int(reference.score)].decision = event.id
+            if let ratings = decision.ratings {
+                rescore(reference, ratings.results, ratings.behavior, event, origin: origin) { $0.objection = .upheld }
+            } else {
+                employees[Int(reference.employee)].scores[Int(reference.score)].objection = .rejected
+            }
+        case .activityLogged(let activity):
+            let month = activity.date.month - 1
+            employees[index].withYear(activity.date.year) { year in year.activities[month] += 1 }
         case .feedbackGiven(let feedback):
             employees[index].withYear(feedback.period.year) { year in
                 year.feedback += 1
@@ -262,6 +344,24 @@ public struct AppraisalState: Sendable {
         case .unitRated:
             break
         }
+    }
+
+    /// Replaces the ratings of a score with those of `event` (a correction or an upheld decision).
+    private mutating func rescore(
+        _ reference: ScoreReference, _ results: Rating, _ behavior: Rating, _ event: borrowing EventView, origin: Origin, _ body: (inout Score) -> Void
+    ) {
+        var score = self.score(reference)
+        score.resultsRating = results
+        score.behaviorRating = behavior
+        score.predicate = predicate(score.period, results, behavior)
+        score.actor = names.number(event.actor)
+        score.event = event.id
+        score.seq = event.seq
+        score.correction = nil
+        score.setBy = event.type
+        score.original = origin
+        body(&score)
+        employees[Int(reference.employee)].scores[Int(reference.score)] = score
     }
 
     private mutating func number(_ nip: NIP) -> Int32 {
@@ -325,14 +425,22 @@ public struct AppraisalState: Sendable {
     /// The period of the score a score or correction sets.
     public func period(of id: EventID) -> Period? { scoredBy[id].map { score($0).period } }
 
-    /// The period of the score a correction corrects, if it is a correction of a known score.
+    /// The objection `id`, if it was folded.
+    public func objection(_ id: EventID) -> Objection? { objectionIndex[id].map { objections[Int($0)] } }
+
+    /// The period of the score a correction corrects, an objection objects to or a decision
+    /// decides on, if that score is known.
     public func correctedPeriod(_ event: borrowing EventView) -> Period? {
-        guard case .scoreCorrected(let correction) = event.data else { return nil }
-        return period(of: correction.corrects)
+        switch event.data {
+        case .scoreCorrected(let correction): period(of: correction.corrects)
+        case .objectionFiled(let objection): period(of: objection.score)
+        case .objectionDecided(let decision): objection(decision.objection).flatMap { $0.score }.map { score($0).period }
+        default: nil
+        }
     }
 
     /// The appraisal period `event` is about (PRODUCT §6): ``EventView/period``, or for a
-    /// correction the period of the score it corrects.
+    /// correction, an objection or a decision the period of the score it concerns.
     public func period(about event: borrowing EventView) -> Period? {
         event.period ?? correctedPeriod(event)
     }

@@ -32,6 +32,8 @@ public struct EmployeeState: Hashable, Sendable {
     public var trainingHours: [Int: Double] = [:]
     /// Feedback received, by year of the period it is for.
     public var feedback: [Int: Int] = [:]
+    /// Daily activities logged, by year of their date.
+    public var activities: [Int: Int] = [:]
 
     public init() {}
 }
@@ -86,6 +88,8 @@ public struct History: Projection, Sendable {
         for year in record.years {
             if year.hasTraining { snapshot.trainingHours[year.year] = year.trainingHours }
             if year.feedback > 0 { snapshot.feedback[year.year] = year.feedback }
+            let activities = year.activityCount
+            if activities > 0 { snapshot.activities[year.year] = activities }
         }
         return snapshot
     }

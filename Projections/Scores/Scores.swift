@@ -15,11 +15,23 @@ public struct ScoreRow: Hashable, Sendable {
     public var seq: UInt64
     /// The basis of the correction that stands, if the score was corrected.
     public var correction: CorrectionBasis?
+    /// The type of the event that stands: `score.given`, `score.corrected` or `objection.decided`.
+    public var setBy: EventType
+    /// Who first scored it: the `score.given` the standing event corrects or decides on, directly or not.
+    public var originalActor: String
+    public var originalEvent: EventID
+    /// The latest objection to this score, if any: pending, upheld, rejected, or overridden by
+    /// a later score or correction.
+    public var objection: ObjectionState?
 }
+
+/// Where an objection (keberatan) to a score stands.
+public typealias ObjectionState = AppraisalState.ObjectionState
 
 /// Current scores (predikat kinerja): for each employee and period, the latest by `seq` of the
 /// `score.given` events for that period and the `score.corrected` events that correct one of
-/// them, directly or through another correction. The predikat is derived with the rule set in
+/// them, directly or through another correction, and the upheld `objection.decided` events whose
+/// objection names one of them (PRODUCT §7). The predikat is derived with the rule set in
 /// force at the end of the period. A reading of ``AppraisalState``, which folds the chain.
 public struct Scores: Projection, Sendable {
     public struct Key: Hashable, Sendable {
@@ -50,7 +62,8 @@ public struct Scores: Projection, Sendable {
     public static func row(_ score: AppraisalState.Score, of employee: NIP, in state: AppraisalState) -> ScoreRow {
         ScoreRow(
             employee: employee, period: score.period, resultsRating: score.resultsRating, behaviorRating: score.behaviorRating,
-            predicate: score.predicate, actor: state.names[score.actor], event: score.event, seq: score.seq, correction: score.correction)
+            predicate: score.predicate, actor: state.names[score.actor], event: score.event, seq: score.seq, correction: score.correction,
+            setBy: score.setBy, originalActor: state.names[score.original.actor], originalEvent: score.original.event, objection: score.objection)
     }
 
     /// Every current score, by employee and period.
@@ -69,6 +82,9 @@ public struct Scores: Projection, Sendable {
     public func score(_ employee: NIP, _ period: Period) -> ScoreRow? {
         state.record(employee)?.score(period).map { Self.row($0, of: employee, in: state) }
     }
+
+    /// The score an objection objects to, if it is known.
+    public func score(objectedBy objection: EventID) -> EventID? { state.objection(objection)?.scoreEvent }
 
     /// The period and employee a score or correction is about.
     public func key(of id: EventID) -> Key? {

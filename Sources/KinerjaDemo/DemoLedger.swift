@@ -6,7 +6,8 @@ import LedgerStore
 import Synchronization
 
 /// Builds the demo's sample year into a fresh ledger, as an agency would have entered it:
-/// each day's events in one atomic batch, recorded at the end of that day.
+/// each day's events in one atomic batch, recorded at the end of that day (flushed to the disk
+/// once, at the end: a demo interrupted is built again).
 public enum DemoLedger {
     /// The file that marks a ledger directory as made by the demo (and so safe to replace).
     public static let marker = "created-by-kinerja-demo"
@@ -28,7 +29,8 @@ public enum DemoLedger {
     /// Creates a ledger at `path` (which must not exist) holding `sample`.
     public static func build(_ sample: DemoYear, at path: String) throws -> Ledger {
         let clock = Clock()
-        let ledger = try Ledger.create(at: path, options: StoreOptions(clock: { clock.now.withLock { $0 } }))
+        // A demo ledger can be built again: its commits reach the disk once, at the end.
+        let ledger = try Ledger.create(at: path, options: StoreOptions(clock: { clock.now.withLock { $0 } }, syncsEachCommit: false))
         _ = FileManager.default.createFile(atPath: (path as NSString).appendingPathComponent(marker), contents: Data("the demo ledger: safe to replace\n".utf8))
         var start = 0
         while start < sample.items.count {
@@ -43,6 +45,7 @@ public enum DemoLedger {
             }
             start = end
         }
+        try ledger.sync()
         return ledger
     }
 

@@ -2,7 +2,7 @@ extension Event {
     /// The keys this event claims, which no other event may claim: a `target.set` claims its
     /// employee, year and target id ("a target_id is set once per employee and year").
     public var uniqueKeys: [[UInt8]] {
-        guard case .targetSet(let target) = data, case .employee(let nip) = subject else { return [] }
+        guard case .targetSet(let target) = data, case .employee(let nip) = subject else { return cycleKeys }
         return [Self.targetKey(nip, target.period, target.targetID)]
     }
 

@@ -19,7 +19,7 @@ extension WireCode {
     }
 }
 
-/// The eight event types of wire format v1.
+/// The event types of wire format v1: the eight of PRODUCT §3, then the additions of §7.
 public enum EventType: String, WireCode {
     case employeePlaced = "employee.placed"
     case targetSet = "target.set"
@@ -29,9 +29,12 @@ public enum EventType: String, WireCode {
     case feedbackGiven = "feedback.given"
     case trainingCompleted = "training.completed"
     case unitRated = "unit.rated"
+    case objectionFiled = "objection.filed"
+    case objectionDecided = "objection.decided"
+    case activityLogged = "activity.logged"
 
     /// Whether `reason` is required.
-    public var requiresReason: Bool { self == .targetRevised || self == .scoreCorrected }
+    public var requiresReason: Bool { self == .targetRevised || self == .scoreCorrected || self == .objectionDecided }
 
     /// Whether the subject is a unit (`unit`) rather than an employee (`employee`).
     public var isUnitEvent: Bool { self == .unitRated }
@@ -81,6 +84,12 @@ public enum UnitRatingCode: String, WireCode {
     case needsImprovement = "needs_improvement"
     case poor
     case veryPoor = "very_poor"
+}
+
+/// How an objection (keberatan) was decided.
+public enum ObjectionOutcome: String, WireCode {
+    case upheld
+    case rejected
 }
 
 /// A target of a superior that a target is cascaded from (intervensi).
@@ -251,6 +260,62 @@ public struct UnitRating: Hashable, Sendable {
     }
 }
 
+/// An objection (keberatan, PP 30/2019 Pasal 59) to a score of the same employee.
+public struct ObjectionFiled: Hashable, Sendable {
+    /// A `score.given` or `score.corrected` of the same employee.
+    public var score: EventID
+    /// The day the employee received the result.
+    public var receivedOn: CivilDate
+    public var grounds: String
+
+    public init(score: EventID, receivedOn: CivilDate, grounds: String) {
+        self.score = score
+        self.receivedOn = receivedOn
+        self.grounds = grounds
+    }
+}
+
+/// The decision on an objection, final: upheld with the new ratings, or rejected without any.
+public struct ObjectionDecision: Hashable, Sendable {
+    /// An `objection.filed` of the same employee.
+    public var objection: EventID
+    public var outcome: ObjectionOutcome
+    /// Both present when upheld, both nil when rejected.
+    public var resultsRating: Rating?
+    public var behaviorRating: Rating?
+
+    public init(objection: EventID, outcome: ObjectionOutcome, resultsRating: Rating? = nil, behaviorRating: Rating? = nil) {
+        self.objection = objection
+        self.outcome = outcome
+        self.resultsRating = resultsRating
+        self.behaviorRating = behaviorRating
+    }
+
+    /// The ratings that replace the objected score's, when upheld.
+    public var ratings: (results: Rating, behavior: Rating)? {
+        guard outcome == .upheld, let resultsRating, let behaviorRating else { return nil }
+        return (resultsRating, behaviorRating)
+    }
+}
+
+/// One day's entry of the daily performance log (kinerja harian), toward a target of the year.
+public struct Activity: Hashable, Sendable {
+    public var date: CivilDate
+    public var targetID: String
+    public var description: String
+    public var output: TargetQuantity?
+    /// A document number or a link to the evidence (bukti dukung).
+    public var evidence: String?
+
+    public init(date: CivilDate, targetID: String, description: String, output: TargetQuantity? = nil, evidence: String? = nil) {
+        self.date = date
+        self.targetID = targetID
+        self.description = description
+        self.output = output
+        self.evidence = evidence
+    }
+}
+
 /// What an event says, by type.
 public enum EventData: Hashable, Sendable {
     case employeePlaced(Placement)
@@ -261,6 +326,9 @@ public enum EventData: Hashable, Sendable {
     case feedbackGiven(Feedback)
     case trainingCompleted(Training)
     case unitRated(UnitRating)
+    case objectionFiled(ObjectionFiled)
+    case objectionDecided(ObjectionDecision)
+    case activityLogged(Activity)
 
     public var type: EventType {
         switch self {
@@ -272,6 +340,9 @@ public enum EventData: Hashable, Sendable {
         case .feedbackGiven: .feedbackGiven
         case .trainingCompleted: .trainingCompleted
         case .unitRated: .unitRated
+        case .objectionFiled: .objectionFiled
+        case .objectionDecided: .objectionDecided
+        case .activityLogged: .activityLogged
         }
     }
 }

@@ -111,6 +111,34 @@ public enum DataView {
         public let rating: UnitRatingCode
     }
 
+    public struct ObjectionFiled {
+        public let score: EventID
+        public let receivedOn: CivilDate
+        public let grounds: TextView
+    }
+
+    public struct ObjectionDecided {
+        public let objection: EventID
+        public let outcome: ObjectionOutcome
+        /// Both present when upheld, both nil when rejected.
+        public let resultsRating: Rating?
+        public let behaviorRating: Rating?
+
+        /// The ratings that replace the objected score's, when upheld.
+        public var ratings: (results: Rating, behavior: Rating)? {
+            guard outcome == .upheld, let resultsRating, let behaviorRating else { return nil }
+            return (resultsRating, behaviorRating)
+        }
+    }
+
+    public struct ActivityLogged {
+        public let date: CivilDate
+        public let targetID: TextView
+        public let description: TextView
+        public let output: (value: Double, unit: TextView)?
+        public let evidence: TextView?
+    }
+
     case employeePlaced(Placed)
     case targetSet(TargetSet)
     case targetRevised(TargetRevised)
@@ -119,6 +147,9 @@ public enum DataView {
     case feedbackGiven(FeedbackGiven)
     case trainingCompleted(TrainingCompleted)
     case unitRated(UnitRated)
+    case objectionFiled(ObjectionFiled)
+    case objectionDecided(ObjectionDecided)
+    case activityLogged(ActivityLogged)
 }
 
 /// A recorded event read in place from its record: what projections fold. It borrows the
@@ -207,13 +238,12 @@ public struct EventView: ~Copyable {
             data = .scoreGiven(DataView.ScoreGiven(period: period, resultsRating: results, behaviorRating: behavior, realizations: realizations))
         case .scoreCorrected:
             data = .scoreCorrected(DataView.ScoreCorrected(
-                corrects: EventID(high: try reader.readUInt64(), low: try reader.readUInt64()), basis: try Self.code(&reader),
+                corrects: try Self.id(&reader), basis: try Self.code(&reader),
                 resultsRating: try Self.code(&reader), behaviorRating: try Self.code(&reader)))
         case .feedbackGiven:
             let period = try Self.period(&reader)
             let relation: FeedbackRelation = try Self.code(&reader)
-            let aspectCode = try reader.readUInt8()
-            let aspect: CoreValue? = aspectCode == 0 ? nil : try Self.code(aspectCode, at: reader.offset - 1)
+            let aspect: CoreValue? = try Self.optionalCode(&reader)
             data = .feedbackGiven(DataView.FeedbackGiven(period: period, relation: relation, aspect: aspect, topic: try Self.optionalText(&reader), text: try Self.text(&reader)))
         case .trainingCompleted:
             data = .trainingCompleted(DataView.TrainingCompleted(
@@ -221,6 +251,22 @@ public struct EventView: ~Copyable {
                 completedOn: try Self.date(&reader), certificate: try Self.optionalText(&reader)))
         case .unitRated:
             data = .unitRated(DataView.UnitRated(period: try Self.period(&reader), rating: try Self.code(&reader)))
+        case .objectionFiled:
+            data = .objectionFiled(DataView.ObjectionFiled(score: try Self.id(&reader), receivedOn: try Self.date(&reader), grounds: try Self.text(&reader)))
+        case .objectionDecided:
+            let objection = try Self.id(&reader)
+            let outcome: ObjectionOutcome = try Self.code(&reader)
+            let offset = reader.offset
+            let results: Rating? = try Self.optionalCode(&reader)
+            let behavior: Rating? = try Self.optionalCode(&reader)
+            guard (outcome == .upheld) == (results != nil), (results == nil) == (behavior == nil) else {
+                throw ByteReader.Malformed(offset: offset, what: "ratings of a decision \(outcome.rawValue)")
+            }
+            data = .objectionDecided(DataView.ObjectionDecided(objection: objection, outcome: outcome, resultsRating: results, behaviorRating: behavior))
+        case .activityLogged:
+            data = .activityLogged(DataView.ActivityLogged(
+                date: try Self.date(&reader), targetID: try Self.text(&reader), description: try Self.text(&reader),
+                output: try reader.readBool() ? (try reader.readDouble(), try Self.text(&reader)) : nil, evidence: try Self.optionalText(&reader)))
         }
         guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
         self.seq = seq
@@ -242,11 +288,13 @@ public struct EventView: ~Copyable {
     }
 
     /// The period the event is about (PRODUCT §6): its `data.period`, or the year of
-    /// `completed_on` or `effective_from`; nil for a correction, whose period is its score's.
+    /// `completed_on`, `effective_from` or an activity's `date`; nil for a correction, an
+    /// objection and a decision, whose period is their score's.
     public var period: Period? {
         switch data {
         case .employeePlaced(let placed): Period(year: placed.effectiveFrom.year)
         case .trainingCompleted(let training): Period(year: training.completedOn.year)
+        case .activityLogged(let activity): Period(year: activity.date.year)
         default: dataPeriod
         }
     }
@@ -259,7 +307,7 @@ public struct EventView: ~Copyable {
         case .scoreGiven(let score): score.period
         case .feedbackGiven(let feedback): feedback.period
         case .unitRated(let rating): rating.period
-        case .employeePlaced, .scoreCorrected, .trainingCompleted: nil
+        case .employeePlaced, .scoreCorrected, .trainingCompleted, .objectionFiled, .objectionDecided, .activityLogged: nil
         }
     }
 
@@ -311,6 +359,16 @@ public struct EventView: ~Copyable {
                 completedOn: training.completedOn, certificate: try training.certificate?.validated()))
         case .unitRated(let rating):
             data = .unitRated(UnitRating(period: rating.period, rating: rating.rating))
+        case .objectionFiled(let objection):
+            data = .objectionFiled(KinerjaDomain.ObjectionFiled(score: objection.score, receivedOn: objection.receivedOn, grounds: try objection.grounds.validated()))
+        case .objectionDecided(let decision):
+            data = .objectionDecided(ObjectionDecision(
+                objection: decision.objection, outcome: decision.outcome, resultsRating: decision.resultsRating, behaviorRating: decision.behaviorRating))
+        case .activityLogged(let activity):
+            data = .activityLogged(Activity(
+                date: activity.date, targetID: try activity.targetID.validated(), description: try activity.description.validated(),
+                output: try activity.output.map { quantity throws(ByteReader.Malformed) in TargetQuantity(value: quantity.value, unit: try quantity.unit.validated()) },
+                evidence: try activity.evidence?.validated()))
         }
         let subject: Subject = if let employee { .employee(employee) } else { .unit(try unit!.validated()) }
         return Event(id: id, subject: subject, actor: try actor.validated(), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
@@ -330,6 +388,17 @@ public struct EventView: ~Copyable {
     private static func code<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
         let offset = reader.offset
         return try code(try reader.readUInt8(), at: offset)
+    }
+
+    /// A code, or nil for 0 (absent).
+    private static func optionalCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code? {
+        let offset = reader.offset
+        let byte = try reader.readUInt8()
+        return byte == 0 ? nil : try code(byte, at: offset)
+    }
+
+    private static func id(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> EventID {
+        EventID(high: try reader.readUInt64(), low: try reader.readUInt64())
     }
 
     private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {

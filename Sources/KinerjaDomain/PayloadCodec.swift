@@ -3,7 +3,8 @@ import CanonicalBytes
 /// The domain's part of a canonical record: the bytes after the store's header.
 ///
 /// ```
-/// u8      event type code (1 employee.placed ... 8 unit.rated)
+/// u8      event type code (1 employee.placed ... 8 unit.rated, 9 objection.filed,
+///         10 objection.decided, 11 activity.logged)
 /// str     actor
 /// i64     occurred_at, microseconds since the Unix epoch
 /// i16     occurred_at's UTC offset in minutes
@@ -37,18 +38,13 @@ public enum PayloadCodec {
             writer.writeString(target.plan)
             writer.writeString(target.indicator)
             write(target.target, to: &writer)
-            writeOptional(target.alignedTo, to: &writer)
+            writeOptional(target.alignedTo, to: &writer, write(_:to:))
         case .targetRevised(let revision):
             writer.writeString(revision.period.description)
             writer.writeString(revision.targetID)
             writer.writeOptionalString(revision.plan)
             writer.writeOptionalString(revision.indicator)
-            if let target = revision.target {
-                writer.writeUInt8(1)
-                write(target, to: &writer)
-            } else {
-                writer.writeUInt8(0)
-            }
+            writeOptional(revision.target, to: &writer, write(_:to:))
             switch revision.alignedTo {
             case .unchanged: writer.writeUInt8(0)
             case .set(nil): writer.writeUInt8(1)
@@ -72,8 +68,7 @@ public enum PayloadCodec {
                 writer.writeUInt8(0)
             }
         case .scoreCorrected(let correction):
-            writer.writeUInt64(correction.corrects.high)
-            writer.writeUInt64(correction.corrects.low)
+            write(correction.corrects, to: &writer)
             writer.writeUInt8(correction.basis.code)
             writer.writeUInt8(correction.resultsRating.code)
             writer.writeUInt8(correction.behaviorRating.code)
@@ -92,8 +87,28 @@ public enum PayloadCodec {
         case .unitRated(let rating):
             writer.writeString(rating.period.description)
             writer.writeUInt8(rating.rating.code)
+        case .objectionFiled(let objection):
+            write(objection.score, to: &writer)
+            writer.writeString(objection.receivedOn.description)
+            writer.writeString(objection.grounds)
+        case .objectionDecided(let decision):
+            write(decision.objection, to: &writer)
+            writer.writeUInt8(decision.outcome.code)
+            writer.writeUInt8(decision.resultsRating?.code ?? 0)
+            writer.writeUInt8(decision.behaviorRating?.code ?? 0)
+        case .activityLogged(let activity):
+            writer.writeString(activity.date.description)
+            writer.writeString(activity.targetID)
+            writer.writeString(activity.description)
+            writeOptional(activity.output, to: &writer, write(_:to:))
+            writer.writeOptionalString(activity.evidence)
         }
         return writer.bytes
+    }
+
+    private static func write(_ id: EventID, to writer: inout ByteWriter) {
+        writer.writeUInt64(id.high)
+        writer.writeUInt64(id.low)
     }
 
     private static func write(_ quantity: TargetQuantity, to writer: inout ByteWriter) {
@@ -106,10 +121,11 @@ public enum PayloadCodec {
         writer.writeString(alignment.targetID)
     }
 
-    private static func writeOptional(_ alignment: Alignment?, to writer: inout ByteWriter) {
-        if let alignment {
+    /// `0`, or `1` and the value.
+    private static func writeOptional<Value>(_ value: Value?, to writer: inout ByteWriter, _ write: (Value, inout ByteWriter) -> Void) {
+        if let value {
             writer.writeUInt8(1)
-            write(alignment, to: &writer)
+            write(value, &writer)
         } else {
             writer.writeUInt8(0)
         }

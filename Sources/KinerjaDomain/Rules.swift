@@ -51,7 +51,7 @@ public struct CurveRule: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The appraisal rules in force from a date: the predikat matrix, the distribution curve, the
-/// training minimum and the backdating limit. Regulations change, so rules are data with a
+/// training minimum, the backdating limit and the objection windows. Regulations change, so rules are data with a
 /// version and an effective date; a decision is judged by the set in force on its date.
 public struct RuleSet: Hashable, Sendable {
     public var version: String
@@ -66,12 +66,17 @@ public struct RuleSet: Hashable, Sendable {
     /// How far an event's `occurred_at` may be after the ledger clock at recording (clocks
     /// disagree a little): later than that, it has not happened yet and is refused.
     public var clockSkewAllowanceMicros: Int64
+    /// An objection is filed within this many days of receiving the result (PP 30/2019 Pasal 59).
+    public var objectionFilingDays: Int
+    /// An objection is decided within this many days of its recording.
+    public var objectionDecisionDays: Int
 
     public func predicate(results: Rating, behavior: Rating) -> Predicate {
         matrix[results]![behavior]!
     }
 
-    /// PermenPANRB 6/2022 (matrix), SE MenPANRB 3/2023 (curve), PP 11/2017 (20 JP).
+    /// PermenPANRB 6/2022 (matrix), SE MenPANRB 3/2023 (curve), PP 11/2017 (20 JP), PP 30/2019
+    /// Pasal 59 (objections within 14 days, decided within 14 days).
     public static let permenPANRB6of2022 = RuleSet(
         version: "PermenPANRB-6/2022+SE-MenPANRB-3/2023",
         effectiveFrom: CivilDate(year: 2023, month: 1, day: 1)!,
@@ -89,7 +94,9 @@ public struct RuleSet: Hashable, Sendable {
         ],
         minimumTrainingHours: 20,
         backdatingLimitDays: 30,
-        clockSkewAllowanceMicros: 5 * 60 * 1_000_000
+        clockSkewAllowanceMicros: 5 * 60 * 1_000_000,
+        objectionFilingDays: 14,
+        objectionDecisionDays: 14
     )
 }
 

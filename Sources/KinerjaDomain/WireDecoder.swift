@@ -9,6 +9,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case malformed, invalidField, occurredInFuture, targetAlreadySet, unknownTarget, unknownEvent, wrongEvent
+            case alreadyObjected, alreadyDecided
             case idConflict, versionConflict, chainGap, fork, chainMismatch
         }
 
@@ -25,10 +26,14 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let targetAlreadySet = Code(.targetAlreadySet)
         /// A target named (revised, realised, a feedback topic) that is not set before the event.
         public static let unknownTarget = Code(.unknownTarget)
-        /// A correction of an event that is not recorded before it.
+        /// A correction, objection or decision naming an event that is not recorded before it.
         public static let unknownEvent = Code(.unknownEvent)
-        /// A correction of another employee's event, or of an event that is not a score.
+        /// A correction, objection or decision naming another employee's event, or an event of the wrong type.
         public static let wrongEvent = Code(.wrongEvent)
+        /// An objection to a score that already has one (one objection per score, PRODUCT §7).
+        public static let alreadyObjected = Code(.alreadyObjected)
+        /// A decision on an objection already decided (the decision is final).
+        public static let alreadyDecided = Code(.alreadyDecided)
         /// The id is recorded with other content.
         public static let idConflict = Code(.idConflict)
         /// `expected_version` is not the stream's version.
@@ -136,6 +141,9 @@ public enum WireDecoder {
             subject = .employee(try fields.nip("employee"))
         }
         let actor = try fields.actor("actor")
+        if type == .activityLogged, case .employee(let nip) = subject, !nip.isText(actor) {
+            throw fields.error("actor", "an activity is logged by the employee themself (\(nip.text))")
+        }
         let occurredAt = try fields.timestamp("occurred_at")
         let reason = try fields.text("reason", max: 4000, required: type.requiresReason)
         let expectedVersion = try fields.integer("expected_version", in: 0...UInt64(1 << 53), required: false)
@@ -175,6 +183,9 @@ public enum WireDecoder {
         case .feedbackGiven: allowed = ["period", "relation", "aspect", "topic", "text"]
         case .trainingCompleted: allowed = ["title", "provider", "hours", "completed_on", "certificate"]
         case .unitRated: allowed = ["period", "rating"]
+        case .objectionFiled: allowed = ["score", "received_on", "grounds"]
+        case .objectionDecided: allowed = ["objection", "outcome", "results_rating", "behavior_rating"]
+        case .activityLogged: allowed = ["date", "target_id", "description", "output", "evidence"]
         }
         try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
 
@@ -237,6 +248,8 @@ public enum WireDecoder {
         case .unitRated:
             let period = try fields.period("period", annualOnly: true)
             return .unitRated(UnitRating(period: period, rating: try fields.code("rating")))
+        case .objectionFiled, .objectionDecided, .activityLogged:
+            return try decodeCycleData(type: type, fields)
         }
     }
 }

@@ -167,12 +167,41 @@ public enum WireEncoder {
             json.string(rating.period.description)
             json.key("rating")
             json.string(rating.rating.rawValue)
+        case .objectionFiled(let objection):
+            json.member("score", objection.score.description, first: true)
+            json.member("received_on", objection.receivedOn.description)
+            json.member("grounds", objection.grounds)
+        case .objectionDecided(let decision):
+            json.member("objection", decision.objection.description, first: true)
+            json.member("outcome", decision.outcome.rawValue)
+            json.memberIfPresent("results_rating", decision.resultsRating?.rawValue)
+            json.memberIfPresent("behavior_rating", decision.behaviorRating?.rawValue)
+        case .activityLogged(let activity):
+            json.member("date", activity.date.description, first: true)
+            json.member("target_id", activity.targetID)
+            json.member("description", activity.description)
+            if let output = activity.output {
+                json.key("output")
+                json.target(output)
+            }
+            json.memberIfPresent("evidence", activity.evidence)
         }
         json.raw("}")
     }
 }
 
 extension JSONWriter {
+    /// `"key":"value"`, after a comma unless `first`.
+    public mutating func member(_ key: StaticString, _ value: String, first: Bool = false) {
+        self.key(key, first: first)
+        string(value)
+    }
+
+    /// `"key":"value"` after a comma when there is a value; nothing when there is none.
+    public mutating func memberIfPresent(_ key: StaticString, _ value: String?) {
+        if let value { member(key, value) }
+    }
+
     /// `{"value":V,"unit":"U"}`: a target as the wire format writes it.
     public mutating func target(_ quantity: TargetQuantity) {
         raw("{")

@@ -324,6 +324,16 @@ extension Ledger {
             isClaimed: { key in try batch.seq(forKey: key) != nil }
         )
         if let broken { return .rejected(broken) }
+        if let broken = try event.checkCycleAgainstLedger(
+            recordedEvent: { id in
+                guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq) else { return nil }
+                return try record.payload.withUnsafeBytes { try PayloadCodec.decode($0, stream: record.position.stream, id: id) }
+            },
+            isClaimed: { key in try batch.seq(forKey: key) != nil },
+            recordedAt: submission.recorded?.recordedAt ?? batch.clock
+        ) {
+            return .rejected(broken)
+        }
 
         do {
             if let recorded = submission.recorded {

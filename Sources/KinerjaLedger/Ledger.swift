@@ -34,6 +34,9 @@ public final class Ledger: Sendable {
     }
 
     public func head() throws -> Head { try store.head() }
+
+    /// Flushes every commit to the disk (for a ledger opened without `syncsEachCommit`).
+    public func sync() throws { try store.sync() }
 }
 
 extension EventID {

@@ -113,23 +113,36 @@ public enum Reports {
                 json.string(row.event.description)
                 json.key("corrected")
                 json.optionalString(row.correction?.rawValue)
+                json.member("set_by", row.setBy.rawValue)
+                json.member("original_actor", row.originalActor)
+                json.member("original_event", row.originalEvent.description)
+                json.key("objection")
+                json.optionalString(row.objection?.rawValue)
                 json.raw("}")
             }
             json.raw("]}")
             return json.text + "\n"
         case .csv:
-            var csv = CSV(header: ["employee", "name", "unit", "period", "results_rating", "behavior_rating", "predicate", "actor", "event", "corrected"])
+            var csv = CSV(header: ["employee", "name", "unit", "period", "results_rating", "behavior_rating", "predicate", "actor", "event", "corrected",
+                                   "set_by", "original_actor", "original_event", "objection"])
             for (row, placed) in zip(report.rows, report.placements) {
                 csv.append([row.employee.text, placed?.name ?? "", placed?.unit ?? "", row.period.description, row.resultsRating.rawValue,
-                            row.behaviorRating.rawValue, row.predicate.rawValue, row.actor, row.event.description, row.correction?.rawValue ?? ""])
+                            row.behaviorRating.rawValue, row.predicate.rawValue, row.actor, row.event.description, row.correction?.rawValue ?? "",
+                            row.setBy.rawValue, row.originalActor, row.originalEvent.description, row.objection?.rawValue ?? ""])
             }
             return csv.text
         case .table:
-            var table = TextTable(header: ["EMPLOYEE", "NAME", "UNIT", "PERIOD", "RESULTS", "BEHAVIOUR", "PREDIKAT", "SCORED BY", "EVENT"])
+            var table = TextTable(header: ["EMPLOYEE", "NAME", "UNIT", "PERIOD", "RESULTS", "BEHAVIOUR", "PREDIKAT", "SET BY", "EVENT", "FIRST SCORED BY"])
             for (row, placed) in zip(report.rows, report.placements) {
+                let setBy = switch row.setBy {
+                case .objectionDecided: "objection upheld by "
+                case .scoreCorrected: "correction by "
+                default: ""
+                }
                 table.rows.append([row.employee.text, placed?.name ?? "-", placed?.unit ?? "-", row.period.description,
-                                   short(row.resultsRating), short(row.behaviorRating), row.predicate.rawValue + (row.correction != nil ? " (corrected)" : ""),
-                                   row.actor, row.event.description])
+                                   short(row.resultsRating), short(row.behaviorRating),
+                                   row.predicate.rawValue + (row.objection.map { " (objection \($0.rawValue))" } ?? ""),
+                                   setBy + row.actor, row.event.description, row.originalActor])
             }
             return report.position.line + "\n\(report.rows.count) scores\n\n" + table.text
         }
@@ -369,13 +382,16 @@ public enum Reports {
             parts.append("targets " + state.targets.map { "\($0.year)/\($0.targetID) \($0.target.value.plainText) \($0.target.unit)" }.joined(separator: ", "))
         }
         if !state.scores.isEmpty {
-            parts.append("scores " + state.scores.map { "\($0.period) \($0.predicate.rawValue)" }.joined(separator: ", "))
+            parts.append("scores " + state.scores.map { "\($0.period) \($0.predicate.rawValue)" + ($0.objection.map { " (objection \($0.rawValue))" } ?? "") }.joined(separator: ", "))
         }
         if !state.trainingHours.isEmpty {
             parts.append("training " + state.trainingHours.keys.sorted().map { "\($0) \(state.trainingHours[$0]!.plainText) JP" }.joined(separator: ", "))
         }
         if !state.feedback.isEmpty {
             parts.append("feedback " + state.feedback.keys.sorted().map { "\($0) ×\(state.feedback[$0]!)" }.joined(separator: ", "))
+        }
+        if !state.activities.isEmpty {
+            parts.append("activities " + state.activities.keys.sorted().map { "\($0) ×\(state.activities[$0]!)" }.joined(separator: ", "))
         }
         return parts.joined(separator: "; ")
     }
@@ -434,6 +450,8 @@ public enum Reports {
             json.string(score.predicate.rawValue)
             json.key("event")
             json.string(score.event.description)
+            json.key("objection")
+            json.optionalString(score.objection?.rawValue)
             json.raw("}")
         }
         json.raw("]")
@@ -446,15 +464,17 @@ public enum Reports {
             json.number(state.trainingHours[year]!)
         }
         json.raw("}")
-        json.key("feedback")
-        json.raw("{")
-        for (index, year) in state.feedback.keys.sorted().enumerated() {
-            if index > 0 { json.raw(",") }
-            json.string(String(year))
-            json.raw(":")
-            json.raw(String(state.feedback[year]!))
+        for (key, counts) in [("feedback" as StaticString, state.feedback), ("activities", state.activities)] {
+            json.key(key)
+            json.raw("{")
+            for (index, year) in counts.keys.sorted().enumerated() {
+                if index > 0 { json.raw(",") }
+                json.string(String(year))
+                json.raw(":")
+                json.raw(String(counts[year]!))
+            }
+            json.raw("}")
         }
-        json.raw("}")
         json.raw("}")
     }
 }

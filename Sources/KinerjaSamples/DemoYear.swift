@@ -4,8 +4,10 @@ import KinerjaDomain
 /// seed: a regional secretary, agencies (education, health, communications, planning), division
 /// heads and staff; placements, targets cascaded from each appraiser's targets, supervisor, peer
 /// and public-survey feedback, quarterly and annual scores, trainings, unit ratings, a mid-year
-/// transfer, an objection upheld by the appraiser's appraiser, and a few process violations of
-/// the kinds inspectors look for.
+/// transfer, the daily performance log (kinerja harian) of most employees on most working days,
+/// objections (one upheld by the appraiser's appraiser, one rejected, one filed late and decided
+/// late by the wrong person, one never decided), and a few process violations of the kinds
+/// inspectors look for.
 ///
 /// Each event comes with the instant the ledger records it (`recordAt`): the end of the working
 /// day it was entered, so that a demo ledger's `recorded_at` follow the year as it happened.
@@ -115,13 +117,16 @@ public struct DemoYear: Sendable {
         return moved
     }
 
-    private mutating func id() -> EventID {
-        EventID(high: (random.next() & ~0xF000) | 0x4000, low: (random.next() & ~(0b11 << 62)) | (0b10 << 62))
+    /// A version 7 UUID (RFC 9562): the milliseconds of `instant`, then seeded random bits. Ids
+    /// made the same day sit together in the id index, as an agency's system would make them.
+    private mutating func id(at instant: Timestamp) -> EventID {
+        let millis = UInt64(bitPattern: instant.micros / 1000) & 0xFFFF_FFFF_FFFF
+        return EventID(high: millis << 16 | 0x7000 | (random.next() & 0x0FFF), low: (random.next() & ~(0b11 << 62)) | (0b10 << 62))
     }
 
     /// Records the event at the end of the day it occurred (17:00 Jakarta), or `delayDays` later.
     private mutating func emit(_ subject: Subject, _ actor: String, _ occurredAt: Timestamp, reason: String? = nil, delayDays: Int = 0, _ data: EventData) -> EventID {
-        let eventID = id()
+        let eventID = id(at: occurredAt)
         let day = occurredAt.localDate.daysSinceEpoch + delayDays
         let recordAt = (Int64(day) * 24 + 10) * 3_600_000_000
         pending.append(Item(event: Event(id: eventID, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data), recordAt: recordAt))
@@ -148,6 +153,10 @@ public struct DemoYear: Sendable {
         let wrongScorer = staff.dropFirst(5).first
         let lateTraining = staff.dropFirst(6).first
         let wrongAuthority = staff.dropFirst(7).first
+        let rejectedObjector = staff.dropFirst(8).first
+        let lateObjector = staff.dropFirst(9).first
+        let undecidedObjector = staff.dropFirst(10).first
+        let brokenAlignment = staff.dropFirst(11).first
 
         // Placements, effective 1 January.
         for person in people {
@@ -165,7 +174,9 @@ public struct DemoYear: Sendable {
                 for number in 1...Int.random(in: 2...3, using: &random) {
                     let targetID = "SKP-\(year)-\(number)"
                     people[index].targets.append(targetID)
-                    let aligned = index == unaligned || superior == nil ? nil : Alignment(employee: superior!.nip, targetID: superior!.targets[(number - 1) % superior!.targets.count])
+                    // One target names a target its appraiser never set (alignment_broken).
+                    let alignedTo = index == brokenAlignment && number == 2 ? "SKP-\(year)-9" : superior?.targets[(number - 1) % superior!.targets.count]
+                    let aligned = index == unaligned || superior == nil ? nil : Alignment(employee: superior!.nip, targetID: alignedTo!)
                     _ = emit(.employee(person.nip), person.appraiser?.text ?? person.nip.text, jitter(at(1, 6 + level * 4)),
                              .targetSet(TargetSet(period: Period(year: year), targetID: targetID, kind: number == 1 ? .main : .additional,
                                                   plan: "Rencana hasil kerja \(number) \(person.position)", indicator: "Persentase capaian indikator \(number) \(person.unit)",
@@ -191,6 +202,8 @@ public struct DemoYear: Sendable {
                                                effectiveFrom: CivilDate(year: year, month: 7, day: 1)!)))
         }
         // Quarters: supervisor feedback, then the quarterly score; peer and public feedback.
+        let objectors: Set<Int?> = [rejectedObjector, lateObjector, undecidedObjector]
+        var quarterScores: [Int: [Int: (id: EventID, at: Timestamp)]] = [:]  // of the objectors
         for quarter in 1...4 {
             let end = quarter * 3
             for index in people.indices {
@@ -214,8 +227,10 @@ public struct DemoYear: Sendable {
                 }
                 let overstepping = index == wrongScorer && quarter == 2 ? personWith(appraiser)?.appraiser : nil
                 let ratings = index == noFeedback && quarter == 1 ? (Rating.belowExpectation, Rating.meetsExpectation) : (rating(good: 95), rating(good: 97))
-                _ = emit(.employee(person.nip), overstepping?.text ?? appraiserID, jitter(quarter == 4 ? at(12, 22) : at(end + 1, 5)),
-                         .scoreGiven(ScoreGiven(period: period, resultsRating: ratings.0, behaviorRating: ratings.1, realizations: nil)))
+                let scoredAt = jitter(quarter == 4 ? at(12, 22) : at(end + 1, 5))
+                let score = emit(.employee(person.nip), overstepping?.text ?? appraiserID, scoredAt,
+                                 .scoreGiven(ScoreGiven(period: period, resultsRating: ratings.0, behaviorRating: ratings.1, realizations: nil)))
+                if objectors.contains(index) { quarterScores[index, default: [:]][quarter] = (score, scoredAt) }
             }
         }
         // Trainings: most complete 20 JP or more.
@@ -231,6 +246,7 @@ public struct DemoYear: Sendable {
                                                      completedOn: occurred.localDate, certificate: "BPSDM/\(year)/\(three(Int.random(in: 1...999, using: &random)))")))
             }
         }
+        logActivities()
         // The units' ratings are known from the performance evaluation (SAKIP); appraisers
         // spread their annual scores to fit the distribution curve, except in one unit where
         // everybody is "good".
@@ -257,12 +273,40 @@ public struct DemoYear: Sendable {
             annualScores[index] = emit(.employee(person.nip), person.appraiser?.text ?? Self.mayor, jitter(at(12, 27), days: 0...2),
                                        .scoreGiven(ScoreGiven(period: Period(year: year), resultsRating: ratings.0, behaviorRating: ratings.1, realizations: nil)))
         }
-        // An objection upheld by the appraiser's appraiser; another "upheld" by the appraiser themself.
-        for (index, upheldByOwnAppraiser) in [(objector, false), (wrongAuthority, true)] {
-            guard let index, let corrected = annualScores[index], let appraiser = people[index].appraiser,
-                  let authority = upheldByOwnAppraiser ? appraiser : personWith(appraiser)?.appraiser
-            else { continue }
-            _ = emit(.employee(people[index].nip), authority.text, at(1, 12, nextYear: true), reason: "Keberatan pegawai diterima: bukti capaian triwulan IV belum dinilai",
+        // Objections (keberatan), decided by the appraiser's appraiser unless said otherwise.
+        func object(_ index: Int?, to score: (id: EventID, at: Timestamp)?, receivedAfter days: Int, filedAfter filed: Int) -> (objection: EventID, filedAt: Timestamp, person: Person)? {
+            guard let index, let score else { return nil }
+            let person = people[index]
+            let receivedOn = CivilDate(daysSinceEpoch: score.at.localDate.daysSinceEpoch + days)
+            let filedAt = Timestamp(micros: (Int64(receivedOn.daysSinceEpoch + filed) * 24 + 1) * 3_600_000_000, offsetMinutes: 420)  // 08:00 in Jakarta
+            let objection = emit(.employee(person.nip), person.nip.text, filedAt,
+                                 .objectionFiled(ObjectionFiled(score: score.id, receivedOn: receivedOn, grounds: "Capaian dan bukti dukung belum dinilai sepenuhnya.")))
+            return (objection, filedAt, person)
+        }
+        func decide(_ filed: (objection: EventID, filedAt: Timestamp, person: Person)?, after days: Int, upheld: Bool, byOwnAppraiser: Bool = false) {
+            guard let filed, let appraiser = filed.person.appraiser, let decider = byOwnAppraiser ? appraiser : personWith(appraiser)?.appraiser else { return }
+            var decidedAt = filed.filedAt
+            decidedAt.micros += Int64(days) * Timestamp.microsPerDay + 2 * 3_600_000_000
+            _ = emit(.employee(filed.person.nip), decider.text, decidedAt,
+                     reason: upheld ? "Keberatan diterima: bukti capaian belum dinilai" : "Keberatan ditolak: penilaian sudah sesuai bukti dukung",
+                     .objectionDecided(upheld ? ObjectionDecision(objection: filed.objection, outcome: .upheld, resultsRating: .meetsExpectation, behaviorRating: .meetsExpectation)
+                                              : ObjectionDecision(objection: filed.objection, outcome: .rejected)))
+        }
+        // The annual score: upheld in time; then the appraiser corrects the decided score (decision_overridden).
+        if let index = objector, let annual = annualScores[index], let appraiser = people[index].appraiser {
+            let upheld = object(index, to: (annual, at(12, 30)), receivedAfter: 5, filedAfter: 2)
+            decide(upheld, after: 6, upheld: true)
+            _ = emit(.employee(people[index].nip), appraiser.text, at(1, 19, nextYear: true), reason: "Penyesuaian nilai setelah reviu internal",
+                     .scoreCorrected(ScoreCorrection(corrects: annual, basis: .review, resultsRating: .belowExpectation, behaviorRating: .meetsExpectation)))
+        }
+        // A Q3 score: rejected in time. Another: filed 21 days after receipt, upheld 30 days later by the appraiser.
+        decide(object(rejectedObjector, to: quarterScores[rejectedObjector ?? -1]?[3], receivedAfter: 1, filedAfter: 3), after: 7, upheld: false)
+        decide(object(lateObjector, to: quarterScores[lateObjector ?? -1]?[3], receivedAfter: 1, filedAfter: 21), after: 30, upheld: true, byOwnAppraiser: true)
+        // A Q4 score: never decided.
+        _ = object(undecidedObjector, to: quarterScores[undecidedObjector ?? -1]?[4], receivedAfter: 1, filedAfter: 2)
+        // An objection "upheld" by the appraiser themself, as a correction (correction_authority).
+        if let index = wrongAuthority, let corrected = annualScores[index], let appraiser = people[index].appraiser {
+            _ = emit(.employee(people[index].nip), appraiser.text, at(1, 12, nextYear: true), reason: "Keberatan pegawai diterima: bukti capaian triwulan IV belum dinilai",
                      .scoreCorrected(ScoreCorrection(corrects: corrected, basis: .objectionUpheld, resultsRating: .meetsExpectation, behaviorRating: .meetsExpectation)))
         }
         // A late hire in September: scored without targets, and for a quarter before the placement.
@@ -280,6 +324,38 @@ public struct DemoYear: Sendable {
         // Unit ratings (predikat kinerja organisasi), in January.
         for unit in units {
             _ = emit(.unit(unit), "system:evaluasi-sakip", at(1, 20, nextYear: true), .unitRated(UnitRating(period: Period(year: year), rating: unitRatings[unit]!)))
+        }
+    }
+}
+
+extension DemoYear {
+    static let activities = [
+        "Menyusun laporan capaian kegiatan", "Rapat koordinasi dengan unit kerja", "Verifikasi data lapangan", "Menyiapkan bahan paparan pimpinan",
+        "Melayani konsultasi masyarakat", "Memperbarui basis data layanan", "Menyusun nota dinas", "Monitoring dan evaluasi program",
+    ]
+
+    /// The daily performance log (kinerja harian): most employees, on most working days from
+    /// February to the last week of December, log what they did toward one of their targets,
+    /// with an output on some and evidence (bukti dukung) on fewer; each recorded that evening.
+    private mutating func logActivities() {
+        let first = CivilDate(year: year, month: 2, day: 2)!.daysSinceEpoch
+        let last = CivilDate(year: year, month: 12, day: 23)!.daysSinceEpoch
+        // One in twelve never logs; the others on 60 to 95 out of 100 working days.
+        let diligence = people.indices.map { _ in Int.random(in: 0..<12, using: &random) == 0 ? 0 : Int.random(in: 60...95, using: &random) }
+        for day in first...last {
+            let weekday = (day + 4) % 7  // 1970-01-01 was a Thursday; 0 is Sunday
+            guard weekday != 0, weekday != 6 else { continue }
+            let date = CivilDate(daysSinceEpoch: day)
+            for index in people.indices where !people[index].targets.isEmpty {
+                guard Int.random(in: 0..<100, using: &random) < diligence[index] else { continue }
+                let person = people[index]
+                let roll = Int.random(in: 0..<12, using: &random)
+                let occurredAt = Timestamp(micros: (Int64(day) * 24 + 8) * 3_600_000_000 + Int64(roll) * 300_000_000, offsetMinutes: 420)  // 15:00–16:00 in Jakarta
+                _ = emit(.employee(person.nip), person.nip.text, occurredAt, .activityLogged(Activity(
+                    date: date, targetID: person.targets[roll % person.targets.count], description: Self.activities[roll % Self.activities.count],
+                    output: roll < 4 ? TargetQuantity(value: Double(roll + 1), unit: "dokumen") : nil,
+                    evidence: roll < 2 ? "https://e-kinerja.example.go.id/bukti/\(index)-\(day)" : nil)))
+            }
         }
     }
 }

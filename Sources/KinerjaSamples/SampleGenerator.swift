@@ -30,6 +30,9 @@ public struct SampleGenerator {
         public var appraiser: NIP?
         public var targets: [String] = []
         public var scores: [EventID] = []
+        /// Scores not yet objected to, and objections not yet decided (with `cycle`).
+        public var unobjected: [EventID] = []
+        public var undecided: [EventID] = []
     }
 
     public private(set) var employees: [Employee] = []
@@ -39,6 +42,8 @@ public struct SampleGenerator {
     private var clock: Int64
     private var pendingPlacements: [Int]
     private var unitRated: Set<String> = []
+    /// Whether objections and daily activity logs are mixed in (PRODUCT §7).
+    private let cycle: Bool
 
     static let firstNames = ["Andi", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gita", "Hadi", "Indah", "Joko", "Kartika", "Lestari", "Made", "Nur", "Putu", "Rina", "Sari", "Teguh", "Wayan", "Yusuf"]
     static let lastNames = ["Pratama", "Wijaya", "Saputra", "Rahmawati", "Hidayat", "Kusuma", "Nugroho", "Siregar", "Lubis", "Harahap", "Sitompul", "Wibowo"]
@@ -46,7 +51,10 @@ public struct SampleGenerator {
     /// - Parameters:
     ///   - employees: how many employees (at least 2: the regional secretary and one more).
     ///   - year: the appraisal year the events fall in.
-    public init(seed: UInt64, employees count: Int, year: Int = 2026) {
+    ///   - cycle: mix in objections and daily activity logs (PRODUCT §7); without, the sequence
+    ///     for a seed is what it was before they existed.
+    public init(seed: UInt64, employees count: Int, year: Int = 2026, cycle: Bool = false) {
+        self.cycle = cycle
         random = SeededRandom(seed: seed)
         self.year = year
         // 2 January, 08:00 in Jakarta (UTC+7).
@@ -115,6 +123,7 @@ public struct SampleGenerator {
         let subject = Subject.employee(employee.nip)
         let actor = employee.appraiser?.text ?? "hr:bkpsdm"
         let period = Period(year: year)
+        if cycle, let event = nextOfCycle(index) { return event }
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<25 where employee.targets.count < 60:
             let targetID = "RHK-\(employee.targets.count + 1)"
@@ -139,6 +148,7 @@ public struct SampleGenerator {
             let scorePeriod = quarter == 0 ? period : Period(year: year, span: .quarter(quarter))
             let id = makeID()
             employees[index].scores.append(id)
+            if cycle { employees[index].unobjected.append(id) }
             let realizations: [Realization]? = employee.targets.isEmpty ? nil : [Realization(targetID: employee.targets[0], value: Double(Int.random(in: 0...100, using: &random)), evidence: nil)]
             return Event(
                 id: id, subject: subject, actor: actor, occurredAt: tick(),
@@ -147,6 +157,7 @@ public struct SampleGenerator {
             let corrected = employee.scores.randomElement(using: &random)!
             let id = makeID()
             employees[index].scores.append(id)
+            if cycle { employees[index].unobjected.append(id) }
             return Event(
                 id: id, subject: subject, actor: actor, occurredAt: tick(), reason: "Keberatan pegawai diterima setelah klarifikasi",
                 data: .scoreCorrected(ScoreCorrection(corrects: corrected, basis: CorrectionBasis.allCases.randomElement(using: &random)!, resultsRating: Rating.allCases.randomElement(using: &random)!, behaviorRating: Rating.allCases.randomElement(using: &random)!)))
@@ -165,6 +176,43 @@ public struct SampleGenerator {
             return Event(
                 id: makeID(), subject: .unit(unit), actor: "system:evaluasi-sakip", occurredAt: tick(),
                 data: .unitRated(UnitRating(period: period, rating: rating)))
+        }
+    }
+}
+
+extension SampleGenerator {
+    /// An activity, an objection or a decision for employee `index`, or nil for one of the others.
+    private mutating func nextOfCycle(_ index: Int) -> Event? {
+        let employee = employees[index]
+        let subject = Subject.employee(employee.nip)
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<40 where !employee.targets.isEmpty:
+            let occurred = tick()
+            let output = Int.random(in: 0..<2, using: &random) == 0 ? nil : TargetQuantity(value: Double(Int.random(in: 1...5, using: &random)), unit: "dokumen")
+            return Event(
+                id: makeID(), subject: subject, actor: employee.nip.text, occurredAt: occurred,
+                data: .activityLogged(Activity(
+                    date: occurred.localDate, targetID: employee.targets.randomElement(using: &random)!, description: "Menyusun bahan capaian kinerja harian",
+                    output: output, evidence: output == nil ? nil : "ND/\(year)/\(Int.random(in: 1...999, using: &random))")))
+        case 40..<44 where !employee.unobjected.isEmpty:
+            let score = employees[index].unobjected.removeFirst()
+            let occurred = tick()
+            let id = makeID()
+            employees[index].undecided.append(id)
+            return Event(
+                id: id, subject: subject, actor: employee.nip.text, occurredAt: occurred,
+                data: .objectionFiled(ObjectionFiled(score: score, receivedOn: occurred.localDate, grounds: "Capaian triwulan belum dinilai dengan bukti dukung terbaru.")))
+        case 44..<48 where !employee.undecided.isEmpty:
+            let objection = employees[index].undecided.removeFirst()
+            let decider = employee.appraiser.flatMap { appraiser in employees.first { $0.nip == appraiser }?.appraiser } ?? employee.appraiser
+            let upheld = Int.random(in: 0..<2, using: &random) == 0
+            return Event(
+                id: makeID(), subject: subject, actor: decider?.text ?? "hr:bkpsdm", occurredAt: tick(), reason: upheld ? "Keberatan diterima" : "Keberatan ditolak",
+                data: .objectionDecided(upheld
+                    ? ObjectionDecision(objection: objection, outcome: .upheld, resultsRating: Rating.allCases.randomElement(using: &random)!, behaviorRating: Rating.allCases.randomElement(using: &random)!)
+                    : ObjectionDecision(objection: objection, outcome: .rejected)))
+        default:
+            return nil
         }
     }
 }

@@ -100,7 +100,7 @@ final class Environment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
             try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
-            let flags = MDB_NOTLS | (options.durable ? 0 : MDB_NOSYNC | MDB_NOMETASYNC)
+            let flags = MDB_NOTLS | (options.syncsEachCommit ? 0 : MDB_NOSYNC | MDB_NOMETASYNC)
             let rc = mdb_env_open(env, path, UInt32(flags), 0o644)
             if rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_VERSION_MISMATCH || rc == MDB_PAGE_NOTFOUND {
                 throw StoreError.damaged("data.mdb does not open as an LMDB file", cause: LMDBError(code: rc))
@@ -270,16 +270,19 @@ public struct StoreOptions: Sendable {
     public var initialMapSize: Int
     /// The ledger clock, microseconds since the Unix epoch. `recorded_at` is never less than the head's.
     public var clock: @Sendable () -> Int64
-
-    /// False only for a staging area, which is thrown away after a crash: commits skip fsync.
-    var durable = true
+    /// Whether each commit reaches the disk before it returns (the default). Without, commits
+    /// are flushed by ``Store/sync()`` or by the system later (LMDB's `MDB_NOSYNC` and
+    /// `MDB_NOMETASYNC`): a crash may lose the latest ones, but never break the ledger. Only for
+    /// a ledger that can be rebuilt, such as the demo's, or thrown away, such as a staging area.
+    public var syncsEachCommit: Bool
 
     /// False only for a staging area, whose records are not the ledger's (yet): no Merkle tree.
     var keepsTree = true
 
-    public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock) {
+    public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock, syncsEachCommit: Bool = true) {
         self.initialMapSize = initialMapSize
         self.clock = clock
+        self.syncsEachCommit = syncsEachCommit
     }
 
     public static let systemClock: @Sendable () -> Int64 = {

@@ -169,6 +169,11 @@ public final class Store: Sendable {
         return head
     }
 
+    /// Flushes every commit to the disk (for a store opened without `syncsEachCommit`).
+    public func sync() throws {
+        do { try LMDBError.check(mdb_env_sync(environment.env, 1)) } catch { throw StoreError(.storage, "cannot flush the ledger to the disk", cause: error) }
+    }
+
     func withTransaction<R>(readOnly: Bool, _ body: (TxnAccess) throws -> (R, commit: Bool)) throws -> R {
         while true {
             do {
@@ -247,7 +252,7 @@ public final class Staging {
         }
         directory = (ledger.path as NSString).appendingPathComponent("\(prefix)\(getpid())-\(Staging.counter.add(1, ordering: .relaxed).oldValue)")
         var options = StoreOptions(initialMapSize: 64 << 20)
-        options.durable = false
+        options.syncsEachCommit = false
         options.keepsTree = false
         store = try Store.create(at: directory, options: options)
     }

@@ -53,6 +53,6 @@ struct Demo: ParsableCommand {
         print("Next: kinerja report scores --ledger \(ledger) --year \(year)")
         print("      kinerja report units --ledger \(ledger) --year \(year) --format json")
         print("      kinerja history <NIP> --ledger \(ledger)")
-        print("      kinerja report audit --ledger \(ledger) --type score.corrected")
+        print("      kinerja report audit --ledger \(ledger) --type objection.filed --type objection.decided --type score.corrected")
     }
 }

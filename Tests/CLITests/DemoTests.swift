@@ -12,10 +12,12 @@ struct DemoTests {
         #expect(demo.status == 0, "\(demo.stderr)")
         try expectGolden(demo.stdout.replacingOccurrences(of: demoLedger, with: "DEMO"), "demo.txt")
 
-        // The people the demo's special cases happen to, found in its output.
-        let objection = try cli.run("report", "audit", "--ledger", demoLedger, "--type", "score.corrected", "--format", "csv")
-        try expectGolden(objection.stdout, "audit-corrections.csv")
-        let nip = try #require(objection.stdout.split(separator: "\r\n").dropFirst().first?.split(separator: ",")[4].dropFirst("employee:".count))
+        // The people the demo's special cases happen to, found in its output: the objection upheld,
+        // then overridden by the appraiser's correction.
+        let objection = try cli.run("report", "audit", "--ledger", demoLedger, "--type", "objection.filed", "--type", "objection.decided", "--type", "score.corrected", "--format", "csv")
+        try expectGolden(objection.stdout, "audit-objections.csv")
+        let overridden = try #require(objection.stdout.split(separator: "\r\n").first { $0.contains("(review)") })
+        let nip = overridden.split(separator: ",")[4].dropFirst("employee:".count)
         try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger).stdout, "history.txt")
         try expectGolden(try cli.run("history", String(nip), "--ledger", demoLedger, "--format", "json").stdout, "history.json")
         try expectGolden(try cli.run("report", "scores", "--ledger", demoLedger, "--unit", "DINKES", "--period", "2026").stdout, "scores-dinkes.txt")
@@ -64,11 +66,11 @@ struct DemoTests {
         #expect(try cli.run("report", "accountability", "--actor", "197001011995031001").status == 64)
         #expect(try cli.run("report", "units", "--employee", "197001011995031001").status == 64)
         #expect(try cli.run("history", "197001011995031001", "--employee", "197001011995031001").status == 64)
-        let past = try cli.run("report", "accountability", "--at-seq", "13")
+        let past = try cli.run("report", "accountability", "--at-seq", "16")
         #expect(past.status == 1)
-        #expect(past.stderr == "kinerja: --at-seq 13 is past the head of the ledger (seq 12)\n")
+        #expect(past.stderr == "kinerja: --at-seq 16 is past the head of the ledger (seq 15)\n")
         let sample = try cli.run("report", "scores", "--format", "json")
-        #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":12,"hash":""#))
-        #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld"}"#))
+        #expect(sample.stdout.hasPrefix(#"{"ledger":{"seq":15,"hash":""#))
+        #expect(sample.stdout.contains(#""period":"2026","results_rating":"meets_expectation","behavior_rating":"meets_expectation","predicate":"good","actor":"197001011995031001","event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0b","corrected":"objection_upheld","set_by":"score.corrected","original_actor":"198003152005012002","original_event":"0b9f3a52-8d1e-4c36-9a51-6f1f3c2d7e0a","objection":null}"#))
     }
 }

@@ -20,8 +20,8 @@ struct InspectorTests {
         try cli.run("init")
         // The schema examples cover the optional and tri-state fields; the generator, volume.
         let examples = repositoryRoot.appendingPathComponent("schemas/v1/examples/valid.jsonl").path
-        #expect(try cli.run("append", examples, "--skip-invalid").stdout.hasPrefix("appended 20,"))
-        var generator = SampleGenerator(seed: 3, employees: 15)
+        #expect(try cli.run("append", examples, "--skip-invalid").stdout.hasPrefix("appended 26,"))
+        var generator = SampleGenerator(seed: 3, employees: 15, cycle: true)
         let generated = try cli.write("generated.jsonl", generator.events(800).map { WireEncoder.encode($0) }.joined(separator: "\n"))
         #expect(try cli.run("append", generated).status == 0)
 
@@ -60,21 +60,21 @@ struct InspectorTests {
             }
         }
         let validLines = try schemaVerdicts(valid)
-        #expect(validLines.count == 22 && validLines.allSatisfy { $0 })
+        #expect(validLines.count == 28 && validLines.allSatisfy { $0 })
         #expect(try decoderVerdicts(valid).allSatisfy { $0 })
         let invalidLines = try schemaVerdicts(invalid)
-        #expect(invalidLines.count == 38 && invalidLines.allSatisfy { !$0 })
+        #expect(invalidLines.count == 49 && invalidLines.allSatisfy { !$0 })
         #expect(try decoderVerdicts(invalid).allSatisfy { !$0 })
 
         // What the encoder writes, fresh and recorded, is what the schemas describe.
         try cli.run("init")
-        var generator = SampleGenerator(seed: 11, employees: 20)
+        var generator = SampleGenerator(seed: 11, employees: 20, cycle: true)
         let fresh = try cli.write("fresh.jsonl", generator.events(1_000).map { WireEncoder.encode($0) }.joined(separator: "\n"))
         #expect(try schemaVerdicts(fresh).allSatisfy { $0 })
         try cli.run("append", fresh)
         try cli.run("append", valid, "--skip-invalid")
         let recorded = try cli.write("recorded.jsonl", try cli.run("log").stdout)
         let verdicts = try schemaVerdicts(recorded)
-        #expect(verdicts.count == 1_020 && verdicts.allSatisfy { $0 })
+        #expect(verdicts.count == 1_026 && verdicts.allSatisfy { $0 })
     }
 }

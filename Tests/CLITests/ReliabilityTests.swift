@@ -168,7 +168,7 @@ struct ReliabilityTests {
         let checkpoints = cli.scratch.child("checkpoints")
         #expect(try cli.run("verify", "--checkpoint", checkpoints).status == 0)
         let saved = try String(contentsOfFile: checkpoints, encoding: .utf8)
-        #expect(saved.hasPrefix("seq 12 hash "))
+        #expect(saved.hasPrefix("seq 15 hash "))
 
         // Someone rebuilds the ledger with one decision changed, and puts it in its place.
         let forged = cli.scratch.child("forged")
@@ -181,7 +181,7 @@ struct ReliabilityTests {
         #expect(try cli.run("verify").status == 0)
         let caught = try cli.run("verify", "--checkpoint", checkpoints)
         #expect(caught.status == 1)
-        #expect(caught.stdout.hasPrefix("FAILED at seq 12: the chain was rewritten: the checkpoint (\(checkpoints), line 1) says"))
+        #expect(caught.stdout.hasPrefix("FAILED at seq 15: the chain was rewritten: the checkpoint (\(checkpoints), line 1) says"))
 
         // On an honest ledger, checkpoints accumulate as it grows.
         let honest = cli.scratch.child("honest")

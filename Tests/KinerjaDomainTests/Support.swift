@@ -1,7 +1,7 @@
 import Foundation
 import KinerjaDomain
 
-/// The repository's sample file: one valid event of each of the eight types.
+/// The repository's sample file: one valid event of each of the eleven types.
 let sampleLines: [String] = {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/sample.jsonl")
     return try! String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)

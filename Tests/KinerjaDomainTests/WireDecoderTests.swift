@@ -119,6 +119,28 @@ struct WireDecoderTests {
         // unit.rated
         Case(type: "unit.rated", path: "data.rating", value: #""excellent""#, field: "data.rating", rule: "outstanding, good, needs_improvement, poor or very_poor"),
         Case(type: "unit.rated", path: "data.period", value: #""2026-01""#, field: "data.period", rule: "must be a year"),
+        // objection.filed
+        Case(type: "objection.filed", path: "data.score", value: nil, field: "data.score", rule: "required field is missing"),
+        Case(type: "objection.filed", path: "data.score", value: #""score-7""#, field: "data.score", rule: "UUID"),
+        Case(type: "objection.filed", path: "data.received_on", value: #""2026-04-31""#, field: "data.received_on", rule: "real date"),
+        Case(type: "objection.filed", path: "data.grounds", value: #"" ""#, field: "data.grounds", rule: "blank"),
+        Case(type: "objection.filed", path: "data.grounds", value: "\"" + String(repeating: "g", count: 4001) + "\"", field: "data.grounds", rule: "1 to 4000"),
+        Case(type: "objection.filed", path: "data.period", value: #""2026""#, field: "data.period", rule: "unknown field"),
+        // objection.decided
+        Case(type: "objection.decided", path: "reason", value: nil, field: "reason", rule: "required field is missing"),
+        Case(type: "objection.decided", path: "data.objection", value: nil, field: "data.objection", rule: "required field is missing"),
+        Case(type: "objection.decided", path: "data.outcome", value: #""withdrawn""#, field: "data.outcome", rule: "is not one of upheld or rejected"),
+        Case(type: "objection.decided", path: "data.outcome", value: #""upheld""#, field: "data.results_rating", rule: "required field is missing"),
+        Case(type: "objection.decided", path: "data.results_rating", value: #""meets_expectation""#, field: "data.results_rating", rule: "must be absent when the objection is rejected"),
+        Case(type: "objection.decided", path: "data.behavior_rating", value: #""meets_expectation""#, field: "data.behavior_rating", rule: "must be absent when the objection is rejected"),
+        // activity.logged
+        Case(type: "activity.logged", path: "actor", value: #""198003152005012002""#, field: "actor", rule: "logged by the employee themself"),
+        Case(type: "activity.logged", path: "data.date", value: #""2026-4-14""#, field: "data.date", rule: "real date"),
+        Case(type: "activity.logged", path: "data.target_id", value: #""RHK 1""#, field: "data.target_id", rule: "target id"),
+        Case(type: "activity.logged", path: "data.description", value: nil, field: "data.description", rule: "required field is missing"),
+        Case(type: "activity.logged", path: "data.description", value: "\"" + String(repeating: "d", count: 2001) + "\"", field: "data.description", rule: "1 to 2000"),
+        Case(type: "activity.logged", path: "data.output.value", value: "-1", field: "data.output.value", rule: "≥ 0"),
+        Case(type: "activity.logged", path: "data.evidence", value: "\"" + String(repeating: "e", count: 501) + "\"", field: "data.evidence", rule: "1 to 500"),
         // Recorded fields
         Case(type: "unit.rated", path: "seq", value: "13", field: "stream", rule: "must carry all of seq, stream, version, recorded_at, prev_hash, hash"),
     ]

@@ -69,11 +69,11 @@ struct AppendTests {
     func duplicates() throws {
         try withLedger { ledger, _ in
             let first = try append(ledger, sampleLines)
-            #expect(first.appended == 12)
+            #expect(first.appended == 15)
             #expect(first.rejected.isEmpty)
             let second = try append(ledger, sampleLines)
             #expect(second.appended == 0)
-            #expect(second.duplicates == 12)
+            #expect(second.duplicates == 15)
             #expect(second.head == first.head)
         }
     }
@@ -91,7 +91,7 @@ struct AppendTests {
             #expect(report.rejected.last?.field == "data.corrects")
             #expect(try ledger.head() == .empty)
             let skipping = try append(ledger, lines, skipInvalid: true)
-            #expect(skipping.appended == 9)
+            #expect(skipping.appended == 12)
             #expect(skipping.rejected.map(\.line) == [6, 10, 11])
             #expect(skipping.rejected.last?.field == "data.corrects")
         }
@@ -233,7 +233,7 @@ struct AppendTests {
 struct RestoreTests {
     @Test("an export re-imports into an empty ledger byte for byte, and resumes when interrupted")
     func roundTrip() throws {
-        var generator = SampleGenerator(seed: 42, employees: 25)
+        var generator = SampleGenerator(seed: 42, employees: 25, cycle: true)
         let events = generator.events(1_500)
         try withLedger { source, dir in
             _ = try source.append(NumberedSubmission.numbering(events), options: AppendOptions(batchSize: 200))

@@ -20,6 +20,9 @@ enum PlainFilter {
         case .feedbackGiven(let f): f.period
         case .unitRated(let u): u.period
         case .scoreCorrected: PlainFold.period(of: e.event.id, in: events)
+        case .objectionFiled(let o): PlainFold.period(of: o.score, in: events)
+        case .objectionDecided(let d): PlainFold.period(ofDecision: d, in: events)
+        case .activityLogged(let a): Period(year: a.date.year)
         }
     }
 
@@ -31,7 +34,7 @@ enum PlainFilter {
         case (_, .employeePlaced(let p)): return p.unit == unit
         case (.employee(let nip), let data):
             let about: Period? = switch data {
-            case .trainingCompleted: nil
+            case .trainingCompleted, .activityLogged: nil
             default: period(e, in: events)
             }
             let day = about?.lastDay ?? e.event.occurredAt.localDate

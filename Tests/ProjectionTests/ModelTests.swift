@@ -6,16 +6,21 @@ import ScoresProjection
 import Testing
 import TrainingProjection
 
-/// Generated ledgers as a projection sees them: the demo year (with its violations) or the
-/// random generator (with scores, corrections and placements in any order), recorded with
+/// Generated ledgers as a projection sees them: the demo year (with its violations, objections
+/// and some of its daily logs) or the random generator (with scores, corrections, placements,
+/// and for some seeds objections and daily logs, in any order), recorded with
 /// delays of up to 40 days so that some are backdated.
 func generatedLedger(seed: UInt64, size: Int) -> [RecordedEvent] {
     var random = SeededRandom(seed: seed ^ 0x5EED)
     let events: [(Event, Int64?)]
     if seed % 2 == 0 {
-        events = DemoYear(seed: seed, employees: 8 + size % 40).items.map { ($0.event, $0.recordAt) }
+        // One daily log in twenty: the plain fold is quadratic, and the logs are most of the year.
+        events = DemoYear(seed: seed, employees: 8 + size % 40).items.enumerated().filter { index, item in
+            if case .activityLogged = item.event.data { return index % 20 == 0 }
+            return true
+        }.map { ($0.element.event, $0.element.recordAt) }
     } else {
-        var generator = SampleGenerator(seed: seed, employees: 3 + size % 12)
+        var generator = SampleGenerator(seed: seed, employees: 3 + size % 12, cycle: seed % 4 == 1)
         events = generator.events(50 + size).map { ($0, nil) }
     }
     var clock = Int64.min
@@ -26,7 +31,7 @@ func generatedLedger(seed: UInt64, size: Int) -> [RecordedEvent] {
     }
 }
 
-/// A plain, slow reading of PRODUCT §5: every rule evaluated by searching the whole list.
+/// A plain, slow reading of PRODUCT §5 and §7: every rule evaluated by searching the whole list.
 enum PlainFold {
     static let rules = RuleSet.permenPANRB6of2022
 
@@ -54,18 +59,34 @@ enum PlainFold {
         }
     }
 
-    /// Current scores: the latest by seq of the scores for a period and their corrections.
+    /// The objection.filed with this id, if any.
+    static func objection(_ id: EventID, in events: [RecordedEvent]) -> (filed: ObjectionFiled, event: RecordedEvent)? {
+        for e in events where e.event.id == id {
+            if case .objectionFiled(let filed) = e.event.data { return (filed, e) }
+        }
+        return nil
+    }
+
+    /// The period a decision is about: its objection's score's.
+    static func period(ofDecision d: ObjectionDecision, in events: [RecordedEvent]) -> Period? {
+        objection(d.objection, in: events).flatMap { period(of: $0.filed.score, in: events) }
+    }
+
+    /// Current scores: the latest by seq of the scores for a period, their corrections, and the
+    /// upheld decisions on objections to them.
     static func scores(_ events: [RecordedEvent]) -> [Scores.Key: (Rating, Rating, EventID, String)] {
         var result: [Scores.Key: (Rating, Rating, EventID, String, UInt64)] = [:]
         for e in events {
             guard let nip = employee(e) else { continue }
             let ratings: (Rating, Rating)
+            let period: Period?
             switch e.event.data {
-            case .scoreGiven(let s): ratings = (s.resultsRating, s.behaviorRating)
-            case .scoreCorrected(let c): ratings = (c.resultsRating, c.behaviorRating)
+            case .scoreGiven(let s): (ratings, period) = ((s.resultsRating, s.behaviorRating), s.period)
+            case .scoreCorrected(let c): (ratings, period) = ((c.resultsRating, c.behaviorRating), Self.period(of: e.event.id, in: events))
+            case .objectionDecided(let d) where d.outcome == .upheld: (ratings, period) = ((d.resultsRating!, d.behaviorRating!), Self.period(ofDecision: d, in: events))
             default: continue
             }
-            guard let period = period(of: e.event.id, in: events) else { continue }
+            guard let period else { continue }
             let key = Scores.Key(employee: nip, period: period)
             if (result[key]?.4 ?? 0) < e.seq { result[key] = (ratings.0, ratings.1, e.event.id, e.event.actor, e.seq) }
         }
@@ -117,12 +138,23 @@ enum PlainFold {
                 case .feedbackGiven(let f): f.period
                 case .unitRated(let u): u.period
                 case .scoreCorrected: Self.period(of: event.id, in: events) ?? Period(year: event.occurredAt.localDate.year)
+                case .objectionFiled(let o): Self.period(of: o.score, in: events) ?? Period(year: event.occurredAt.localDate.year)
+                case .objectionDecided(let d): Self.period(ofDecision: d, in: events) ?? Period(year: event.occurredAt.localDate.year)
+                case .activityLogged(let a): Period(year: a.date.year)
                 default: Period(year: event.occurredAt.localDate.year)
                 }
                 add(.backdatedEntry, event.subject, period, [event.id])
             }
             guard let nip = employee(e) else { continue }
             let before = events.filter { $0.seq < e.seq && employee($0) == nip }
+            func appraisersAppraiser(on day: CivilDate) -> NIP? {
+                let appraiser = placement(nip, on: day, before: e.seq, in: events)?.0.appraiser
+                return appraiser.flatMap { placement($0, on: day, before: e.seq, in: events)?.0.appraiser }
+            }
+            /// The latest decision recorded before this event on an objection to a score of `period`.
+            func decision(on period: Period) -> EventID? {
+                before.last { if case .objectionDecided(let d) = $0.event.data { return Self.period(ofDecision: d, in: events) == period }; return false }?.event.id
+            }
             func supervisorFeedback(_ year: Int) -> Bool {
                 before.contains { if case .feedbackGiven(let f) = $0.event.data { return f.relation == .supervisor && f.period.year == year }; return false }
             }
@@ -139,17 +171,22 @@ enum PlainFold {
                 if rules.predicate(results: s.resultsRating, behavior: s.behaviorRating).isLow && !supervisorFeedback(s.period.year) {
                     add(.lowScoreWithoutFeedback, event.subject, s.period, [event.id])
                 }
+                if let d = decision(on: s.period) { add(.decisionOverridden, event.subject, s.period, [event.id, d]) }
             case .scoreCorrected(let c):
                 let period = Self.period(of: event.id, in: events)!
-                if c.basis == .objectionUpheld {
-                    let day = event.occurredAt.localDate
-                    let appraiser = placement(nip, on: day, before: e.seq, in: events)?.0.appraiser
-                    let above = appraiser.flatMap { placement($0, on: day, before: e.seq, in: events)?.0.appraiser }
-                    if above?.text != event.actor { add(.correctionAuthority, event.subject, period, [event.id, c.corrects]) }
+                if c.basis == .objectionUpheld, appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor {
+                    add(.correctionAuthority, event.subject, period, [event.id, c.corrects])
                 }
                 if rules.predicate(results: c.resultsRating, behavior: c.behaviorRating).isLow && !supervisorFeedback(period.year) {
                     add(.lowScoreWithoutFeedback, event.subject, period, [event.id])
                 }
+                if let d = decision(on: period) { add(.decisionOverridden, event.subject, period, [event.id, d]) }
+            case .objectionDecided(let d):
+                guard let (filed, filing) = objection(d.objection, in: before) else { break }
+                let period = period(of: filed.score, in: events) ?? Period(year: event.occurredAt.localDate.year)
+                if appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor { add(.objectionDecider, event.subject, period, [event.id, d.objection]) }
+                let days = filing.event.occurredAt.localDate.daysSinceEpoch - filed.receivedOn.daysSinceEpoch
+                if d.outcome == .upheld && days > 14 { add(.objectionOutOfTime, event.subject, period, [event.id, d.objection]) }
             default:
                 break
             }
@@ -177,6 +214,21 @@ enum PlainFold {
             for r in revisions { if case .targetRevised(let revision) = r.event.data, case .set(let a) = revision.alignedTo { aligned = a } }
             let hasAppraiser = placement(nip, on: e.event.occurredAt.localDate, before: e.seq, in: events)?.0.appraiser != nil
             if aligned == nil && hasAppraiser { add(.unalignedTarget, .employee(nip), t.period, [e.event.id] + revisions.map(\.event.id)) }
+            if let aligned, !events.contains(where: { x in
+                if case .targetSet(let other) = x.event.data { return employee(x) == aligned.employee && other.period.year == t.period.year && other.targetID == aligned.targetID }
+                return false
+            }) {
+                add(.alignmentBroken, .employee(nip), t.period, [e.event.id] + revisions.map(\.event.id))
+            }
+        }
+        // Objections: judged at the recorded_at of the last event.
+        let now = events.last?.recordedAt ?? 0
+        for e in events {
+            guard case .objectionFiled(let o) = e.event.data else { continue }
+            let decision = events.first { if case .objectionDecided(let d) = $0.event.data { return d.objection == e.event.id }; return false }
+            guard (decision?.recordedAt ?? now) - e.recordedAt > 14 * Timestamp.microsPerDay else { continue }
+            let period = period(of: o.score, in: events) ?? Period(year: Timestamp(micros: e.recordedAt).localDate.year)
+            add(.objectionUndecided, e.event.subject, period, [e.event.id] + (decision.map { [$0.event.id] } ?? []))
         }
         let current = scores(events)
         var latestRatings: [String: (UnitRatingCode, RecordedEvent, Int)] = [:]

@@ -60,6 +60,33 @@ struct Script {
             .trainingCompleted(Training(title: "Pelatihan", provider: "BPSDM", hours: hours, completedOn: CivilDate(date)!, certificate: nil)))
     }
 
+    @discardableResult
+    mutating func object(_ employee: NIP, _ score: EventID, received: String = "2027-01-02", at occurred: String = "2027-01-05T09:00:00+07:00", recorded: String? = nil) -> EventID {
+        add(.employee(employee), by: employee.text, at: occurred, recorded: recorded,
+            .objectionFiled(ObjectionFiled(score: score, receivedOn: CivilDate(received)!, grounds: "Keberatan atas penilaian")))
+    }
+
+    /// Upheld with `ratings`, or rejected without.
+    @discardableResult
+    mutating func decide(_ employee: NIP, _ objection: EventID, upheld ratings: (Rating, Rating)? = nil, by actor: NIP = Script.head, at occurred: String = "2027-01-12T10:00:00+07:00", recorded: String? = nil) -> EventID {
+        let decision = ratings.map { ObjectionDecision(objection: objection, outcome: .upheld, resultsRating: $0.0, behaviorRating: $0.1) }
+            ?? ObjectionDecision(objection: objection, outcome: .rejected)
+        return add(.employee(employee), by: actor.text, at: occurred, recorded: recorded, reason: "Keputusan keberatan", .objectionDecided(decision))
+    }
+
+    @discardableResult
+    mutating func activity(_ employee: NIP, _ targetID: String = "T-1", on date: String = "2026-03-02") -> EventID {
+        add(.employee(employee), by: employee.text, at: date + "T16:00:00+07:00",
+            .activityLogged(Activity(date: CivilDate(date)!, targetID: targetID, description: "Kegiatan harian", output: TargetQuantity(value: 1, unit: "dokumen"))))
+    }
+
+    /// The events up to `seq`: the ledger as it stood then.
+    func prefix(_ seq: Int) -> Script {
+        var earlier = self
+        earlier.events = Array(events.prefix(seq))
+        return earlier
+    }
+
     mutating func rate(_ unit: String, _ rating: UnitRatingCode, year: Int = 2026, at occurred: String = "2027-01-15T08:00:00+07:00") -> EventID {
         add(.unit(unit), by: "system:sakip", at: occurred, .unitRated(UnitRating(period: Period(year: year), rating: rating)))
     }

@@ -77,6 +77,20 @@ enum PlainTrail {
             }
             guard case .unitRated(let was)? = previous?.event.data else { return "unit rated \(u.rating.rawValue) for \(u.period)" }
             return "unit rated \(u.rating.rawValue) for \(u.period) (was \(was.rating.rawValue))"
+        case (.employee(let nip), .objectionFiled(let o)):
+            guard let period = PlainFold.period(of: o.score, in: all) else { return "objection to \(o.score), received \(o.receivedOn)" }
+            let current = PlainFold.scores(all)[Scores.Key(employee: nip, period: period)]!
+            return "objection to the score for \(period) (now \(predicate(current.0, current.1))), received \(o.receivedOn)"
+        case (.employee(let nip), .objectionDecided(let d)):
+            guard let period = PlainFold.period(ofDecision: d, in: all) else { return "objection \(d.objection) \(d.outcome.rawValue)" }
+            let current = PlainFold.scores(all)[Scores.Key(employee: nip, period: period)]!
+            guard let results = d.resultsRating, let behavior = d.behaviorRating else {
+                return "objection rejected: the score for \(period) stays \(predicate(current.0, current.1))"
+            }
+            return "objection upheld: the score for \(period) \(predicate(current.0, current.1)) → \(predicate(results, behavior))"
+                + " (results \(results.rawValue), behaviour \(behavior.rawValue))"
+        case (_, .activityLogged(let a)):
+            return "activity on \(a.date) toward \(a.targetID)" + (a.output.map { ": \(quantity($0))" } ?? "") + (a.evidence.map { ", evidence \($0)" } ?? "")
         default:
             return e.event.type.rawValue
         }
@@ -97,6 +111,7 @@ enum PlainTrail {
             if case .employeePlaced(let p) = e.event.data { state.placement = p }
             if case .trainingCompleted(let t) = e.event.data { state.trainingHours[t.completedOn.year] = training(e.event.subject, year: t.completedOn.year, in: events) }
             if case .feedbackGiven(let f) = e.event.data { state.feedback[f.period.year, default: 0] += 1 }
+            if case .activityLogged(let a) = e.event.data { state.activities[a.date.year, default: 0] += 1 }
         }
         var ids: [(Int, String)] = []
         for e in own { if case .targetSet(let t) = e.event.data, !ids.contains(where: { $0 == (t.period.year, t.targetID) }) { ids.append((t.period.year, t.targetID)) } }

@@ -181,7 +181,7 @@ struct Table {
         row("import: peak anonymous memory (MiB)", { $0.cells[.importRate]?[.kinerja]?.double("peak_anon_mib") })
         lines.append("")
         lines.append("Peak RSS counts the pages of the LMDB map a step has read (the kernel drops and rereads them at will);")
-        lines.append("anonymous memory (RssAnon) is the process's own. The workload has one employee per 16.9 events.")
+        lines.append("anonymous memory (RssAnon) is the process's own. The workload has one employee per 183 events.")
         lines.append("")
         lines.append("Goals:")
         func goal(_ name: String, _ value: Double) {

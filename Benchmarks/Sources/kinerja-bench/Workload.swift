@@ -16,8 +16,8 @@ func generateWorkload(_ options: Options) throws {
     let directory = options.required("--dir")
     let writers = options.int("--writers", 8)
     let writerEvents = options.int("--writer-events", 200_000)
-    // The demo year records about 16.9 events per employee.
-    let sample = DemoYear(seed: 1, employees: max(8, target * 10 / 169))
+    // The demo year records about 183 events per employee, most of them daily activity logs.
+    let sample = DemoYear(seed: 1, employees: max(8, target / 183))
     var slices = [[UInt8]](repeating: [], count: writers)
     for item in sample.items.prefix(writerEvents) {
         let slice = writer(of: item.event.stream, writers: writers)

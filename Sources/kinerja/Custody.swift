@@ -95,13 +95,14 @@ struct Witness: ParsableCommand {
 
         func run() throws {
             let body = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            let decision = try failing { try WitnessDirectory(path: state).add(try AddCheckpointRequest(parsing: body)) }
+            let request = try failing { try AddCheckpointRequest(parsing: body) }
+            let decision = try failing { try WitnessDirectory(path: state).add(request) }
             switch decision {
             case .cosigned(_, let cosignature):
                 print(cosignature.line, terminator: "")
             case .conflict(let held):
                 print(held)
-                printError("kinerja: the witness holds a checkpoint of size \(held), not \(body.prefix { $0 != "\n" }.dropFirst(4))")
+                printError("kinerja: the witness holds a checkpoint of size \(held), not \(request.oldSize)")
                 throw ExitCode(2)
             case .unknownLog(let why), .forbidden(let why), .badRequest(let why), .unprocessable(let why):
                 printError("kinerja: refused (\(decision.status)): \(why)")

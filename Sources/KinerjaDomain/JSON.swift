@@ -344,6 +344,9 @@ public struct JSONWriter {
 
     public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    /// Lets `write` append text that is already valid JSON (e.g. base64) straight to the bytes.
+    public mutating func raw(_ write: (inout [UInt8]) -> Void) { write(&bytes) }
+
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {

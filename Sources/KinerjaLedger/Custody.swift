@@ -42,46 +42,65 @@ extension Ledger {
     /// names this ledger's origin, and this ledger's tree at its size has its root — so nothing
     /// recorded up to it changed, however much the ledger grew since.
     public func check(_ note: SignedNote, key: NoteVerifierKey?) throws -> Checkpoint {
-        let checkpoint = try key.map { try Checkpoint.open(note, key: $0) } ?? Checkpoint(text: note.text)
-        if let origin = try origin(), checkpoint.origin != origin {
-            throw CustodyError("the checkpoint is of \(checkpoint.origin), this ledger is \(origin)")
-        }
+        let checkpoint = try named(note, key: key)
         try store.read { txn in
-            guard checkpoint.size <= txn.head.seq else {
-                throw CustodyError("the checkpoint covers \(checkpoint.size) records, the ledger only \(txn.head.seq): it was truncated")
-            }
-            let root = try txn.treeRoot(size: checkpoint.size)
-            guard root == checkpoint.root else {
-                throw CustodyError("the ledger's first \(checkpoint.size) records do not have the checkpoint's root (\(checkpoint.root.base64), the ledger has \(root.base64)): they were changed since it was signed")
-            }
+            try Self.check(checkpoint, covers: txn.head.seq)
+            try Self.check(checkpoint, hasRoot: try txn.treeRoot(size: checkpoint.size))
         }
         return checkpoint
     }
 
+    /// The checkpoint in `note`, signed by `key` (when given) and naming this ledger's origin.
+    private func named(_ note: SignedNote, key: NoteVerifierKey?) throws -> Checkpoint {
+        let checkpoint = try key.map { try Checkpoint.open(note, key: $0) } ?? Checkpoint(text: note.text)
+        if let origin = try origin(), checkpoint.origin != origin {
+            throw CustodyError("the checkpoint is of \(checkpoint.origin), this ledger is \(origin)")
+        }
+        return checkpoint
+    }
+
+    private static func check(_ checkpoint: Checkpoint, covers head: UInt64) throws {
+        guard checkpoint.size <= head else {
+            throw CustodyError("the checkpoint covers \(checkpoint.size) records, the ledger only \(head): it was truncated")
+        }
+    }
+
+    private static func check(_ checkpoint: Checkpoint, hasRoot root: TreeHash) throws {
+        guard root == checkpoint.root else {
+            throw CustodyError("the ledger's first \(checkpoint.size) records do not have the checkpoint's root (\(checkpoint.root.base64), the ledger has \(root.base64)): they were changed since it was signed")
+        }
+    }
+
     /// An employee's dossier proof: every event of theirs in the checkpoint's tree, as `log
-    /// --format jsonl` prints it, with its inclusion proof.
+    /// --format jsonl` prints it, with its inclusion proof. One read transaction: the tree's
+    /// nodes are read once for the checkpoint's root and every proof, which share them.
     public func dossierProof(employee: NIP, checkpoint note: SignedNote) throws -> String {
-        let checkpoint = try check(note, key: nil)
+        let checkpoint = try named(note, key: nil)
         var json = JSONWriter()
         json.raw("{\"checkpoint\":")
         json.string(note.formatted)
         json.raw(",\"events\":[")
-        var first = true
         try store.read { txn in
-            var previous = ChainHash.zero
-            for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= checkpoint.size {
-                previous = seq == 1 ? .zero : try txn.withRecord(at: seq - 1) { $0.hash } ?? .zero
+            try Self.check(checkpoint, covers: txn.head.seq)
+            let seqs = try txn.seqs(inStream: Subject.employee(employee).stream).filter { $0 <= checkpoint.size }
+            let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: checkpoint.size)
+            try Self.check(checkpoint, hasRoot: root)
+            for (number, (seq, proof)) in zip(seqs, proofs).enumerated() {
+                let previous = seq == 1 ? .zero : try txn.withRecord(at: seq - 1) { $0.hash } ?? .zero
                 let line = try txn.withRecord(at: seq) { record in
                     let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
                     return WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous))
                 }
-                guard let line else { continue }
-                if !first { json.raw(",") }
-                first = false
+                guard let line else { throw CustodyError("record \(seq) of the employee's stream is missing") }
+                if number > 0 { json.raw(",") }
                 json.raw("{\"event\":")
                 json.raw(line)
                 json.raw(",\"proof\":[")
-                json.raw(try txn.inclusionProof(seq: seq, size: checkpoint.size).map { "\"\($0.base64)\"" }.joined(separator: ","))
+                for (index, hash) in proof.enumerated() {
+                    json.raw(index == 0 ? "\"" : ",\"")
+                    json.raw { hash.appendBase64(to: &$0) }
+                    json.raw("\"")
+                }
                 json.raw("]}")
             }
         }

@@ -16,13 +16,21 @@ struct StoredTree: TreeNodes {
 
     let access: TxnAccess
     let tree: MDB_dbi
+    /// The nodes already read, when the same nodes are read many times (a dossier's proofs).
+    private let memo: Memo?
 
-    init(access: TxnAccess) throws {
+    /// A node table filled as nodes are read, keyed by `index << 6 | level`.
+    final class Memo {
+        var nodes: [UInt64: TreeHash] = [:]
+    }
+
+    init(access: TxnAccess, memoized: Bool = false) throws {
         guard let tree = access.databases.tree else {
             throw StoreError(.corrupt, "this ledger has no Merkle tree yet: open it once with write access (any kinerja command) to build it")
         }
         self.access = access
         self.tree = tree
+        memo = memoized ? Memo() : nil
     }
 
     /// last leaf index (u64 BE) ‖ level: the order in which appends complete nodes.
@@ -31,16 +39,24 @@ struct StoredTree: TreeNodes {
     }
 
     func node(level: Int, index: UInt64) throws -> TreeHash {
+        guard let memo else { return try read(level: level, index: index) }
+        let key = index << 6 | UInt64(level)
+        if let hash = memo.nodes[key] { return hash }
+        let hash = try read(level: level, index: index)
+        memo.nodes[key] = hash
+        return hash
+    }
+
+    /// A stored node, or a smaller one recomputed from its records' leaf hashes.
+    private func read(level: Int, index: UInt64) throws -> TreeHash {
         if level >= Self.storedLevel {
             guard let value = try access.get(tree, Self.key(level: level, index: index)), value.mv_size == 32 else {
                 throw StoreError(.corrupt, "the Merkle tree lacks the node of level \(level), index \(index)")
             }
             return TreeHash(uncheckedBytes: value.buffer)
         }
-        let first = index << UInt64(level)
-        var leaves: [TreeHash] = []
-        for seq in (first + 1)...(first + (1 << UInt64(level))) { leaves.append(try leafHash(seq: seq)) }
-        return try MemoryTree(leaves: leaves).node(level: level, index: 0)
+        if level == 0 { return try leafHash(seq: index + 1) }
+        return Merkle.nodeHash(try read(level: level - 1, index: index << 1), try read(level: level - 1, index: index << 1 | 1))
     }
 
     /// The leaf hash of record `seq` (leaf index `seq − 1`).
@@ -141,6 +157,19 @@ extension ReadTransaction {
         try checkTree(covers: size)
         guard seq >= 1 && seq <= size else { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
         return try StoredTree(access: access).inclusionProof(index: seq - 1, size: size)
+    }
+
+    /// The root of the tree of `size` records and the inclusion proof of each record in `seqs`,
+    /// reading each stored node once: the proofs of one employee's events share their upper
+    /// levels, and those are the nodes the root is folded from.
+    public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
+        try checkTree(covers: size)
+        let nodes = try StoredTree(access: access, memoized: true)
+        let proofs = try seqs.map { seq in
+            guard seq >= 1 && seq <= size else { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
+            return try nodes.inclusionProof(index: seq - 1, size: size)
+        }
+        return (try nodes.root(size: size), proofs)
     }
 
     /// The consistency proof from the tree of `oldSize` records to the tree of `newSize`.

@@ -15,6 +15,32 @@ extension ChainHash {
 
     public var base64: String { Data(bytes).base64EncodedString() }
 
+    /// Appends the standard base64 of the 32 bytes (44 characters, one `=`) to `output`: what
+    /// `base64` spells, without the two allocations per hash that made Foundation's encoder a
+    /// fifth of a dossier proof's time.
+    public func appendBase64(to output: inout [UInt8]) {
+        var big = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
+        withUnsafeBytes(of: &big) { raw in
+            func digit(_ value: UInt32) -> UInt8 { Self.base64Alphabet[Int(value & 63)] }
+            var i = 0
+            while i + 3 <= 32 {
+                let group = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2])
+                output.append(digit(group >> 18))
+                output.append(digit(group >> 12))
+                output.append(digit(group >> 6))
+                output.append(digit(group))
+                i += 3
+            }
+            let group = UInt32(raw[30]) << 16 | UInt32(raw[31]) << 8
+            output.append(digit(group >> 18))
+            output.append(digit(group >> 12))
+            output.append(digit(group >> 6))
+            output.append(UInt8(ascii: "="))
+        }
+    }
+
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
     init(_ digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
     }

@@ -161,4 +161,15 @@ struct MerkleTests {
         let reloaded = try CompactRange(size: 77, nodes: tree)
         #expect(reloaded.root == (try tree.root(size: 77)))
     }
+
+    @Test("a hash's base64 appended in place spells what Foundation's encoder spells")
+    func base64InPlace() throws {
+        for n in 0..<300 {
+            let hash = Merkle.leafHash((0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ n) })
+            var bytes: [UInt8] = Array("x".utf8)
+            hash.appendBase64(to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == "x" + hash.base64)
+            #expect(TreeHash(base64: hash.base64) == hash)
+        }
+    }
 }

@@ -19,27 +19,22 @@ extension ChainHash {
     /// `base64` spells, without the two allocations per hash that made Foundation's encoder a
     /// fifth of a dossier proof's time.
     public func appendBase64(to output: inout [UInt8]) {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        let digits = alphabet.utf8Start
         var big = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
         withUnsafeBytes(of: &big) { raw in
-            func digit(_ value: UInt32) -> UInt8 { Self.base64Alphabet[Int(value & 63)] }
-            var i = 0
-            while i + 3 <= 32 {
-                let group = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2])
-                output.append(digit(group >> 18))
-                output.append(digit(group >> 12))
-                output.append(digit(group >> 6))
-                output.append(digit(group))
-                i += 3
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 44) { text in
+                // Ten groups of 3 bytes make 40 digits; the last 2 bytes make 3 digits and a `=`.
+                for group in 0..<11 {
+                    let i = group * 3
+                    let bits = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | (i + 2 < 32 ? UInt32(raw[i + 2]) : 0)
+                    for digit in 0..<4 { text[group * 4 + digit] = digits[Int(bits >> UInt32(18 - 6 * digit) & 63)] }
+                }
+                text[43] = UInt8(ascii: "=")
+                output.append(contentsOf: text)
             }
-            let group = UInt32(raw[30]) << 16 | UInt32(raw[31]) << 8
-            output.append(digit(group >> 18))
-            output.append(digit(group >> 12))
-            output.append(digit(group >> 6))
-            output.append(UInt8(ascii: "="))
         }
     }
-
-    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     init(_ digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { ChainHash(uncheckedBytes: $0) }

@@ -121,7 +121,7 @@ let package = Package(
         // Runs the built `kinerja` binary: golden output, several processes, tampering, the inspector's recipe.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kinerja", "KinerjaLedger", "LedgerStore", "KinerjaSamples"],
+            dependencies: ["kinerja", "KinerjaLedger", "LedgerStore", "KinerjaSamples", "CLMDB"],
             exclude: ["Golden"]
         ),
     ],

@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 import KinerjaSamples
 import Testing
@@ -169,6 +170,42 @@ struct CustodyTests {
         // The witness still holds the genuine checkpoint.
         let held = try String(contentsOfFile: scratch.cli.scratch.child("witness/checkpoint"), encoding: .utf8)
         #expect(held == (try String(contentsOfFile: scratch.cli.scratch.child("genuine.txt"), encoding: .utf8)))
+    }
+
+    @Test("one node of the stored Merkle tree changed behind the ledger's back: kinerja verify fails naming where, exit 1")
+    func changedTreeNode() throws {
+        let scratch = try CustodyScratch()
+        defer { scratch.remove() }
+        #expect(try scratch.bash("kinerja verify > /dev/null; echo $?") == "0\n")
+        // The tree's tenth stored node (level 2 and up: 4 leaves and more) overwritten with plain LMDB.
+        var env: OpaquePointer?
+        #expect(mdb_env_create(&env) == 0)
+        mdb_env_set_maxdbs(env, 16)
+        #expect(mdb_env_open(env, scratch.directory + "/kinerja-demo.ledger", 0, 0o644) == 0)
+        var txn: OpaquePointer?
+        #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
+        var tree: MDB_dbi = 0
+        #expect(mdb_dbi_open(txn, "tree", 0, &tree) == 0)
+        var cursor: OpaquePointer?
+        #expect(mdb_cursor_open(txn, tree, &cursor) == 0)
+        var key = MDB_val()
+        var value = MDB_val()
+        #expect(mdb_cursor_get(cursor, &key, &value, MDB_FIRST) == 0)
+        for _ in 1..<10 { #expect(mdb_cursor_get(cursor, &key, &value, MDB_NEXT) == 0) }
+        var forged = [UInt8](repeating: 0x5A, count: 32)
+        forged.withUnsafeMutableBytes { raw in
+            var replacement = MDB_val(mv_size: 32, mv_data: raw.baseAddress)
+            #expect(mdb_cursor_put(cursor, &key, &replacement, UInt32(MDB_CURRENT)) == 0)
+        }
+        mdb_cursor_close(cursor)
+        #expect(mdb_txn_commit(txn) == 0)
+        mdb_env_close(env)
+
+        let output = try scratch.bash("kinerja verify; echo \"exit $?\"")
+        #expect(output.hasPrefix("FAILED at seq "), "\(output)")
+        #expect(output.contains("the Merkle tree's node of level"), "\(output)")
+        #expect(output.contains("is not the hash of the records"), "\(output)")
+        #expect(output.hasSuffix("exit 1\n"), "\(output)")
     }
 
     @Test("check-proof refuses a dossier with one changed byte, a proof for another checkpoint, a checkpoint signed by another key — naming why")

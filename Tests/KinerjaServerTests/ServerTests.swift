@@ -222,4 +222,46 @@ func withoutActor(_ line: String) -> String {
             }
         }
     }
+
+    /// PRODUCT §9 for the types of §7: an employee logs their own activity and files their own
+    /// objection; the decision is taken by one who reaches the employee (appraiser's appraiser).
+    @Test func activitiesObjectionsAndDecisionsFollowTheRoleTable() async throws {
+        let fixture = try Fixture()
+        // The placements, the targets and the Q1 score, as the sample records them.
+        let report = try fixture.ledger.append(jsonLines: Data(try [1, 2, 3, 4, 5, 7].map { try sampleLine($0) }.joined(separator: "\n").utf8))
+        #expect(report.rejected.isEmpty && report.appended == 6)
+        try await fixture.app().test(.router) { client in
+            let activity = try withoutActor(sampleLine(13))
+            let objection = try withoutActor(sampleLine(14))
+            let decision = try withoutActor(sampleLine(15))
+
+            // Anyone else's entry in the daily log: the actor becomes who authenticated, and the wire
+            // rule (an activity's actor is its employee) refuses it before the policy is asked.
+            for identity in [People.kadinkes, People.sekda, People.hr, "auditor:inspektorat", "survey:skm"] {
+                let refused = try await client.call("/v1/events", .post, as: identity, fixture, body: activity)
+                #expect(refused.status == .unprocessableContent, "\(identity)")
+                #expect(refused.body.contains("an activity is logged by the employee themself"))
+            }
+            let logged = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: activity)
+            #expect(logged.status == .ok, "\(logged.body)")
+
+            // An objection: the employee's own only.
+            for identity in [People.kadinkes, People.sekda, People.unknown, People.hr, "auditor:inspektorat", "survey:skm"] {
+                let refused = try await client.call("/v1/events", .post, as: identity, fixture, body: objection)
+                #expect(refused.status == .forbidden, "\(identity): \(refused.body)")
+            }
+            let filed = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: objection)
+            #expect(filed.status == .ok, "\(filed.body)")
+
+            // The decision: not by the employee, nor by one who does not reach them, nor HR, an auditor, a service.
+            for identity in [People.analyst, People.unknown, People.hr, "auditor:inspektorat", "survey:skm"] {
+                let refused = try await client.call("/v1/events", .post, as: identity, fixture, body: decision)
+                #expect(refused.status == .forbidden, "\(identity): \(refused.body)")
+                #expect(refused.body.contains("may not record this objection.decided") || identity != People.analyst)
+            }
+            let decided = try await client.call("/v1/events", .post, as: People.sekda, fixture, body: decision)
+            #expect(decided.status == .ok, "\(decided.body)")
+            #expect(try fixture.ledger.head().seq == UInt64(Fixture.grants + 6 + 3))
+        }
+    }
 }

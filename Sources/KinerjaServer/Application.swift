@@ -18,14 +18,17 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Int64
     /// Concurrent appends share one durable transaction; false: one transaction each (for comparison).
     public var groupCommit: Bool
-    /// The log's signing key, for `GET /v1/checkpoint`; without it that endpoint answers 404.
+    /// The log's signing key, for `GET /v1/checkpoint` and the dossier proofs; without it they answer 404.
     public var signingKey: NoteSigningKey?
+    /// A witness's state (`kinerja witness init`): `POST /v1/witness/add-checkpoint` answers only with it.
+    public var witnessState: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, year: Int = Calendar(identifier: .gregorian).component(.year, from: Date()), idleTimeout: Int64 = 30,
-        groupCommit: Bool = true, signingKey: NoteSigningKey? = nil
+        groupCommit: Bool = true, signingKey: NoteSigningKey? = nil, witnessState: String? = nil
     ) {
         self.signingKey = signingKey
+        self.witnessState = witnessState
         self.groupCommit = groupCommit
         self.host = host
         self.port = port
@@ -53,7 +56,8 @@ public enum Limits {
 public func buildApplication(
     ledger: Ledger, access: AccessList, _ configuration: ServerConfiguration, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let api = API(ledger: ledger, access: access, policy: AccessPolicy(year: configuration.year), signingKey: configuration.signingKey, writer: GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
+    let api = API(ledger: ledger, access: access, policy: AccessPolicy(year: configuration.year), signingKey: configuration.signingKey,
+        witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
     return Application(
         router: api.router(),
         server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
@@ -68,6 +72,7 @@ struct API: Sendable {
     let access: AccessList
     let policy: AccessPolicy
     let signingKey: NoteSigningKey?
+    let witness: WitnessDirectory?
     let writer: GroupCommitter
 
     func router() -> Router<ServerContext> {
@@ -84,7 +89,9 @@ struct API: Sendable {
         authenticated.get("v1/events") { request, context in try await log(request, context) }
         authenticated.get("v1/employees/:nip/history") { request, context in try await history(request, context) }
         authenticated.get("v1/reports/:report") { request, context in try await report(request, context) }
+        authenticated.get("v1/employees/:nip/proof") { request, context in try await dossierProof(request, context) }
         authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
+        authenticated.post("v1/witness/add-checkpoint") { request, context in try await addCheckpoint(request, context) }
         return router
     }
 
@@ -197,8 +204,8 @@ struct API: Sendable {
     func checkpoint(_ request: Request, _ context: ServerContext) async throws -> Response {
         _ = try context.requireIdentity()
         guard let signingKey else { throw ServerError(.notFound, "not_found", "this server signs no checkpoints: start it with --key FILE") }
-        return try await blocking { [ledger] in
-            Response.text(try ledger.checkpoint(key: signingKey).formatted, contentType: "text/plain; charset=utf-8")
+        return try await blocking { [self] in
+            Response.text(try custody { try ledger.checkpoint(key: signingKey).formatted }, contentType: "text/plain; charset=utf-8")
         }
     }
 

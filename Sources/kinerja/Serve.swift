@@ -18,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The log's private key (kinerja key generate): GET /v1/checkpoint signs with it.")
     var key: String?
 
+    @Option(help: ArgumentHelp("A witness's state (kinerja witness init): serve POST /v1/witness/add-checkpoint.", valueName: "DIR"))
+    var witnessState: String?
+
     @Flag(help: "Commit each request on its own instead of grouping concurrent ones (for comparison only).")
     var noGroupCommit = false
 
@@ -27,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
-        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey)
+        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState)
         let ledger = try options.open()
         let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var year: Int
     /// Seconds a connection may stay idle (a slow or silent client) before it is closed.
     public var idleTimeout: Int64
+    /// Seconds a client has to send a request's whole head (headers), from the connection's
+    /// opening or the previous response's end: one who trickles headers is closed after it.
+    public var headerTimeout: Int64
     /// Concurrent appends share one durable transaction; false: one transaction each (for comparison).
     public var groupCommit: Bool
     /// The log's signing key, for `GET /v1/checkpoint` and the dossier proofs; without it they answer 404.
@@ -25,7 +28,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, year: Int = Calendar(identifier: .gregorian).component(.year, from: Date()), idleTimeout: Int64 = 30,
-        groupCommit: Bool = true, signingKey: NoteSigningKey? = nil, witnessState: String? = nil
+        headerTimeout: Int64 = 10, groupCommit: Bool = true, signingKey: NoteSigningKey? = nil, witnessState: String? = nil
     ) {
         self.signingKey = signingKey
         self.witnessState = witnessState
@@ -34,6 +37,7 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.year = year
         self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
     }
 }
 
@@ -60,7 +64,10 @@ public func buildApplication(
         witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
     return Application(
         router: api.router(),
-        server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [HeaderTimeoutHandler(timeout: .seconds(configuration.headerTimeout))],
+                idleTimeout: .seconds(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
     )

@@ -28,4 +28,5 @@ ensure_lmdb() { ensure_library lmdb liblmdb-dev "the ledger's storage"; }
 ensure_sqlite() { ensure_library sqlite3 libsqlite3-dev "the benchmarks' SQLite peer"; }
 ensure_jsonschema() { ensure_python_package "jsonschema, referencing" 'jsonschema>=4.18' "the schema tests"; }
 ensure_cryptography() { ensure_python_package cryptography.hazmat.primitives.asymmetric.ed25519 'cryptography>=41' "the README's dossier-proof recipe (Ed25519)"; }
+ensure_schemathesis() { ensure_python_package schemathesis 'schemathesis>=4.32,<5' "checking the HTTP API against schemas/openapi.yaml"; }
 ensure_eventsourcing() { ensure_python_package eventsourcing 'eventsourcing>=9.3,<10' "the benchmarks' library peer"; }

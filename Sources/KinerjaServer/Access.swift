@@ -168,8 +168,16 @@ public final class AccessList: Sendable {
         for unit in units where !Identifiers.isUnitCode(unit) { throw AccessError(description: "\(unit) is not a unit code") }
     }
 
+    /// Lowercase hex of the token's SHA-256 (every request computes it: no `String(format:)`).
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(token.utf8)) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private static func randomHex(bytes: Int) -> String {

@@ -154,18 +154,37 @@ struct API: Sendable {
                 "\(report.rejected.count) of the lines are refused: nothing was stored", rejected: report.rejected)
         }
         return try await blocking { [ledger] in
-            // A request's records are consecutive: the ones before its head.
-            var events: [[String: Any]] = []
+            // A request's records are consecutive: the ones before its head. Written with the
+            // ledger's JSONWriter (keys sorted), not JSONSerialization: a sixth of a request's CPU.
+            var json = JSONWriter()
+            json.raw("{")
+            json.key("appended", first: true)
+            json.raw(String(report.appended))
+            json.key("duplicates")
+            json.raw(String(report.duplicates))
+            json.key("events")
+            json.raw("[")
             if report.appended > 0 {
+                var first = true
                 try ledger.forEachRecorded(LogFilter(from: report.head.seq - UInt64(report.appended) + 1, through: report.head.seq)) { event, recorded in
-                    events.append(["id": event.id.description, "seq": recorded.seq])
+                    json.raw(first ? "{" : ",{")
+                    first = false
+                    json.key("id", first: true)
+                    json.string(event.id.description)
+                    json.key("seq")
+                    json.raw(String(recorded.seq))
+                    json.raw("}")
                 }
             }
-            let json: [String: Any] = [
-                "appended": report.appended, "duplicates": report.duplicates, "events": events,
-                "head": ["seq": report.head.seq, "hash": report.head.hash.hex],
-            ]
-            return try Response.json(JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
+            json.raw("]")
+            json.key("head")
+            json.raw("{")
+            json.key("hash", first: true)
+            json.string(report.head.hash.hex)
+            json.key("seq")
+            json.raw(String(report.head.seq))
+            json.raw("}}")
+            return Response.json(Data(json.bytes))
         }
     }
 

@@ -15,6 +15,16 @@ ensure_library() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" pkg-config >/dev/null
 }
 
+# ensure_command COMMAND DEBIAN-PACKAGE WHAT-FOR
+ensure_command() {
+    if command -v "$1" >/dev/null 2>&1; then
+        return
+    fi
+    echo "setup: installing $2 with apt-get ($3)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+
 # ensure_python_package IMPORT-CHECK PIP-REQUIREMENT WHAT-FOR
 ensure_python_package() {
     if python3 -c "import $1" 2>/dev/null; then
@@ -28,4 +38,6 @@ ensure_lmdb() { ensure_library lmdb liblmdb-dev "the ledger's storage"; }
 ensure_sqlite() { ensure_library sqlite3 libsqlite3-dev "the benchmarks' SQLite peer"; }
 ensure_jsonschema() { ensure_python_package "jsonschema, referencing" 'jsonschema>=4.18' "the schema tests"; }
 ensure_cryptography() { ensure_python_package cryptography.hazmat.primitives.asymmetric.ed25519 'cryptography>=41' "the README's dossier-proof recipe (Ed25519)"; }
+ensure_wrk() { ensure_command wrk wrk "the HTTP load benchmark"; }
+ensure_schemathesis() { ensure_python_package schemathesis 'schemathesis>=4.32,<5' "checking the HTTP API against schemas/openapi.yaml"; }
 ensure_eventsourcing() { ensure_python_package eventsourcing 'eventsourcing>=9.3,<10' "the benchmarks' library peer"; }

@@ -90,6 +90,8 @@ public struct Accountability: Projection, Sendable {
     }
 
     private mutating func checkBackdating(_ event: borrowing EventView) {
+        // A grant or a revocation is no appraisal decision: §5's findings are about employees and units.
+        guard event.identity == nil else { return }
         let delay = event.recordedAt - event.occurredAt.micros
         let limit: Int
         if backdatingLimits.count == 1 {
@@ -197,7 +199,7 @@ public struct Accountability: Projection, Sendable {
         let keys = all.map { finding in
             switch finding.subject {
             case .employee(let nip): SortKey(year: finding.period.year, code: order[finding.code]!, nip: nip.number, unit: "", seq: finding.seq)
-            case .unit(let unit): SortKey(year: finding.period.year, code: order[finding.code]!, nip: .max, unit: unit, seq: finding.seq)
+            case .unit(let unit), .identity(let unit): SortKey(year: finding.period.year, code: order[finding.code]!, nip: .max, unit: unit, seq: finding.seq)
             }
         }
         return keys.indices.sorted { keys[$0] < keys[$1] }.map { all[$0] }

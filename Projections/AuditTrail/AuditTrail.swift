@@ -107,6 +107,11 @@ public struct AuditTrail: Projection, Sendable {
         case .activityLogged(let activity):
             let output = activity.output.map { ": \($0.value.plainText) \($0.unit.string)" } ?? ""
             return "activity on \(activity.date) toward \(activity.targetID.string)\(output)" + (activity.evidence.map { ", evidence \($0.string)" } ?? "")
+        case .accessGranted(let grant):
+            let units = (try? grant.unitCodes()) ?? []
+            return "granted the role \(grant.role.rawValue)" + (units.isEmpty ? "" : " in " + units.joined(separator: ", ")) + ", token id \(grant.tokenID.string)"
+        case .accessRevoked(let revocation):
+            return "revoked token id \(revocation.tokenID.string)"
         }
     }
 }

@@ -341,7 +341,8 @@ public struct AppraisalState: Sendable {
                 year.trainingHours += training.hours
                 year.trainingEvents.append(id)
             }
-        case .unitRated:
+        case .unitRated, .accessGranted, .accessRevoked:
+            // A unit's or an identity's event: no employee's state changes (returned above).
             break
         }
     }

@@ -32,12 +32,25 @@ public enum EventType: String, WireCode {
     case objectionFiled = "objection.filed"
     case objectionDecided = "objection.decided"
     case activityLogged = "activity.logged"
+    case accessGranted = "access.granted"
+    case accessRevoked = "access.revoked"
 
     /// Whether `reason` is required.
     public var requiresReason: Bool { self == .targetRevised || self == .scoreCorrected || self == .objectionDecided }
 
     /// Whether the subject is a unit (`unit`) rather than an employee (`employee`).
     public var isUnitEvent: Bool { self == .unitRated }
+
+    /// Whether the subject is an identity of the HTTP API (`identity`): a grant or a revocation.
+    public var isAccessEvent: Bool { self == .accessGranted || self == .accessRevoked }
+}
+
+/// What an identity may do through the HTTP API (PRODUCT §9's role table).
+public enum AccessRole: String, WireCode, Codable {
+    case employee
+    case hr
+    case auditor
+    case service
 }
 
 /// Rating hasil kerja / perilaku kerja.
@@ -316,6 +329,29 @@ public struct Activity: Hashable, Sendable {
     }
 }
 
+/// A token granted to an identity (the event's subject): its role, the units of an `hr`
+/// identity, and the token's public id. Never the secret nor its hash.
+public struct AccessGrant: Hashable, Sendable {
+    public var role: AccessRole
+    public var units: [String]
+    public var tokenID: String
+
+    public init(role: AccessRole, units: [String], tokenID: String) {
+        self.role = role
+        self.units = units
+        self.tokenID = tokenID
+    }
+}
+
+/// A token of an identity (the event's subject) revoked, by its public id.
+public struct AccessRevocation: Hashable, Sendable {
+    public var tokenID: String
+
+    public init(tokenID: String) {
+        self.tokenID = tokenID
+    }
+}
+
 /// What an event says, by type.
 public enum EventData: Hashable, Sendable {
     case employeePlaced(Placement)
@@ -329,6 +365,8 @@ public enum EventData: Hashable, Sendable {
     case objectionFiled(ObjectionFiled)
     case objectionDecided(ObjectionDecision)
     case activityLogged(Activity)
+    case accessGranted(AccessGrant)
+    case accessRevoked(AccessRevocation)
 
     public var type: EventType {
         switch self {
@@ -343,6 +381,8 @@ public enum EventData: Hashable, Sendable {
         case .objectionFiled: .objectionFiled
         case .objectionDecided: .objectionDecided
         case .activityLogged: .activityLogged
+        case .accessGranted: .accessGranted
+        case .accessRevoked: .accessRevoked
         }
     }
 }

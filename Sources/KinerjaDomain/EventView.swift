@@ -150,6 +150,27 @@ public enum DataView {
     case objectionFiled(ObjectionFiled)
     case objectionDecided(ObjectionDecided)
     case activityLogged(ActivityLogged)
+    case accessGranted(AccessGranted)
+    case accessRevoked(AccessRevoked)
+
+    public struct AccessGranted {
+        public let role: AccessRole
+        /// The units' bytes (count and codes).
+        let units: UnsafeRawBufferPointer
+        public let tokenID: TextView
+
+        /// The units of an `hr` identity, built.
+        public func unitCodes() throws(ByteReader.Malformed) -> [String] {
+            var reader = ByteReader(units)
+            var codes: [String] = []
+            for _ in 0..<(try reader.readVarint()) { codes.append(try reader.readString()) }
+            return codes
+        }
+    }
+
+    public struct AccessRevoked {
+        public let tokenID: TextView
+    }
 }
 
 /// A recorded event read in place from its record: what projections fold. It borrows the
@@ -168,6 +189,8 @@ public struct EventView: ~Copyable {
     public let employee: NIP?
     /// The unit code of a unit's event.
     public let unit: TextView?
+    /// The identity of an access event (`access.granted`, `access.revoked`).
+    public let identity: TextView?
     public let actor: TextView
     public let occurredAt: Timestamp
     public let reason: TextView?
@@ -180,14 +203,20 @@ public struct EventView: ~Copyable {
         guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
         let employeePrefix = "employee:".utf8
         let unitPrefix = "unit:".utf8
+        let accessPrefix = "access:".utf8
         let employee: NIP?
         let unit: TextView?
+        var identity: TextView?
         if streamBytes.starts(with: employeePrefix), let nip = NIP(digits: streamBytes[employeePrefix.count...]) {
             employee = nip
             unit = nil
         } else if streamBytes.starts(with: unitPrefix) {
             employee = nil
             unit = TextView(bytes: UnsafeRawBufferPointer(rebasing: streamBytes[unitPrefix.count...]), offset: 0)
+        } else if streamBytes.starts(with: accessPrefix) {
+            employee = nil
+            unit = nil
+            identity = TextView(bytes: UnsafeRawBufferPointer(rebasing: streamBytes[accessPrefix.count...]), offset: 0)
         } else {
             throw ByteReader.Malformed(offset: 0, what: "stream \(String(decoding: streamBytes, as: UTF8.self)) names no subject")
         }
@@ -267,6 +296,16 @@ public struct EventView: ~Copyable {
             data = .activityLogged(DataView.ActivityLogged(
                 date: try Self.date(&reader), targetID: try Self.text(&reader), description: try Self.text(&reader),
                 output: try reader.readBool() ? (try reader.readDouble(), try Self.text(&reader)) : nil, evidence: try Self.optionalText(&reader)))
+        case .accessGranted:
+            let role: AccessRole = try Self.code(&reader)
+            let start = reader.offset
+            let count = try reader.readVarint()
+            guard count <= UInt64(reader.remaining) else { throw ByteReader.Malformed(offset: reader.offset, what: "unit count \(count)") }
+            for _ in 0..<count { _ = try reader.readStringBytes() }
+            let units = UnsafeRawBufferPointer(rebasing: payload[start..<reader.offset])
+            data = .accessGranted(DataView.AccessGranted(role: role, units: units, tokenID: try Self.text(&reader)))
+        case .accessRevoked:
+            data = .accessRevoked(DataView.AccessRevoked(tokenID: try Self.text(&reader)))
         }
         guard reader.isAtEnd else { throw ByteReader.Malformed(offset: reader.offset, what: "\(reader.remaining) bytes after the event") }
         self.seq = seq
@@ -275,6 +314,7 @@ public struct EventView: ~Copyable {
         self.type = type
         self.employee = employee
         self.unit = unit
+        self.identity = identity
         self.actor = actor
         self.occurredAt = occurredAt
         self.reason = reason
@@ -284,6 +324,7 @@ public struct EventView: ~Copyable {
     /// The subject, built (a unit's code becomes a `String`).
     public var subject: Subject {
         if let employee { return .employee(employee) }
+        if let identity { return .identity(identity.string) }
         return .unit(unit!.string)
     }
 
@@ -307,7 +348,7 @@ public struct EventView: ~Copyable {
         case .scoreGiven(let score): score.period
         case .feedbackGiven(let feedback): feedback.period
         case .unitRated(let rating): rating.period
-        case .employeePlaced, .scoreCorrected, .trainingCompleted, .objectionFiled, .objectionDecided, .activityLogged: nil
+        case .employeePlaced, .scoreCorrected, .trainingCompleted, .objectionFiled, .objectionDecided, .activityLogged, .accessGranted, .accessRevoked: nil
         }
     }
 
@@ -369,8 +410,13 @@ public struct EventView: ~Copyable {
                 date: activity.date, targetID: try activity.targetID.validated(), description: try activity.description.validated(),
                 output: try activity.output.map { quantity throws(ByteReader.Malformed) in TargetQuantity(value: quantity.value, unit: try quantity.unit.validated()) },
                 evidence: try activity.evidence?.validated()))
+        case .accessGranted(let grant):
+            data = .accessGranted(AccessGrant(role: grant.role, units: try grant.unitCodes(), tokenID: try grant.tokenID.validated()))
+        case .accessRevoked(let revocation):
+            data = .accessRevoked(AccessRevocation(tokenID: try revocation.tokenID.validated()))
         }
-        let subject: Subject = if let employee { .employee(employee) } else { .unit(try unit!.validated()) }
+        let subject: Subject =
+            if let employee { .employee(employee) } else if let identity { .identity(try identity.validated()) } else { .unit(try unit!.validated()) }
         return Event(id: id, subject: subject, actor: try actor.validated(), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
     }
 

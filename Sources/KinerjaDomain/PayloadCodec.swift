@@ -4,7 +4,7 @@ import CanonicalBytes
 ///
 /// ```
 /// u8      event type code (1 employee.placed ... 8 unit.rated, 9 objection.filed,
-///         10 objection.decided, 11 activity.logged)
+///         10 objection.decided, 11 activity.logged, 12 access.granted, 13 access.revoked)
 /// str     actor
 /// i64     occurred_at, microseconds since the Unix epoch
 /// i16     occurred_at's UTC offset in minutes
@@ -102,6 +102,13 @@ public enum PayloadCodec {
             writer.writeString(activity.description)
             writeOptional(activity.output, to: &writer, write(_:to:))
             writer.writeOptionalString(activity.evidence)
+        case .accessGranted(let grant):
+            writer.writeUInt8(grant.role.code)
+            writer.writeVarint(UInt64(grant.units.count))
+            for unit in grant.units { writer.writeString(unit) }
+            writer.writeString(grant.tokenID)
+        case .accessRevoked(let revocation):
+            writer.writeString(revocation.tokenID)
         }
         return writer.bytes
     }

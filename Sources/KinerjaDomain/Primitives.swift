@@ -438,12 +438,25 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
 public enum Subject: Hashable, Sendable {
     case employee(NIP)
     case unit(String)
+    /// An identity of the HTTP API (an NIP or a system identifier): the subject of
+    /// `access.granted` and `access.revoked`.
+    case identity(String)
 
-    /// `employee:<NIP>` or `unit:<CODE>`.
+    /// `employee:<NIP>`, `unit:<CODE>` or `access:<IDENTITY>`.
     public var stream: String {
         switch self {
         case .employee(let nip): "employee:" + nip.text
         case .unit(let code): "unit:" + code
+        case .identity(let name): "access:" + name
+        }
+    }
+
+    /// The subject as the wire names it: an NIP, a unit code or an identity.
+    public var text: String {
+        switch self {
+        case .employee(let nip): nip.text
+        case .unit(let code): code
+        case .identity(let name): name
         }
     }
 
@@ -463,6 +476,9 @@ public enum Subject: Hashable, Sendable {
             let code = UnsafeRawBufferPointer(rebasing: bytes[unit.count...])
             guard let text = String(validatingUTF8Bytes: code) else { return nil }
             self = .unit(text)
+        } else if bytes.starts(with: "access:".utf8) {
+            guard let text = String(validatingUTF8Bytes: UnsafeRawBufferPointer(rebasing: bytes[7...])) else { return nil }
+            self = .identity(text)
         } else {
             return nil
         }
@@ -475,6 +491,8 @@ public enum Subject: Hashable, Sendable {
             self = .employee(nip)
         } else if stream.hasPrefix("unit:") {
             self = .unit(String(stream.dropFirst(5)))
+        } else if stream.hasPrefix("access:") {
+            self = .identity(String(stream.dropFirst(7)))
         } else {
             return nil
         }

@@ -84,7 +84,7 @@ public enum WireDecoder {
     /// one more: a realization's field given as an array or object is refused naming that field.
     public static let maxDepth = 5
 
-    public static let envelopeFields: Set<String> = ["id", "type", "employee", "unit", "actor", "occurred_at", "reason", "expected_version", "data"]
+    public static let envelopeFields: Set<String> = ["id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data"]
     public static let recordedFields = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
 
     public static func decode(line: String, number: Int) -> Result<Submission, WireError> {
@@ -133,10 +133,17 @@ public enum WireDecoder {
         }
         let id = try fields.uuid("id")
         let subject: Subject
-        if type.isUnitEvent {
+        if type.isAccessEvent {
+            for other in ["employee", "unit"] where fields.has(other) {
+                throw fields.error(other, "a \(type.rawValue) event has an identity, not \(other == "unit" ? "a unit" : "an employee")")
+            }
+            subject = .identity(try fields.string("identity", rule: "must be an NIP or a system identifier such as hr:bkpsdm", Identifiers.isIdentity))
+        } else if type.isUnitEvent {
+            if fields.has("identity") { throw fields.error("identity", "only access.granted and access.revoked have an identity") }
             if fields.has("employee") { throw fields.error("employee", "a \(type.rawValue) event has a unit, not an employee") }
             subject = .unit(try fields.unitCode("unit"))
         } else {
+            if fields.has("identity") { throw fields.error("identity", "only access.granted and access.revoked have an identity") }
             if fields.has("unit") { throw fields.error("unit", "a \(type.rawValue) event has an employee, not a unit") }
             subject = .employee(try fields.nip("employee"))
         }
@@ -150,7 +157,7 @@ public enum WireDecoder {
         guard case .object(let dataObject)? = try fields.required("data") else {
             throw fields.error("data", "must be an object")
         }
-        let data = try decodeData(type: type, Fields(dataObject, path: "data.", line: line))
+        let data = try decodeData(type: type, subject: subject, Fields(dataObject, path: "data.", line: line))
         let event = Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
         return Submission(event: event, expectedVersion: expectedVersion, recorded: try decodeRecorded(fields, subject: subject))
     }
@@ -172,7 +179,7 @@ public enum WireDecoder {
         )
     }
 
-    private static func decodeData(type: EventType, _ fields: Fields) throws(WireError) -> EventData {
+    private static func decodeData(type: EventType, subject: Subject, _ fields: Fields) throws(WireError) -> EventData {
         let allowed: [String]
         switch type {
         case .employeePlaced: allowed = ["name", "unit", "position", "appraiser", "effective_from"]
@@ -186,6 +193,8 @@ public enum WireDecoder {
         case .objectionFiled: allowed = ["score", "received_on", "grounds"]
         case .objectionDecided: allowed = ["objection", "outcome", "results_rating", "behavior_rating"]
         case .activityLogged: allowed = ["date", "target_id", "description", "output", "evidence"]
+        case .accessGranted: allowed = ["role", "units", "token_id"]
+        case .accessRevoked: allowed = ["token_id"]
         }
         try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
 
@@ -250,6 +259,8 @@ public enum WireDecoder {
             return .unitRated(UnitRating(period: period, rating: try fields.code("rating")))
         case .objectionFiled, .objectionDecided, .activityLogged:
             return try decodeCycleData(type: type, fields)
+        case .accessGranted, .accessRevoked:
+            return try decodeAccessData(type: type, subject: subject, fields)
         }
     }
 }

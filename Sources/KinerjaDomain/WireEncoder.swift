@@ -29,6 +29,9 @@ public enum WireEncoder {
         case .unit(let code):
             json.key("unit")
             json.string(code)
+        case .identity(let name):
+            json.key("identity")
+            json.string(name)
         }
         json.key("actor")
         json.string(event.actor)
@@ -185,6 +188,18 @@ public enum WireEncoder {
                 json.target(output)
             }
             json.memberIfPresent("evidence", activity.evidence)
+        case .accessGranted(let grant):
+            json.member("role", grant.role.rawValue, first: true)
+            json.key("units")
+            json.raw("[")
+            for (index, unit) in grant.units.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.string(unit)
+            }
+            json.raw("]")
+            json.member("token_id", grant.tokenID)
+        case .accessRevoked(let revocation):
+            json.member("token_id", revocation.tokenID, first: true)
         }
         json.raw("}")
     }

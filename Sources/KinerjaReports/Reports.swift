@@ -172,6 +172,7 @@ public enum Reports {
             switch finding.subject {
             case .employee(let employee): request.matches(employee: employee, period: finding.period, in: accountability.state)
             case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: accountability.state)
+            case .identity: false  // no finding is about an identity
             }
         }
         return AccountabilityReport(position: position, year: request.year, findings: findings)
@@ -182,6 +183,7 @@ public enum Reports {
             switch finding.subject {
             case .employee(let nip): (nip.text, nil)
             case .unit(let code): (nil, code)
+            case .identity: (nil, nil)
             }
         }
         switch format {
@@ -255,12 +257,7 @@ public enum Reports {
     }
 
     public static func render(_ report: AuditReport, _ format: ReportFormat) -> String {
-        func subject(_ entry: AuditEntry) -> String {
-            switch entry.subject {
-            case .employee(let nip): nip.text
-            case .unit(let code): code
-            }
-        }
+        func subject(_ entry: AuditEntry) -> String { entry.subject.text }
         switch format {
         case .json:
             var json = JSONWriter()

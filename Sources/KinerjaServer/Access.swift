@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
 import KinerjaDomain
+import KinerjaLedger
 import Synchronization
 
-/// What an identity may do (PRODUCT §9's role table; ``AccessPolicy`` decides).
-public enum Role: String, Codable, CaseIterable, Sendable {
-    case employee, hr, auditor, service
-}
+/// What an identity may do (PRODUCT §9's role table; ``AccessPolicy`` decides). The domain's
+/// code, since grants are recorded in the ledger as `access.granted` events.
+public typealias Role = AccessRole
 
 /// Who a request acts as: the identity its bearer token was granted to.
 public struct Identity: Sendable, Equatable {
@@ -75,33 +75,63 @@ public final class AccessList: Sendable {
 
     /// Grants `identity` the role with a new token, revoking the identity's earlier tokens.
     /// Returns the token: shown once, stored only as its hash.
-    public func grant(_ identity: String, role: Role, units: [String], now: Date = Date()) throws -> (token: String, grant: Grant) {
+    ///
+    /// The grant (and the revocation of the earlier tokens) is first recorded in `ledger` as
+    /// `access.granted` (and `access.revoked`) events whose actor is `actor`, who granted it,
+    /// through the one append path; only then is the token written to the access list. So no
+    /// token works that the ledger does not show.
+    public func grant(
+        _ identity: String, role: Role, units: [String], by actor: String, recordingIn ledger: Ledger, now: Date = Date()
+    ) throws -> (token: String, grant: Grant) {
         try Self.check(identity, role: role, units: units)
         var all = try grants()
         let stamp = Self.timestamp(now)
+        var events: [Event] = []
         for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
             all[index].revokedAt = stamp
+            events.append(Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
         }
         let tokenID = Self.randomHex(bytes: 6)
         let token = "kt_\(tokenID)_\(Self.randomHex(bytes: 32))"
         let grant = Grant(identity: identity, role: role, units: units, tokenID: tokenID, tokenHash: Self.hash(token), grantedAt: stamp)
+        events.append(Self.event(identity, actor, now, .accessGranted(AccessGrant(role: role, units: units, tokenID: tokenID))))
+        try Self.record(events, in: ledger)
         all.append(grant)
         try save(all)
         return (token, grant)
     }
 
-    /// Revokes every active token of `identity`; returns how many.
+    /// Revokes every active token of `identity`, recording an `access.revoked` event for each
+    /// (actor `actor`) in `ledger` first; returns how many.
     @discardableResult
-    public func revoke(_ identity: String, now: Date = Date()) throws -> Int {
+    public func revoke(_ identity: String, by actor: String, recordingIn ledger: Ledger, now: Date = Date()) throws -> Int {
         var all = try grants()
-        var count = 0
+        var events: [Event] = []
         for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
             all[index].revokedAt = Self.timestamp(now)
-            count += 1
+            events.append(Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
         }
-        guard count > 0 else { throw AccessError(description: "\(identity) holds no active token") }
+        guard !events.isEmpty else { throw AccessError(description: "\(identity) holds no active token") }
+        try Self.record(events, in: ledger)
         try save(all)
-        return count
+        return events.count
+    }
+
+    private static func event(_ identity: String, _ actor: String, _ now: Date, _ data: EventData) -> Event {
+        var generator = SystemRandomNumberGenerator()
+        // A version 4 UUID (RFC 9562): random but for its version and variant bits.
+        let id = EventID(
+            high: generator.next() & ~0xF000 | 0x4000,
+            low: generator.next() & ~(0xC000_0000_0000_0000 as UInt64) | 0x8000_0000_0000_0000)
+        return Event(id: id, subject: .identity(identity), actor: actor, occurredAt: Timestamp(micros: Int64(now.timeIntervalSince1970 * 1_000_000)), data: data)
+    }
+
+    /// Appends through the one append path, with its checks; a refusal stores nothing.
+    private static func record(_ events: [Event], in ledger: Ledger) throws {
+        let report = try ledger.append(NumberedSubmission.numbering(events))
+        if let refused = report.rejected.first {
+            throw AccessError(description: "the ledger refuses the \(events[refused.line - 1].type.rawValue) event: \(refused)")
+        }
     }
 
     /// The identity a bearer token stands for, or nil for an unknown or revoked token. Reads the
@@ -129,9 +159,8 @@ public final class AccessList: Sendable {
     }
 
     static func check(_ identity: String, role: Role, units: [String]) throws {
-        let isNIP = (try? NIP.validate(identity).get()) != nil
-        if role == .employee && !isNIP { throw AccessError(description: "an employee is an NIP (18 digits), not \(identity)") }
-        if !isNIP && !Identifiers.isSystemActor(identity) {
+        if case .failure = NIP.validate(identity), role == .employee { throw AccessError(description: "an employee is an NIP (18 digits), not \(identity)") }
+        if !Identifiers.isIdentity(identity) {
             throw AccessError(description: "\(identity) is neither an NIP nor a system identifier (such as hr:bkpsdm)")
         }
         if role == .hr && units.isEmpty { throw AccessError(description: "an hr identity needs at least one --unit") }
@@ -139,8 +168,16 @@ public final class AccessList: Sendable {
         for unit in units where !Identifiers.isUnitCode(unit) { throw AccessError(description: "\(unit) is not a unit code") }
     }
 
+    /// Lowercase hex of the token's SHA-256 (every request computes it: no `String(format:)`).
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(token.utf8)) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private static func randomHex(bytes: Int) -> String {

@@ -34,11 +34,34 @@ public struct ServerError: HTTPResponseError, CustomStringConvertible {
 /// Every other error (an unknown route, a failure of the ledger) in the same JSON shape: a
 /// client sees one error format, and an internal failure's details stay in the server's log.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The API's paths (`*` one segment) and their methods: the routes of ``API/router()``.
+    static var paths: [([Substring], String)] {
+        [
+            ("healthz", "GET"), ("openapi.yaml", "GET"), ("v1/events", "GET, POST"), ("v1/employees/*/history", "GET"),
+            ("v1/employees/*/proof", "GET"), ("v1/reports/*", "GET"), ("v1/checkpoint", "GET"), ("v1/witness/add-checkpoint", "POST"),
+        ].map { ($0.0.split(separator: "/"), $0.1) }
+    }
+
+    /// The methods of `path` when the API has it, else nil.
+    static func allowed(_ path: String) -> String? {
+        let segments = path.split(separator: "/")
+        return paths.first { pattern, _ in
+            pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0 == "*" || $0 == $1 }
+        }?.1
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ServerError {
             throw error
+        } catch let error as HTTPError where error.status == .notFound && Self.allowed(request.uri.path) != nil {
+            // A path the API has, with a method it does not: 405 and the methods it has.
+            let allowed = Self.allowed(request.uri.path)!
+            var response = try ServerError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed here: \(allowed)")
+                .response(from: request, context: context)
+            response.headers[.allow] = allowed
+            return response
         } catch let error as HTTPError {
             throw ServerError(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {

@@ -43,9 +43,14 @@ public struct AccessPolicy: Sendable {
                 case .supervisor: return try reaches(me, subject, placements)
                 case .public: return false
                 }
-            case .targetSet, .targetRevised, .scoreGiven, .scoreCorrected:
+            case .activityLogged, .objectionFiled:
+                // Their own daily log and their own objection (keberatan), nobody else's.
+                return subject == me
+            case .targetSet, .targetRevised, .scoreGiven, .scoreCorrected, .objectionDecided:
+                // Decisions about those they appraise or whose appraiser they appraise; §7's
+                // objection_decider finding still flags a decision by the direct appraiser.
                 return try reaches(me, subject, placements)
-            default:
+            case .employeePlaced, .trainingCompleted, .unitRated, .accessGranted, .accessRevoked:
                 return false
             }
         }

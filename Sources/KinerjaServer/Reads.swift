@@ -91,12 +91,16 @@ extension API {
         }
     }
 
-    /// A filter the report cannot apply is bad usage (400), as it is for the CLI (exit 64).
+    /// A filter the report cannot apply, or a point in time past the head, is bad usage (400), as
+    /// it is for the CLI.
     func refusingUnsupported<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let unsupported as UnsupportedFilter {
             throw ServerError(.badRequest, "bad_request", unsupported.description)
+        } catch let point as PointInTimeError {
+            // An at-seq past the head: the query's fault, not the server's.
+            throw ServerError(.badRequest, "bad_request", point.description)
         }
     }
 }

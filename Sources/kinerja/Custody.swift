@@ -230,10 +230,7 @@ struct CheckProof: ParsableCommand {
         let checkpoint = proven.checkpoint
         print("ok: \(proven.events.count) event\(proven.events.count == 1 ? "" : "s") included in \(checkpoint.origin) at tree size \(checkpoint.size), root \(checkpoint.root.base64)")
         for (seq, event) in proven.events {
-            let subject = switch event.subject {
-            case .employee(let nip): nip.text
-            case .unit(let code): code
-            }
+            let subject = event.subject.text
             print("seq \(seq)  \(event.type.rawValue)  \(subject)  \(event.id)")
         }
     }

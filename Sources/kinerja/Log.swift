@@ -70,10 +70,7 @@ enum LogTable {
     static let header = row("SEQ", "RECORDED_AT", "TYPE", "SUBJECT", "ACTOR", "CHANGE")
 
     static func row(_ event: Event, _ recorded: RecordedFields, change: String) -> String {
-        let subject: String = switch event.subject {
-        case .employee(let nip): nip.text
-        case .unit(let code): code
-        }
+        let subject = event.subject.text
         return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, change)
     }
 

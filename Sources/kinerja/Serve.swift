@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinerjaDomain
 import KinerjaServer
 import TransparencyLog
 
@@ -17,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The log's private key (kinerja key generate): GET /v1/checkpoint signs with it.")
     var key: String?
 
+    @Option(help: ArgumentHelp("A witness's state (kinerja witness init): serve POST /v1/witness/add-checkpoint.", valueName: "DIR"))
+    var witnessState: String?
+
     @Flag(help: "Commit each request on its own instead of grouping concurrent ones (for comparison only).")
     var noGroupCommit = false
 
@@ -26,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
-        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey)
+        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState)
         let ledger = try options.open()
         let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
@@ -55,9 +59,13 @@ struct Access: ParsableCommand {
         @Option(help: "A unit an hr identity administers (repeatable).")
         var unit: [String] = []
 
+        @OptionGroup var operatorOption: OperatorOption
+
         func run() throws {
-            let access = AccessList(ledgerPath: try options.open().path)
-            let (token, grant) = try failing { try access.grant(identity, role: role, units: unit) }
+            let actor = try operatorOption.actor()
+            let ledger = try options.open()
+            let access = AccessList(ledgerPath: ledger.path)
+            let (token, grant) = try failing { try access.grant(identity, role: role, units: unit, by: actor, recordingIn: ledger) }
             print("granted \(grant.identity) the role \(grant.role.rawValue)\(unit.isEmpty ? "" : " in " + unit.joined(separator: ", ")), token id \(grant.tokenID)")
             print("token (shown only now): \(token)")
         }
@@ -70,9 +78,13 @@ struct Access: ParsableCommand {
 
         @Argument var identity: String
 
+        @OptionGroup var operatorOption: OperatorOption
+
         func run() throws {
-            let access = AccessList(ledgerPath: try options.open().path)
-            let count = try failing { try access.revoke(identity) }
+            let actor = try operatorOption.actor()
+            let ledger = try options.open()
+            let access = AccessList(ledgerPath: ledger.path)
+            let count = try failing { try access.revoke(identity, by: actor, recordingIn: ledger) }
             print("revoked \(count) token\(count == 1 ? "" : "s") of \(identity)")
         }
     }
@@ -93,3 +105,21 @@ struct Access: ParsableCommand {
 }
 
 extension Role: ExpressibleByArgument {}
+
+/// Who grants or revokes: the actor of the `access.granted` / `access.revoked` events.
+struct OperatorOption: ParsableArguments {
+    @Option(
+        name: .customLong("by"),
+        help: ArgumentHelp("Who grants or revokes, as the ledger records it: an NIP or a system identifier (default operator:<login name>).", valueName: "ACTOR"))
+    var by: String?
+
+    func actor() throws -> String {
+        if let by {
+            guard Identifiers.isIdentity(by) else { throw ValidationError("--by must be an NIP or a system identifier such as operator:admin, not \(by)") }
+            return by
+        }
+        let login = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+        let name = String(login.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }.prefix(64))
+        return "operator:" + (name.isEmpty ? "unknown" : name)
+    }
+}

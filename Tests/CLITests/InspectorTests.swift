@@ -20,7 +20,7 @@ struct InspectorTests {
         try cli.run("init")
         // The schema examples cover the optional and tri-state fields; the generator, volume.
         let examples = repositoryRoot.appendingPathComponent("schemas/v1/examples/valid.jsonl").path
-        #expect(try cli.run("append", examples, "--skip-invalid").stdout.hasPrefix("appended 26,"))
+        #expect(try cli.run("append", examples, "--skip-invalid").stdout.hasPrefix("appended 29,"))
         var generator = SampleGenerator(seed: 3, employees: 15, cycle: true)
         let generated = try cli.write("generated.jsonl", generator.events(800).map { WireEncoder.encode($0) }.joined(separator: "\n"))
         #expect(try cli.run("append", generated).status == 0)
@@ -60,10 +60,10 @@ struct InspectorTests {
             }
         }
         let validLines = try schemaVerdicts(valid)
-        #expect(validLines.count == 28 && validLines.allSatisfy { $0 })
+        #expect(validLines.count == 31 && validLines.allSatisfy { $0 })
         #expect(try decoderVerdicts(valid).allSatisfy { $0 })
         let invalidLines = try schemaVerdicts(invalid)
-        #expect(invalidLines.count == 49 && invalidLines.allSatisfy { !$0 })
+        #expect(invalidLines.count == 54 && invalidLines.allSatisfy { !$0 })
         #expect(try decoderVerdicts(invalid).allSatisfy { !$0 })
 
         // What the encoder writes, fresh and recorded, is what the schemas describe.
@@ -75,6 +75,6 @@ struct InspectorTests {
         try cli.run("append", valid, "--skip-invalid")
         let recorded = try cli.write("recorded.jsonl", try cli.run("log").stdout)
         let verdicts = try schemaVerdicts(recorded)
-        #expect(verdicts.count == 1_026 && verdicts.allSatisfy { $0 })
+        #expect(verdicts.count == 1_029 && verdicts.allSatisfy { $0 })
     }
 }

@@ -91,16 +91,17 @@ import FoundationNetworking
         #expect(appender.wait().status == 0)
         #expect(acknowledged.count == 16 * 20)
 
-        // Gapless, exact counts: 3 placements, 300 from the CLI, 320 acknowledged.
+        // Gapless, exact counts: 2 grants, 3 placements, 300 from the CLI, 320 acknowledged.
         var request = URLRequest(url: URL(string: base + "/v1/events")!)
         request.setValue("Bearer \(auditor)", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        #expect(lines.count == 3 + 300 + 320)
+        let expected = 2 + 3 + 300 + 320
+        #expect(lines.count == expected)
         let seqs = lines.compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["seq"] as? Int
         }
-        #expect(seqs == Array(1...(3 + 300 + 320)))
+        #expect(seqs == Array(1...expected))
         let log = String(decoding: data, as: UTF8.self)
         #expect(acknowledged.allSatisfy { log.contains($0) })
 

@@ -23,6 +23,7 @@ enum PlainFilter {
         case .objectionFiled(let o): PlainFold.period(of: o.score, in: events)
         case .objectionDecided(let d): PlainFold.period(ofDecision: d, in: events)
         case .activityLogged(let a): Period(year: a.date.year)
+        case .accessGranted, .accessRevoked: nil
         }
     }
 
@@ -39,6 +40,7 @@ enum PlainFilter {
             }
             let day = about?.lastDay ?? e.event.occurredAt.localDate
             return PlainFold.placement(nip, on: day, before: e.seq, in: events)?.0.unit == unit
+        case (.identity, _): return false
         }
     }
 

@@ -1,0 +1,247 @@
+import Foundation
+
+/// `server-load --kinerja PATH [--clients 64] [--readers 4] [--seconds 10] [--employees 1000] [--dir D]`:
+/// `kinerja serve` on loopback under load (PRODUCT §9, issue 14), driven by `wrk` (Debian) with
+/// Lua scripts written here.
+///
+/// - Writes: `--clients` connections, each posting one `training.completed` event per request (a
+///   service token, so the policy needs no placements), for `--seconds`, with group commit and
+///   again with `--no-group-commit` (one durable transaction per request). The rate is what the
+///   ledger holds afterwards (durable, counted by `kinerja verify`) over the run's seconds; the
+///   latency percentiles are wrk's, of every request.
+/// - Reads at the same time: `--readers` connections asking `GET /v1/employees/{nip}/history`
+///   of random employees (an auditor's token).
+///
+/// Prints a Markdown table and one `RESULT` line.
+func serverLoad(_ options: Options) throws {
+    let kinerja = options.required("--kinerja")
+    let clients = options.int("--clients", 64)
+    let readers = options.int("--readers", 4)
+    let duration = options.int("--seconds", 10)
+    let employees = options.int("--employees", 1_000)
+    let directory = options.string("--dir") ?? NSTemporaryDirectory() + "kinerja-server-load-\(getpid())"
+    try? FileManager.default.removeItem(atPath: directory)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { if options.string("--keep") == nil { try? FileManager.default.removeItem(atPath: directory) } }
+
+    let nips: [String] = (0..<employees).map { (index: Int) -> String in
+        let month: Int = 1 + index % 12
+        let day: Int = 1 + (index / 12) % 28
+        return String(format: "1980%02d%02d2005011%03d", month, day, index % 1000)
+    }
+    var rows: [[String: Any]] = []
+    for grouped in [true, false] {
+        let ledger = directory + (grouped ? "/grouped" : "/single")
+        let cli = LoadCLI(kinerja: kinerja, ledger: ledger)
+        _ = try cli.run(["init"])
+        let service = try cli.token(["access", "grant", "lms:bench", "--role", "service", "--by", "operator:bench"])
+        let auditor = try cli.token(["access", "grant", "auditor:bench", "--role", "auditor", "--by", "operator:bench"])
+        var placements = ""
+        for (index, nip) in nips.enumerated() {
+            let unit = "UNIT\(index % 20)"
+            placements += #"{"id":"\#(uuid(index))","type":"employee.placed","employee":"\#(nip)","actor":"hr:bench","occurred_at":"2026-01-02T08:00:00+07:00","#
+            placements += #""data":{"name":"Pegawai \#(index)","unit":"\#(unit)","position":"Analis","appraiser":null,"effective_from":"2026-01-02"}}"# + "\n"
+        }
+        let placementsFile = directory + "/placements.jsonl"
+        try placements.write(toFile: placementsFile, atomically: true, encoding: .utf8)
+        _ = try cli.run(["append", placementsFile])
+        let before = try cli.events()
+
+        let write = directory + "/write.lua"
+        let read = directory + "/read.lua"
+        try writeScript(nips: nips, token: service).write(toFile: write, atomically: true, encoding: .utf8)
+        try readScript(nips: nips, token: auditor).write(toFile: read, atomically: true, encoding: .utf8)
+
+        let server = try LoadProcess(kinerja, ["serve", "--listen", "127.0.0.1:0"] + (grouped ? [] : ["--no-group-commit"]), ledger: ledger, output: directory + "/serve.log")
+        let url = try server.listening()
+        let writers = try LoadProcess("/usr/bin/wrk", ["-t2", "-c\(clients)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", write, url], ledger: ledger, output: directory + "/wrk-write.txt")
+        let reading = try LoadProcess("/usr/bin/wrk", ["-t1", "-c\(readers)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", read, url], ledger: ledger, output: directory + "/wrk-read.txt")
+        let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+        writers.wait()
+        reading.wait()
+        server.stop()
+        let appended = try cli.events() - before
+        let writeReport = WrkReport(try String(contentsOfFile: directory + "/wrk-write.txt", encoding: .utf8))
+        let readReport = WrkReport(try String(contentsOfFile: directory + "/wrk-read.txt", encoding: .utf8))
+        precondition(writeReport.errors == 0, "non-2xx answers to appends: \(writeReport.text)")
+        rows.append([
+            "group_commit": grouped, "appended": appended, "events_per_s": Double(appended) / Double(duration),
+            "requests_per_s": writeReport.rate, "write_p50_ms": writeReport.p50, "write_p99_ms": writeReport.p99,
+            "history_per_s": readReport.rate, "history_p50_ms": readReport.p50, "history_p99_ms": readReport.p99,
+            "history_errors": readReport.errors, "load_average": loadAverage,
+        ])
+    }
+
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
+    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu); wrk and the server on the same machine, loopback")
+    print("\(clients) clients posting one event per request for \(duration) s, \(readers) connections reading histories of \(employees) employees at the same time\n")
+    print("| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | load average at start |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows {
+        let mode = (row["group_commit"] as! Bool) ? "group commit" : "one per request"
+        let figures = String(
+            format: "%.0f | %.2f / %.2f | %.0f | %.2f / %.2f", row["events_per_s"] as! Double, row["write_p50_ms"] as! Double, row["write_p99_ms"] as! Double,
+            row["history_per_s"] as! Double, row["history_p50_ms"] as! Double, row["history_p99_ms"] as! Double)
+        print("| \(mode) | \(figures) | \(row["load_average"] as! String) |")
+    }
+    let grouped = rows[0]
+    print("\nGoals (group commit):")
+    for line in [
+        Table.goal("durable appends ≥ 20 000 events/s", grouped["events_per_s"] as? Double, "%.0f events/s") { $0 >= 20_000 },
+        Table.goal("append p99 < 50 ms", grouped["write_p99_ms"] as? Double, "%.2f ms") { $0 < 50 },
+        Table.goal("history over HTTP p99 < 10 ms under that load", grouped["history_p99_ms"] as? Double, "%.2f ms") { $0 < 10 },
+    ] {
+        if let line { print(line) }
+    }
+    emit(["runs": rows])
+}
+
+/// A UUID (RFC 9562 text form) for the `index`th placement.
+private func uuid(_ index: Int) -> String {
+    String(format: "0b9f3a52-8d1e-4c36-9a51-%012x", index)
+}
+
+private func luaList(_ nips: [String]) -> String {
+    "{" + nips.map { "\"\($0)\"" }.joined(separator: ",") + "}"
+}
+
+/// Seeds each wrk thread's generator differently (wrk runs one Lua state a thread).
+private let luaSeed = """
+    local counter = 0
+    function setup(thread) counter = counter + 1; thread:set("id", counter) end
+    function init(args) math.randomseed(os.time() * 1000 + (id or 0) * 7919 + math.floor(os.clock() * 1e6)) end
+    local function hex(n) return string.format("%0" .. n .. "x", math.random(0, 16 ^ n - 1)) end
+
+    """
+
+/// One `training.completed` a request, a fresh id each, without `actor` (the server fills it).
+private func writeScript(nips: [String], token: String) -> String {
+    luaSeed + """
+        local nips = \(luaList(nips))
+        wrk.method = "POST"
+        wrk.headers["Authorization"] = "Bearer \(token)"
+        wrk.headers["Content-Type"] = "application/x-ndjson"
+        request = function()
+          local id = hex(4) .. hex(4) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-a" .. hex(3) .. "-" .. hex(4) .. hex(4) .. hex(4)
+          local body = '{"id":"' .. id .. '","type":"training.completed","employee":"' .. nips[math.random(#nips)]
+            .. '","occurred_at":"2026-03-01T08:00:00+07:00","data":{"title":"Pelatihan","provider":"BPSDM","hours":2,"completed_on":"2026-03-01"}}'
+          return wrk.format(nil, "/v1/events", nil, body)
+        end
+
+        """
+}
+
+/// `GET /v1/employees/{nip}/history` of a random employee.
+private func readScript(nips: [String], token: String) -> String {
+    luaSeed + """
+        local nips = \(luaList(nips))
+        wrk.headers["Authorization"] = "Bearer \(token)"
+        request = function()
+          return wrk.format("GET", "/v1/employees/" .. nips[math.random(#nips)] .. "/history", nil, nil)
+        end
+
+        """
+}
+
+/// What `wrk --latency` printed: requests a second, the 50th and 99th percentiles, non-2xx answers.
+private struct WrkReport {
+    let text: String
+    var rate = Double.nan
+    var p50 = Double.nan
+    var p99 = Double.nan
+    var errors = 0
+
+    init(_ text: String) {
+        self.text = text
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.first == "Requests/sec:", fields.count == 2 { rate = Double(fields[1]) ?? .nan }
+            if fields.count == 2, fields[0] == "50%" { p50 = Self.milliseconds(fields[1]) }
+            if fields.count == 2, fields[0] == "99%" { p99 = Self.milliseconds(fields[1]) }
+            if line.contains("Non-2xx or 3xx responses:"), let count = fields.last.flatMap({ Int($0) }) { errors += count }
+            if line.contains("Socket errors:") { errors += line.split(separator: ",").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +) }
+        }
+    }
+
+    /// `812.00us`, `3.21ms`, `1.02s` in milliseconds.
+    static func milliseconds(_ text: Substring) -> Double {
+        for (unit, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(unit) {
+            return (Double(text.dropLast(unit.count)) ?? .nan) * scale
+        }
+        return .nan
+    }
+}
+
+/// The `kinerja` command line on one ledger.
+private struct LoadCLI {
+    let kinerja: String
+    let ledger: String
+
+    func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: kinerja)
+        process.arguments = arguments + ["--ledger", ledger]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw StepFailed(description: "kinerja \(arguments) exited \(process.terminationStatus): \(output)") }
+        return output
+    }
+
+    func token(_ arguments: [String]) throws -> String {
+        let output = try run(arguments)
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("token (shown only now): ") }) else {
+            throw StepFailed(description: "no token in \(output)")
+        }
+        return String(line.dropFirst("token (shown only now): ".count))
+    }
+
+    /// The events the ledger holds, as `kinerja verify` counts them (and checks them).
+    func events() throws -> Int {
+        let output = try run(["verify"])
+        guard let count = output.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { throw StepFailed(description: output) }
+        return count
+    }
+}
+
+/// A child process whose output goes to a file.
+private final class LoadProcess {
+    let process = Process()
+    let output: String
+
+    init(_ executable: String, _ arguments: [String], ledger: String, output: String) throws {
+        self.output = output
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["KINERJA_LEDGER"] = ledger
+        process.environment = environment
+        let handle = FileHandle(forWritingAtPath: output)!
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// The server's base URL, once it prints `listening on HOST:PORT`.
+    func listening() throws -> String {
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
+                return "http://" + line.dropFirst("listening on ".count)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw StepFailed(description: "the server did not start: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+    }
+
+    func wait() { process.waitUntilExit() }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

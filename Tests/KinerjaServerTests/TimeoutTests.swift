@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KinerjaServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A client on a real socket: what a slow or hostile one can and cannot do.
+@Suite struct TimeoutTests {
+    /// A TCP connection to 127.0.0.1:`port`, blocking, with a receive timeout.
+    final class Connection {
+        let descriptor: Int32
+
+        init(port: Int) throws {
+            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            var wait = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(descriptor) }
+
+        /// Sends `text`; false once the peer has closed the connection.
+        func send(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+        }
+
+        /// What arrived within the receive timeout; nil once the peer has closed the connection.
+        func receive() -> String? {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count == 0 { return nil }
+            return count < 0 ? "" : String(decoding: buffer.prefix(count), as: UTF8.self)
+        }
+    }
+
+    @Test func aClientTricklingHeadersIsClosedAfterTheHeaderTimeout() async throws {
+        let fixture = try Fixture()
+        // Idle timeout 30 s: a byte every 100 ms never lets it fire. Header timeout 1 s.
+        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(port: 0, year: 2026, idleTimeout: 30, headerTimeout: 1))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let slow = try Connection(port: port)
+            #expect(slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+            let start = ContinuousClock.now
+            var closed = false
+            for index in 0..<100 {
+                // A header line, one byte at a time, never finished.
+                _ = slow.send(index % 2 == 0 ? "X" : "y")
+                if slow.receive() == nil {
+                    closed = true
+                    break
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(closed, "the trickling client was not closed")
+            #expect(elapsed < .seconds(5), "closed after \(elapsed)")
+
+            // A client that sends its request in time is answered, and may send another on
+            // the same connection after the response.
+            let prompt = try Connection(port: port)
+            #expect(prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+            var answer = ""
+            for _ in 0..<20 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            #expect(prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+            answer = ""
+            for _ in 0..<20 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            // Then silent: closed after the header timeout too.
+            var silentClosed = false
+            for _ in 0..<50 where !silentClosed { silentClosed = prompt.receive() == nil }
+            #expect(silentClosed)
+        }
+    }
+}

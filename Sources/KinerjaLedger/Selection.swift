@@ -24,30 +24,36 @@ public struct Selection: Sendable {
 
 extension Ledger {
     /// The ledger's tags, kept by the store in its secondary index (``TagRule``):
-    /// - `placed:<unit code>` on every `employee.placed` into that unit: the index of unit
+    /// - `p` ‖ unit code on every `employee.placed` into that unit: the index of unit
     ///   membership by time (its `seq`s, and through them the employees);
-    /// - `facts:<NIP>` on every event of the employee's stream but an `activity.logged`
-    ///   recorded within a day (24 h) of its `occurred_at`: what a reading that leaves out
-    ///   timely daily logs reads of the employee.
-    static let tagRule = TagRule(name: "kinerja-placed-facts-1") { record in
+    /// - `f` ‖ NIP (u64 BE) on every event of the employee's stream but an `activity.logged`
+    ///   recorded within a day (24 h) of its `occurred_at`: the employee's facts, what a reading
+    ///   that leaves out timely daily logs reads of them.
+    static let tagRule = TagRule(name: "kinerja-placed-facts-2") { record in
         let employeePrefix = "employee:".utf8
-        guard record.streamBytes.starts(with: employeePrefix), let type = PayloadCodec.type(of: record.payload) else { return [] }
-        let nip = Array(record.streamBytes[employeePrefix.count...])
+        guard record.streamBytes.starts(with: employeePrefix), let type = PayloadCodec.type(of: record.payload),
+            let employee = NIP(digits: record.streamBytes[employeePrefix.count...])
+        else { return [] }
+        let facts = factsTag(employee)
         switch type {
         case .employeePlaced:
             guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
                 case .employeePlaced(let placed) = view.data
             else { return [] }
-            return [Array("placed:".utf8) + Array(placed.unit.bytes), Array("facts:".utf8) + nip]
+            return [placedTag(placed.unit.bytes), facts]
         case .activityLogged:
             guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
                 record.recordedAt - view.occurredAt.micros > Timestamp.microsPerDay
             else { return [] }
-            return [Array("facts:".utf8) + nip]
+            return [facts]
         default:
-            return [Array("facts:".utf8) + nip]
+            return [facts]
         }
     }
+
+    static func placedTag(_ unit: some Collection<UInt8>) -> [UInt8] { [UInt8(ascii: "p")] + Array(unit) }
+
+    static func factsTag(_ employee: NIP) -> [UInt8] { [UInt8(ascii: "f")] + employee.number.bigEndianBytes }
 
     /// Replays, in `seq` order up to `point`, only the events `selection` names, and the
     /// events of the employees that `related` names in them (an appraiser a placement names, an
@@ -65,7 +71,7 @@ extension Ledger {
     }
 
     private static func seqs(_ txn: borrowing ReadTransaction, of nip: NIP, through: UInt64, facts: Bool) throws -> [UInt64]? {
-        if facts { return try txn.seqs(taggedWith: Array("facts:".utf8) + Array(nip.text.utf8), through: through, rule: tagRule.name) }
+        if facts { return try txn.seqs(taggedWith: factsTag(nip), through: through, rule: tagRule.name) }
         return try txn.seqs(inStream: Subject.employee(nip).stream).filter { $0 <= through }
     }
 
@@ -84,7 +90,7 @@ extension Ledger {
         var seen = Set<NIP>()
         for nip in selection.employees where seen.insert(nip).inserted { members.append(nip) }
         if let unit = selection.unit {
-            guard let placed = try txn.seqs(taggedWith: Array("placed:".utf8) + Array(unit.utf8), through: through, rule: tagRule.name) else { return nil }
+            guard let placed = try txn.seqs(taggedWith: placedTag(unit.utf8), through: through, rule: tagRule.name) else { return nil }
             for seq in placed {
                 let nip: NIP? = try view(txn, at: seq) { $0.employee } ?? nil
                 if let nip, seen.insert(nip).inserted { members.append(nip) }
@@ -117,4 +123,8 @@ extension Ledger {
         }
         return (LedgerPosition(seq: through, hash: hash.hex), recordedAt)
     }
+}
+
+extension UInt64 {
+    fileprivate var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian, Array.init) }
 }

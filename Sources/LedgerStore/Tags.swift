@@ -13,10 +13,10 @@ public struct TagRule: Sendable {
     /// The rule's identity. A ledger whose index was built by a rule of another name gets it
     /// rebuilt from the records when it is opened (so a rule that changes changes its name).
     public let name: String
-    /// The tags of a record: each 1 to ``TagRule/maxTagLength`` bytes, none holding a zero byte.
+    /// The tags of a record: each of 1 to ``TagRule/maxTagLength`` bytes.
     public let tags: @Sendable (borrowing RecordView) -> [[UInt8]]
 
-    public static let maxTagLength = 480
+    public static let maxTagLength = 255
 
     public init(name: String, tags: @escaping @Sendable (borrowing RecordView) -> [[UInt8]]) {
         self.name = name
@@ -24,7 +24,7 @@ public struct TagRule: Sendable {
     }
 }
 
-/// The `tags` database: tag ‖ 0x00 ‖ seq (u64 BE) → empty, kept like the Merkle tree: built over
+/// The `tags` database: the tag's length (u8) ‖ tag ‖ seq (u64 BE) → empty, kept like the Merkle tree: built over
 /// every record when a ledger is first opened with a rule (or with another rule than the one it
 /// was built by), then extended inside each write transaction over the records it stores. Its
 /// meta entry `tags` holds how many records it covers (u64 BE) and the rule's name.
@@ -37,13 +37,16 @@ enum TagIndex {
         return (UInt64(bigEndian: buffer.loadUnaligned(as: UInt64.self)), String(decoding: buffer[8...], as: UTF8.self))
     }
 
-    static func key(_ tag: some Collection<UInt8>, _ seq: UInt64) -> [UInt8] {
+    static func prefix(_ tag: some Collection<UInt8>) -> [UInt8] {
         var key = [UInt8]()
         key.reserveCapacity(tag.count + 9)
+        key.append(UInt8(truncatingIfNeeded: tag.count))
         key.append(contentsOf: tag)
-        key.append(0)
-        key.append(contentsOf: seq.bigEndianBytes)
         return key
+    }
+
+    static func key(_ tag: some Collection<UInt8>, _ seq: UInt64) -> [UInt8] {
+        prefix(tag) + seq.bigEndianBytes
     }
 
     /// Extends the index over every record past its coverage, in the write transaction `access`.
@@ -63,8 +66,8 @@ enum TagIndex {
         try access.forEachRecord(from: size + 1, through: head.seq) { record in
             let seq = record.seq
             for tag in rule.tags(record) {
-                guard !tag.isEmpty, tag.count <= TagRule.maxTagLength, !tag.contains(0) else {
-                    throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes and no zero byte")
+                guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else {
+                    throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes")
                 }
                 try Batch.put(access.txn, tags, key(tag, seq), [], flags: 0)
             }
@@ -77,7 +80,8 @@ enum TagIndex {
     static func seqs(_ access: TxnAccess, tag: some Collection<UInt8>, through last: UInt64, rule: String?) throws -> [UInt64]? {
         guard let tags = access.databases.tags, let covered = try coverage(access), covered.size >= last else { return nil }
         if let rule, covered.rule != rule { return nil }
-        let prefix = Array(tag) + [0]
+        guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else { return [] }
+        let prefix = prefix(tag)
         return try access.withCursor(tags) { cursor in
             var result: [UInt64] = []
             var key = MDB_val()

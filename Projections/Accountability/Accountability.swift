@@ -85,6 +85,35 @@ public struct Accountability: Projection, Sendable {
         state.apply(event)
     }
 
+    /// The other employees whose records a finding about `event`'s employee reads: the
+    /// appraiser a placement names (whose own placement says who may decide an objection or
+    /// correct a score on it: `correction_authority`, `objection_decider`) and the employee a
+    /// target is aligned to (whose targets `alignment_broken` looks up). Nothing else in another
+    /// employee's stream changes a finding about this one: corrections, objections and decisions
+    /// name events of the same employee (the append rules), and the unit's curve reads its
+    /// members' own scores and placements and the unit's own ratings. What a bounded replay of
+    /// one unit's or employee's findings must fold besides their own events.
+    public static func related(_ event: borrowing EventView) -> [NIP] {
+        switch event.data {
+        case .employeePlaced(let placed): placed.appraiser.map { [$0] } ?? []
+        case .targetSet(let target): target.alignedTo.map { [$0.employee] } ?? []
+        case .targetRevised(let revision): revision.alignedTo.flatMap { $0 }.map { [$0.employee] } ?? []
+        default: []
+        }
+    }
+
+    /// Whether the findings are the same without the `activity.logged` events recorded within a
+    /// day of their `occurred_at`: those only count activities, which no finding reads, or raise
+    /// `backdated_entry`, which needs a delay past the backdating limit — at least a day in every
+    /// rule set.
+    public var ignoresTimelyActivity: Bool { backdatingLimits.allSatisfy { $0.days >= 1 } }
+
+    /// Moves the clock of the findings that depend on it (an objection still undecided) to
+    /// the point a bounded replay stopped at (``AppraisalState/advance(to:recordedAt:)``).
+    public mutating func advance(to seq: UInt64, recordedAt: Int64) {
+        state.advance(to: seq, recordedAt: recordedAt)
+    }
+
     private mutating func raise(_ code: FindingCode, _ subject: Subject, _ period: Period, _ events: [EventID], _ message: String, seq: UInt64) {
         decisionFindings.append(Finding(code: code, subject: subject, period: period, events: events, message: message, seq: seq))
     }

@@ -365,6 +365,13 @@ public struct AppraisalState: Sendable {
         employees[Int(reference.employee)].scores[Int(reference.score)] = score
     }
 
+    /// Moves the state's position to `seq`, recorded at `recordedAt`, past events a bounded
+    /// replay did not fold (``seq`` and ``recordedAt`` are then those of a full replay to there).
+    public mutating func advance(to seq: UInt64, recordedAt: Int64) {
+        self.seq = seq
+        self.recordedAt = recordedAt
+    }
+
     private mutating func number(_ nip: NIP) -> Int32 {
         let number = numbers.number(nip.number, next: Int32(employees.count))
         if Int(number) == employees.count { employees.append(Employee(nip: nip)) }

@@ -26,11 +26,19 @@ public final class Ledger: Sendable {
     }
 
     public static func create(at path: String, options: StoreOptions = StoreOptions()) throws -> Ledger {
-        Ledger(store: try Store.create(at: path, options: options))
+        Ledger(store: try Store.create(at: path, options: withTags(options)))
     }
 
+    /// Opens the ledger at `path`; one written before the membership index (``tagRule``) gets
+    /// it built here, as the Merkle tree is.
     public static func open(at path: String, options: StoreOptions = StoreOptions()) throws -> Ledger {
-        Ledger(store: try Store.open(at: path, options: options))
+        Ledger(store: try Store.open(at: path, options: withTags(options)))
+    }
+
+    private static func withTags(_ options: StoreOptions) -> StoreOptions {
+        var options = options
+        options.tagRule = tagRule
+        return options
     }
 
     public func head() throws -> Head { try store.head() }

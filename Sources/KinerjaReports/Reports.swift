@@ -164,10 +164,31 @@ public enum Reports {
         public var findings: [Finding]
     }
 
+    /// One unit's or one employee's findings replay only the streams they read (their members'
+    /// own events but timely daily logs, the appraisers and aligned-to employees those name, the
+    /// unit's ratings: ``Accountability/related(_:)``), found through the membership index;
+    /// everything else, and a ledger whose index does not cover the point, replays in full.
+    /// Both give the same findings (`Tests/ProjectionTests/BoundedReplayTests`).
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
+        try accountability(ledger, request, bounded: true)
+    }
+
+    /// - Parameter bounded: false replays the whole ledger whatever the filters (what the
+    ///   bounded replay is checked against).
+    public static func accountability(_ ledger: Ledger, _ request: ReportRequest, bounded: Bool) throws -> AccountabilityReport {
         try request.refuse("report accountability", except: accountabilityFilters)
         var accountability = Accountability(rules: request.rules)
-        let position = try ledger.replayInPlace(at: request.point) { accountability.apply($0) }
+        var replayed: LedgerPosition?
+        if bounded && (request.unit != nil || request.employee != nil) {
+            let selection = Selection(unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity)
+            if let (position, recordedAt) = try ledger.replayInPlace(at: request.point, selecting: selection, related: Accountability.related, { accountability.apply($0) }) {
+                accountability.advance(to: position.seq, recordedAt: recordedAt)
+                replayed = position
+            } else {
+                accountability = Accountability(rules: request.rules)
+            }
+        }
+        let position = try replayed ?? ledger.replayInPlace(at: request.point) { accountability.apply($0) }
         let findings = accountability.findings(year: request.year).filter { finding in
             switch finding.subject {
             case .employee(let employee): request.matches(employee: employee, period: finding.period, in: accountability.state)

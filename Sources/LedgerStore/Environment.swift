@@ -17,6 +17,8 @@ struct Databases: Sendable {
     /// The Merkle tree's stored nodes (``StoredTree``); nil in a ledger written before the tree
     /// existed and opened where it cannot be written.
     var tree: MDB_dbi?
+    /// The writer's tag index (``TagIndex``); nil without a ``TagRule``.
+    var tags: MDB_dbi?
 }
 
 enum MetaKey {
@@ -26,6 +28,7 @@ enum MetaKey {
     static func claims(_ seq: UInt64) -> [UInt8] { Array("claims".utf8) + seq.bigEndianBytes }
     static let tree = Array("tree".utf8)
     static let origin = Array("origin".utf8)
+    static let tags = Array("tags".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
@@ -38,6 +41,8 @@ final class Environment: @unchecked Sendable {
     let path: String
     let resizeLock = ResizeLock()
     let clock: @Sendable () -> Int64
+    /// The writer's tag rule: each write transaction extends the tag index with it.
+    let tagRule: TagRule?
 
     static let formatVersion: UInt32 = 1
 
@@ -47,11 +52,12 @@ final class Environment: @unchecked Sendable {
         weak var environment: Environment?
     }
 
-    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64) {
+    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64, tagRule: TagRule?) {
         self.env = env
         self.databases = databases
         self.path = path
         self.clock = clock
+        self.tagRule = tagRule
     }
 
     deinit {
@@ -113,7 +119,8 @@ final class Environment: @unchecked Sendable {
             mdb_reader_check(env, &dead)
             var databases = try openDatabases(env: env, path: path, create: create, tree: options.keepsTree)
             if options.keepsTree && databases.tree == nil { databases.tree = try buildTree(env: env, databases: databases) }
-            return Environment(env: env, databases: databases, path: path, clock: options.clock)
+            if let rule = options.tagRule { databases.tags = TagIndex.open(env: env, databases: databases, rule: rule) }
+            return Environment(env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule)
         } catch {
             mdb_env_close(env)
             throw error
@@ -278,6 +285,9 @@ public struct StoreOptions: Sendable {
 
     /// False only for a staging area, whose records are not the ledger's (yet): no Merkle tree.
     var keepsTree = true
+
+    /// The writer's tag rule, if it keeps a tag index (``TagRule``).
+    public var tagRule: TagRule?
 
     public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock, syncsEachCommit: Bool = true) {
         self.initialMapSize = initialMapSize

@@ -184,7 +184,10 @@ public final class Store: Sendable {
                     let access = TxnAccess(txn: txn, databases: environment.databases)
                     let (result, commit) = try body(access)
                     // The Merkle tree grows in the transaction that stores the records it covers.
-                    if commit { try StoredTree.extend(access) }
+                    if commit {
+                        try StoredTree.extend(access)
+                        try TagIndex.extend(access, environment.tagRule)
+                    }
                     open = false
                     if commit {
                         try LMDBError.check(mdb_txn_commit(txn))

@@ -1,13 +1,15 @@
+import AppraisalCore
 import CSQLiteBaseline
 import Foundation
 import HistoryProjection
 import KinerjaDomain
 import KinerjaLedger
 
-/// An events table in SQLite as a careful engineer would build it: WAL with `synchronous=FULL`
+/// An events table in SQLite as an application would keep one: WAL with `synchronous=FULL`
 /// (durable commits), one transaction per batch, `seq` as the integer primary key, unique
-/// `(stream, version)` and unique `id`. The payload is the ledger's canonical payload, so the
-/// replay decodes exactly what the ledger's does. No hash chain.
+/// `(stream, version)` and unique `id`, and the event itself as its wire JSON (PRODUCT's
+/// format, without the recorded fields, which are columns). Its replay decodes each row's JSON
+/// with the ledger's strict decoder into the same projections. No hash chain.
 final class SQLiteTable {
     let db: OpaquePointer
 
@@ -26,7 +28,7 @@ final class SQLiteTable {
                 id BLOB NOT NULL UNIQUE,
                 type INTEGER NOT NULL,
                 recorded_at INTEGER NOT NULL,
-                payload BLOB NOT NULL,
+                event TEXT NOT NULL,
                 UNIQUE (stream, version)
             )
             """)
@@ -81,7 +83,7 @@ func sqliteImport(_ options: Options) throws {
     let path = options.required("--db")
     let table = SQLiteTable(path)
     let batch = options.int("--batch", 10_000)
-    let insert = table.prepare("INSERT INTO events (seq, stream, version, id, type, recorded_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let insert = table.prepare("INSERT INTO events (seq, stream, version, id, type, recorded_at, event) VALUES (?, ?, ?, ?, ?, ?, ?)")
     var count = 0
     let time = try seconds {
         let input = try Data(contentsOf: URL(fileURLWithPath: options.required("--input")), options: .alwaysMapped)
@@ -102,7 +104,7 @@ func sqliteImport(_ options: Options) throws {
                 insert.bind(4, event.id.bytes)
                 insert.bind(5, Int64(event.type.code))
                 insert.bind(6, item.submission.recorded?.recordedAt ?? now)
-                insert.bind(7, PayloadCodec.encode(event))
+                insert.bind(7, WireEncoder.encode(event))
                 table.step(insert)
                 sqlite3_reset(insert)
             }
@@ -121,7 +123,7 @@ func sqliteWriter(_ options: Options) throws {
     let table = SQLiteTable(options.required("--db"))
     let batch = options.int("--batch", 100)
     let version = table.prepare("SELECT coalesce(max(version), 0) + 1 FROM events WHERE stream = ?")
-    let insert = table.prepare("INSERT INTO events (stream, version, id, type, recorded_at, payload) VALUES (?, ?, ?, ?, ?, ?)")
+    let insert = table.prepare("INSERT INTO events (stream, version, id, type, recorded_at, event) VALUES (?, ?, ?, ?, ?, ?)")
     let time = seconds {
         for start in stride(from: 0, to: decoded.submissions.count, by: batch) {
             table.execute("BEGIN IMMEDIATE")
@@ -136,7 +138,7 @@ func sqliteWriter(_ options: Options) throws {
                 insert.bind(3, event.id.bytes)
                 insert.bind(4, Int64(event.type.code))
                 insert.bind(5, Int64(Date().timeIntervalSince1970 * 1_000_000))
-                insert.bind(6, PayloadCodec.encode(event))
+                insert.bind(6, WireEncoder.encode(event))
                 table.step(insert)
                 sqlite3_reset(insert)
             }
@@ -148,27 +150,27 @@ func sqliteWriter(_ options: Options) throws {
     emit(["events": decoded.submissions.count, "seconds": time])
 }
 
-/// The row's event read in place from its payload, as the ledger reads its records.
-private func withEvent(_ row: OpaquePointer, _ body: (borrowing EventView) -> Void) throws {
-    // columns: seq, stream, version, id, recorded_at, payload
-    let idBytes = row.blob(3)
-    let id = EventID(high: UInt64(bigEndian: idBytes.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: idBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-    let stream = UnsafeRawBufferPointer(start: sqlite3_column_text(row, 1), count: Int(sqlite3_column_bytes(row, 1)))
-    let view = try EventView(payload: row.blob(5), streamBytes: stream, id: id, seq: UInt64(sqlite3_column_int64(row, 0)), recordedAt: sqlite3_column_int64(row, 4))
-    body(view)
+/// The row's event, decoded from its JSON by the ledger's strict wire decoder, with its
+/// recorded columns: what an application reading its events table has.
+private func recordedEvent(_ row: OpaquePointer) -> RecordedEvent {
+    // columns: seq, version, recorded_at, event
+    let json = UnsafeRawBufferPointer(start: sqlite3_column_text(row, 3), count: Int(sqlite3_column_bytes(row, 3)))
+    guard case .success(let submission) = WireDecoder.decode(line: json, number: Int(sqlite3_column_int64(row, 0))) else { fatalError("a row does not decode") }
+    return RecordedEvent(event: submission.event, seq: UInt64(sqlite3_column_int64(row, 0)), version: UInt64(sqlite3_column_int64(row, 1)), recordedAt: sqlite3_column_int64(row, 2))
 }
 
-/// `sqlite-replay --db D`: every row in `seq` order, its payload read in place as the ledger
-/// reads its records, into the same projections.
+/// `sqlite-replay --db D`: every row in `seq` order, its JSON decoded, into the same
+/// projections (a decoded event is folded through its canonical bytes' view, as a test's is:
+/// `RecordedEvent.withView`).
 func sqliteReplay(_ options: Options) throws {
     let table = SQLiteTable(options.required("--db"))
     var projections = AllProjections()
     var events = 0
     var summary: [String: Any] = [:]
-    let time = try seconds {
-        let select = table.prepare("SELECT seq, stream, version, id, recorded_at, payload FROM events ORDER BY seq")
+    let time = seconds {
+        let select = table.prepare("SELECT seq, version, recorded_at, event FROM events ORDER BY seq")
         while sqlite3_step(select) == SQLITE_ROW {
-            try withEvent(select) { projections.apply($0) }
+            recordedEvent(select).withView { projections.apply($0) }
             events += 1
         }
         sqlite3_finalize(select)
@@ -184,13 +186,13 @@ func sqliteReplay(_ options: Options) throws {
 func sqliteHistory(_ options: Options) throws {
     let table = SQLiteTable(options.required("--db"))
     let employees = historySample(options)
-    let select = table.prepare("SELECT seq, stream, version, id, recorded_at, payload FROM events WHERE stream = ? ORDER BY version")
+    let select = table.prepare("SELECT seq, version, recorded_at, event FROM events WHERE stream = ? ORDER BY version")
     var latencies: [Double] = []
     for nip in employees {
-        latencies.append(try seconds {
+        latencies.append(seconds {
             var history = History(employee: nip)
             select.bind(1, Subject.employee(nip).stream)
-            while sqlite3_step(select) == SQLITE_ROW { try withEvent(select) { history.apply($0) } }
+            while sqlite3_step(select) == SQLITE_ROW { recordedEvent(select).withView { history.apply($0) } }
             sqlite3_reset(select)
             precondition(!history.entries.isEmpty)
         } * 1000)

@@ -1,0 +1,130 @@
+import KinerjaDomain
+import LedgerStore
+
+/// Which streams a bounded replay reads (``Ledger/replayInPlace(at:selecting:related:_:)``):
+/// the events of a few employees and units in `seq` order, instead of the whole ledger.
+public struct Selection: Sendable {
+    /// The employees ever placed in this unit by the point in time (every `employee.placed`
+    /// into it recorded by then, whatever its `effective_from`: the only employees whose
+    /// placement in effect on any day can be in the unit), and the unit's own stream.
+    public var unit: String?
+    /// These employees too.
+    public var employees: [NIP]
+    /// Whether an employee's `activity.logged` events recorded within a day of when they
+    /// occurred may be left out (they are most of the ledger; a reader that needs them only
+    /// when they were recorded later than that says so).
+    public var skipsTimelyActivity: Bool
+
+    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false) {
+        self.unit = unit
+        self.employees = employees
+        self.skipsTimelyActivity = skipsTimelyActivity
+    }
+}
+
+extension Ledger {
+    /// The ledger's tags, kept by the store in its secondary index (``TagRule``):
+    /// - `p` ‖ unit code on every `employee.placed` into that unit: the index of unit
+    ///   membership by time (its `seq`s, and through them the employees);
+    /// - `f` ‖ NIP (u64 BE) on every event of the employee's stream but an `activity.logged`
+    ///   recorded within a day (24 h) of its `occurred_at`: the employee's facts, what a reading
+    ///   that leaves out timely daily logs reads of them.
+    static let tagRule = TagRule(name: "kinerja-placed-facts-2") { record in
+        let employeePrefix = "employee:".utf8
+        guard record.streamBytes.starts(with: employeePrefix), let type = PayloadCodec.type(of: record.payload),
+            let employee = NIP(digits: record.streamBytes[employeePrefix.count...])
+        else { return [] }
+        let facts = factsTag(employee)
+        switch type {
+        case .employeePlaced:
+            guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
+                case .employeePlaced(let placed) = view.data
+            else { return [] }
+            return [placedTag(placed.unit.bytes), facts]
+        case .activityLogged:
+            guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
+                record.recordedAt - view.occurredAt.micros > Timestamp.microsPerDay
+            else { return [] }
+            return [facts]
+        default:
+            return [facts]
+        }
+    }
+
+    static func placedTag(_ unit: some Collection<UInt8>) -> [UInt8] { [UInt8(ascii: "p")] + Array(unit) }
+
+    static func factsTag(_ employee: NIP) -> [UInt8] { [UInt8(ascii: "f")] + employee.number.bigEndianBytes }
+
+    /// Replays, in `seq` order up to `point`, only the events `selection` names, and the
+    /// events of the employees that `related` names in them (an appraiser a placement names, an
+    /// employee a target is aligned to: what a reading of the selected employees looks up in
+    /// others' records; their own `related` are not followed), each read in place.
+    ///
+    /// Returns the position (as ``replayInPlace(at:employee:_:)``) and the `recorded_at` of the
+    /// event at it — the clock of a full replay to that point, which a bounded one may not have
+    /// folded — or nil when the membership index does not cover the point (a ledger written
+    /// since by an older build, opened where it cannot be written): the caller replays in full.
+    public func replayInPlace(
+        at point: PointInTime, selecting selection: Selection, related: (borrowing EventView) -> [NIP], _ body: (borrowing EventView) throws -> Void
+    ) throws -> (position: LedgerPosition, recordedAt: Int64)? {
+        try store.read { txn in try Self.replay(txn, at: point, selecting: selection, related: related, body) }
+    }
+
+    private static func seqs(_ txn: borrowing ReadTransaction, of nip: NIP, through: UInt64, facts: Bool) throws -> [UInt64]? {
+        if facts { return try txn.seqs(taggedWith: factsTag(nip), through: through, rule: tagRule.name) }
+        return try txn.seqs(inStream: Subject.employee(nip).stream).filter { $0 <= through }
+    }
+
+    private static func view<R>(_ txn: borrowing ReadTransaction, at seq: UInt64, _ body: (borrowing EventView) throws -> R) throws -> R? {
+        try txn.withRecord(at: seq) { record in
+            try body(try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt))
+        }
+    }
+
+    private static func replay(
+        _ txn: borrowing ReadTransaction, at point: PointInTime, selecting selection: Selection, related: (borrowing EventView) -> [NIP],
+        _ body: (borrowing EventView) throws -> Void
+    ) throws -> (position: LedgerPosition, recordedAt: Int64)? {
+        let through = try resolve(point, in: txn)
+        var members: [NIP] = []
+        var seen = Set<NIP>()
+        for nip in selection.employees where seen.insert(nip).inserted { members.append(nip) }
+        if let unit = selection.unit {
+            guard let placed = try txn.seqs(taggedWith: placedTag(unit.utf8), through: through, rule: tagRule.name) else { return nil }
+            for seq in placed {
+                let nip: NIP? = try view(txn, at: seq) { $0.employee } ?? nil
+                if let nip, seen.insert(nip).inserted { members.append(nip) }
+            }
+        }
+        var all: [UInt64] = []
+        var others: [NIP] = []
+        for nip in members {
+            guard let own = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
+            for seq in own {
+                let named: [NIP] = try view(txn, at: seq) { related($0) } ?? []
+                for other in named where seen.insert(other).inserted { others.append(other) }
+            }
+            all += own
+        }
+        for nip in others {
+            guard let own = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
+            all += own
+        }
+        if let unit = selection.unit { all += try txn.seqs(inStream: Subject.unit(unit).stream).filter { $0 <= through } }
+        all.sort()
+        for seq in all { _ = try view(txn, at: seq, body) }
+        var hash = ChainHash.zero
+        var recordedAt = Int64.min
+        if through > 0 {
+            _ = try txn.withRecord(at: through) { record in
+                hash = record.hash
+                recordedAt = record.recordedAt
+            }
+        }
+        return (LedgerPosition(seq: through, hash: hash.hex), recordedAt)
+    }
+}
+
+extension UInt64 {
+    fileprivate var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian, Array.init) }
+}

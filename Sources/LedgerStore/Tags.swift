@@ -1,0 +1,147 @@
+import CLMDB
+
+/// What a writer's records are tagged with: the store's secondary index, generic as the stream
+/// index is. The store calls ``tags`` on every record it stores and lists, for each tag, the
+/// `seq`s of the records that carry it (``ReadTransaction/seqs(taggedWith:through:)``); what a
+/// tag means is the writer's business.
+///
+/// ```swift
+/// var options = StoreOptions()
+/// options.tagRule = TagRule(name: "colour-1") { record in record.payload.first == 1 ? [Array("red".utf8)] : [] }
+/// ```
+public struct TagRule: Sendable {
+    /// The rule's identity. A ledger whose index was built by a rule of another name gets it
+    /// rebuilt from the records when it is opened (so a rule that changes changes its name).
+    public let name: String
+    /// The tags of a record: each of 1 to ``TagRule/maxTagLength`` bytes.
+    public let tags: @Sendable (borrowing RecordView) -> [[UInt8]]
+
+    public static let maxTagLength = 255
+
+    public init(name: String, tags: @escaping @Sendable (borrowing RecordView) -> [[UInt8]]) {
+        self.name = name
+        self.tags = tags
+    }
+}
+
+/// The `tags` database: the tag's length (u8) ‖ tag ‖ seq (u64 BE) → empty, kept like the Merkle tree: built over
+/// every record when a ledger is first opened with a rule (or with another rule than the one it
+/// was built by), then extended inside each write transaction over the records it stores. Its
+/// meta entry `tags` holds how many records it covers (u64 BE) and the rule's name.
+enum TagIndex {
+    /// How many records the index covers, and the name of the rule that built it.
+    static func coverage(_ access: TxnAccess) throws -> (size: UInt64, rule: String)? {
+        guard access.databases.tags != nil, let value = try access.get(access.databases.meta, MetaKey.tags) else { return nil }
+        let buffer = value.buffer
+        guard buffer.count >= 8 else { throw StoreError(.corrupt, "the tag index's coverage is not a number") }
+        return (UInt64(bigEndian: buffer.loadUnaligned(as: UInt64.self)), String(decoding: buffer[8...], as: UTF8.self))
+    }
+
+    static func prefix(_ tag: some Collection<UInt8>) -> [UInt8] {
+        var key = [UInt8]()
+        key.reserveCapacity(tag.count + 9)
+        key.append(UInt8(truncatingIfNeeded: tag.count))
+        key.append(contentsOf: tag)
+        return key
+    }
+
+    static func key(_ tag: some Collection<UInt8>, _ seq: UInt64) -> [UInt8] {
+        prefix(tag) + seq.bigEndianBytes
+    }
+
+    /// Extends the index over every record past its coverage, in the write transaction `access`.
+    /// A no-op without a rule or when the index covers the head.
+    static func extend(_ access: TxnAccess, _ rule: TagRule?) throws {
+        guard let rule, let tags = access.databases.tags else { return }
+        let head = try access.head()
+        let covered = try coverage(access)
+        var size = covered?.size ?? 0
+        let rebuilt = covered?.rule != rule.name
+        if covered != nil && rebuilt {
+            // Built by another rule: start again.
+            try LMDBError.check(mdb_drop(access.txn, tags, 0))
+            size = 0
+        }
+        guard rebuilt || size < head.seq else { return }
+        try access.forEachRecord(from: size + 1, through: head.seq) { record in
+            let seq = record.seq
+            for tag in rule.tags(record) {
+                guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else {
+                    throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes")
+                }
+                try Batch.put(access.txn, tags, key(tag, seq), [], flags: 0)
+            }
+        }
+        try Batch.put(access.txn, access.databases.meta, MetaKey.tags, head.seq.bigEndianBytes + Array(rule.name.utf8), flags: 0)
+    }
+
+    /// The `seq`s tagged `tag`, through `last`, in `seq` order; nil when the index does not
+    /// cover `last`.
+    static func seqs(_ access: TxnAccess, tag: some Collection<UInt8>, through last: UInt64, rule: String?) throws -> [UInt64]? {
+        guard let tags = access.databases.tags, let covered = try coverage(access), covered.size >= last else { return nil }
+        if let rule, covered.rule != rule { return nil }
+        guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else { return [] }
+        let prefix = prefix(tag)
+        return try access.withCursor(tags) { cursor in
+            var result: [UInt64] = []
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = withValue(prefix) { prefixKey in
+                key = prefixKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == MDB_SUCCESS {
+                let found = key.buffer
+                guard found.count == prefix.count + 8, found.starts(with: prefix) else { break }
+                let seq = UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
+                if seq > last { break }
+                result.append(seq)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
+            return result
+        }
+    }
+
+    /// Opens the `tags` database at open time, creating or rebuilding it for `rule` and
+    /// extending it to the head, in one write transaction that changes no record. Where the
+    /// ledger cannot be written it opens the index as it is (readers see how far it covers and
+    /// do without it past that), or none.
+    static func open(env: OpaquePointer, databases: Databases, rule: TagRule) -> MDB_dbi? {
+        var txnPointer: OpaquePointer?
+        if mdb_txn_begin(env, nil, 0, &txnPointer) == MDB_SUCCESS, let txn = txnPointer {
+            var tags: MDB_dbi = 0
+            var upgraded = databases
+            if mdb_dbi_open(txn, "tags", UInt32(MDB_CREATE), &tags) == MDB_SUCCESS {
+                upgraded.tags = tags
+                if (try? extend(TxnAccess(txn: txn, databases: upgraded), rule)) != nil {
+                    // A commit frees the transaction, whether or not it succeeds.
+                    if mdb_txn_commit(txn) == MDB_SUCCESS { return tags }
+                } else {
+                    mdb_txn_abort(txn)
+                }
+            } else {
+                mdb_txn_abort(txn)
+            }
+        }
+        // Read-only: the index as it stands, if there is one.
+        guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnPointer) == MDB_SUCCESS, let txn = txnPointer else { return nil }
+        var tags: MDB_dbi = 0
+        let rc = mdb_dbi_open(txn, "tags", 0, &tags)
+        guard rc == MDB_SUCCESS, mdb_txn_commit(txn) == MDB_SUCCESS else {
+            if rc != MDB_SUCCESS { mdb_txn_abort(txn) }
+            return nil
+        }
+        return tags
+    }
+}
+
+extension ReadTransaction {
+    /// The `seq`s of the records tagged `tag` (by the store's ``TagRule``), through `last`, in
+    /// `seq` order; nil when the store keeps no tag index by the rule named `rule` (when given)
+    /// or its index does not cover `last` (a ledger written since by a build without the rule,
+    /// and not yet opened for writing by one with it): the caller then reads the records itself.
+    public func seqs(taggedWith tag: some Collection<UInt8>, through last: UInt64, rule: String? = nil) throws -> [UInt64]? {
+        try TagIndex.seqs(access, tag: tag, through: min(last, head.seq), rule: rule)
+    }
+}

@@ -1,0 +1,89 @@
+import AccountabilityProjection
+import KinerjaDemo
+import KinerjaDomain
+import KinerjaLedger
+import KinerjaReports
+import KinerjaSamples
+import PropertyBased
+import Testing
+
+@Suite("Bounded replay: one unit's or employee's findings at a past point read only their streams")
+struct BoundedReplayTests {
+    /// The demo year (a transfer between units, appraisers and aligned-to targets in other
+    /// units, objections, corrections), then daily logs recorded late: two days (no finding,
+    /// but outside what a timely log is) and forty (a backdated entry).
+    static func ledger(_ dir: TemporaryDirectory) throws -> (Ledger, DemoYear) {
+        let sample = DemoYear(seed: 17, employees: 40)
+        let ledger = try DemoLedger.build(sample, at: dir.child("demo"))
+        let head = try ledger.head()
+        let recordedDay = Timestamp(micros: head.recordedAt, offsetMinutes: 420).localDate
+        var events: [Event] = []
+        for (index, person) in sample.people.enumerated() where index % 9 == 4 && !person.targets.isEmpty {
+            for late in [2, 40] {
+                let day = CivilDate(daysSinceEpoch: recordedDay.daysSinceEpoch - late)
+                guard day.year == sample.year else { continue }
+                events.append(Event(
+                    id: EventID(high: 0xB0B0, low: UInt64(index * 100 + late)), subject: .employee(person.nip), actor: person.nip.text,
+                    occurredAt: try Timestamp.parse("\(day)T09:00:00+07:00").get(), reason: nil,
+                    data: .activityLogged(Activity(date: day, targetID: person.targets[0], description: "Laporan", output: nil, evidence: nil))))
+            }
+        }
+        let report = try ledger.append(NumberedSubmission.numbering(events))
+        #expect(report.rejected.isEmpty && report.appended == events.count && !events.isEmpty)
+        return (ledger, sample)
+    }
+
+    @Test("for random units, employees and past seqs, the bounded replay's findings are the full replay's, filtered")
+    func model() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, sample) = try Self.ledger(dir)
+        let head = try ledger.head().seq
+        let units = Set(sample.people.map(\.unit)).sorted() + ["NOWHERE"]
+        let full = try Reports.accountability(ledger, ReportRequest(), bounded: false)
+        #expect(full.findings.contains { $0.code == .backdatedEntry && $0.message.hasPrefix("activity.logged") })
+        var nonEmpty = 0
+        await propertyCheck(count: 40, input: Gen.int(in: 0...Int(head)), Gen.int(in: 0..<(units.count + sample.people.count)), Gen.int(in: 0...3)) { seq, pick, extra in
+            var request = ReportRequest()
+            request.point = seq == Int(head) && extra == 0 ? .head : .seq(UInt64(seq))
+            if pick < units.count { request.unit = units[pick] } else { request.employee = sample.people[pick - units.count].nip }
+            if extra == 1 { request.year = sample.year }
+            if extra == 2 && request.unit != nil { request.employee = sample.people[pick % sample.people.count].nip }
+            let bounded = try! Reports.accountability(ledger, request, bounded: true)
+            let replayed = try! Reports.accountability(ledger, request, bounded: false)
+            #expect(bounded.position == replayed.position)
+            #expect(bounded.findings == replayed.findings, "\(request.unit ?? request.employee!.text) at \(request.point)")
+            if !replayed.findings.isEmpty { nonEmpty += 1 }
+        }
+        #expect(nonEmpty >= 10, "most checks compare some findings")
+        // Every unit at the head, rendered: the same bytes.
+        for unit in units {
+            var request = ReportRequest()
+            request.unit = unit
+            #expect(Reports.render(try Reports.accountability(ledger, request), .json) == Reports.render(try Reports.accountability(ledger, request, bounded: false), .json))
+        }
+    }
+
+    @Test("the bounded replay reads the unit's members' facts, not the ledger, and includes late daily logs")
+    func readsLess() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, sample) = try Self.ledger(dir)
+        var all = 0
+        try ledger.replayInPlace { _ in all += 1 }
+        let unit = sample.people[4].unit
+        var read: [UInt64] = []
+        var lateLogs = 0
+        let result = try ledger.replayInPlace(at: .head, selecting: Selection(unit: unit, skipsTimelyActivity: true), related: Accountability.related) { event in
+            read.append(event.seq)
+            if event.type == .activityLogged {
+                lateLogs += 1
+                #expect(event.recordedAt - event.occurredAt.micros > Timestamp.microsPerDay, "only late daily logs")
+            }
+        }
+        #expect(result != nil)
+        #expect(read == read.sorted() && Set(read).count == read.count)
+        #expect(read.count * 5 < all, "\(read.count) of \(all)")
+        #expect(lateLogs >= 1)
+    }
+}

@@ -39,7 +39,7 @@ public enum Label: Hashable, Sendable {
         case scores, replaced, replacedBy, objections, received, filed, grounds, decision, decidedBy, undecided
         case training, title, provider, hours, completedOn, certificate, trainingAgainstMinimum, minimum, total, belowMinimum, meetsMinimum
         case findings, findingsByCode, findingsByUnit, noFindings, predikatOverTime, distributionAgainstCurve, breach, bound
-        case rowsShown, rowsMore, state, after, nothing, page, atMost, atLeast, atLeastOne
+        case rowsShown, rowsMore, state, after, nothing, page, atMost, atLeast, atLeastOne, stands
     }
 }
 
@@ -289,6 +289,7 @@ public struct Labels: Sendable {
             case .atMost: "paling banyak"
             case .atLeast: "paling sedikit"
             case .atLeastOne: "paling sedikit satu"
+            case .stands: "yang berlaku"
             }
         }
     }
@@ -495,6 +496,7 @@ public struct Labels: Sendable {
             case .atMost: "at most"
             case .atLeast: "at least"
             case .atLeastOne: "at least one"
+            case .stands: "the one that stands"
             }
         }
     }

@@ -162,6 +162,9 @@ public enum Reports {
         public var position: LedgerPosition
         public var year: Int?
         public var findings: [Finding]
+        /// Beside each finding: the unit it is about (a unit's own, or the employee's placement
+        /// in effect at the end of its period), when known.
+        public var units: [String?] = []
     }
 
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest) throws -> AccountabilityReport {
@@ -174,7 +177,14 @@ public enum Reports {
             case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: accountability.state)
             }
         }
-        return AccountabilityReport(position: position, year: request.year, findings: findings)
+        let state = accountability.state
+        let units = findings.map { finding -> String? in
+            switch finding.subject {
+            case .employee(let employee): state.placement(employee, on: finding.period.lastDay).map { state.names[$0.unit] }
+            case .unit(let unit): unit
+            }
+        }
+        return AccountabilityReport(position: position, year: request.year, findings: findings, units: units)
     }
 
     public static func render(_ report: AccountabilityReport, _ format: ReportFormat) -> String {

@@ -2,7 +2,7 @@
 """Validates JSON against the wire format v1 schemas in this folder.
 
 Usage: validate.py FILE.jsonl...            events, one a line, each against its type's schema
-       validate.py --report NAME FILE.json  a report (scores, accountability, audit, history, units)
+       validate.py --report NAME FILE.json  a report (scores, accountability, audit, history, units, dossier)
 Prints, for every line or document, "N ok" or "N invalid: REASON", and exits 1 if any is
 invalid. Needs the `jsonschema` package (4.18 or later).
 """

@@ -40,4 +40,14 @@ ensure_jsonschema() { ensure_python_package "jsonschema, referencing" 'jsonschem
 ensure_cryptography() { ensure_python_package cryptography.hazmat.primitives.asymmetric.ed25519 'cryptography>=41' "the README's dossier-proof recipe (Ed25519)"; }
 ensure_wrk() { ensure_command wrk wrk "the HTTP load benchmark"; }
 ensure_schemathesis() { ensure_python_package schemathesis 'schemathesis>=4.32,<5' "checking the HTTP API against schemas/openapi.yaml"; }
+ensure_html5lib() { ensure_python_package html5lib 'html5lib>=1.1' "the HTML pages' strict parse (a WHATWG parser)"; }
+# ensure_chromium: Debian's Chromium, which the page tests render every HTML page with (headless).
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        return
+    fi
+    echo "setup: installing chromium with apt-get (the HTML pages are rendered by a real browser in the tests)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
 ensure_eventsourcing() { ensure_python_package eventsourcing 'eventsourcing>=9.3,<10' "the benchmarks' library peer"; }

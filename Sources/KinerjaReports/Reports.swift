@@ -162,6 +162,9 @@ public enum Reports {
         public var position: LedgerPosition
         public var year: Int?
         public var findings: [Finding]
+        /// Beside each finding: the unit it is about (a unit's own, or the employee's placement
+        /// in effect at the end of its period), when known.
+        public var units: [String?] = []
     }
 
     /// One unit's or one employee's findings replay only the streams they read (their members'
@@ -196,7 +199,14 @@ public enum Reports {
             case .identity: false  // no finding is about an identity
             }
         }
-        return AccountabilityReport(position: position, year: request.year, findings: findings)
+        let state = accountability.state
+        let units = findings.map { finding -> String? in
+            switch finding.subject {
+            case .employee(let employee): state.placement(employee, on: finding.period.lastDay).map { state.names[$0.unit] }
+            case .unit(let unit): unit
+            }
+        }
+        return AccountabilityReport(position: position, year: request.year, findings: findings, units: units)
     }
 
     public static func render(_ report: AccountabilityReport, _ format: ReportFormat) -> String {

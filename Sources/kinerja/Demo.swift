@@ -28,6 +28,11 @@ struct Demo: ParsableCommand {
     @Option(help: "The appraisal year.")
     var year = 2026
 
+    /// Where the pages go: beside the ledger, `kinerja-demo.ledger` → `kinerja-demo.ledger-pages`.
+    static func pagesFolder(_ ledger: String) -> String {
+        (ledger.hasSuffix("/") ? String(ledger.dropLast()) : ledger) + "-pages"
+    }
+
     func validate() throws {
         guard employees >= 8 else { throw ValidationError("--employees must be at least 8") }
         guard (1971...2099).contains(year) else { throw ValidationError("--year must be from 1971 to 2099") }
@@ -48,7 +53,18 @@ struct Demo: ParsableCommand {
         request.year = year
         try report { Reports.render(try Reports.units(demoLedger, request), .table) }
         print("")
-        try report { Reports.render(try Reports.accountability(demoLedger, request), .table) }
+        let accountability = try failing { try Reports.accountability(demoLedger, request) }
+        print(Reports.render(accountability, .table), terminator: "")
+        print("")
+        let dossier = OrganisationPages.dossierSubject(accountability)
+        let folder = Self.pagesFolder(ledger)
+        let pages = try failing { try OrganisationPages.build(demoLedger, year: year, dossier: dossier) }
+        try failing {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for page in pages { try Data(page.html.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(page.file))) }
+        }
+        print("pages for people (HTML, Bahasa Indonesia; open in a browser, print on A4):")
+        for page in pages { print("  " + (folder as NSString).appendingPathComponent(page.file)) }
         print("")
         print("Next: kinerja report scores --ledger \(ledger) --year \(year)")
         print("      kinerja report units --ledger \(ledger) --year \(year) --format json")

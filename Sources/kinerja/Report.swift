@@ -4,7 +4,14 @@ import KinerjaDomain
 import KinerjaLedger
 import KinerjaReports
 
-extension ReportFormat: ExpressibleByArgument {}
+extension Language: ExpressibleByArgument {}
+
+/// How a read command prints: the report formats, and `html`, a page for people (PRODUCT §10).
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+    case table, json, csv, html
+
+    var report: ReportFormat? { ReportFormat(rawValue: rawValue) }
+}
 
 /// The options every read command shares: where in the ledger's past, and how to print.
 struct PointInTimeOptions: ParsableArguments {
@@ -14,14 +21,33 @@ struct PointInTimeOptions: ParsableArguments {
     @Option(help: "Build on the events recorded at or before this RFC 3339 instant.")
     var asOf: String?
 
-    @Option(help: "table, json or csv.")
-    var format: ReportFormat = .table
+    @Option(help: "table, json, csv or html (one self-contained page with charts).")
+    var format: OutputFormat = .table
+
+    @Option(help: "The labels' language of html (and the dossier's table): id (Bahasa Indonesia, html's default) or en. JSON and CSV keep the wire codes.")
+    var lang: Language?
 
     func validate() throws {
         if atSeq != nil && asOf != nil { throw ValidationError("give --at-seq or --as-of, not both") }
+        if lang != nil && (format == .json || format == .csv) { throw ValidationError("--lang applies to --format html (and the dossier's table): JSON and CSV keep the wire codes") }
         if let asOf, case .failure = Timestamp.parse(asOf) {
             throw ValidationError("--as-of must be an RFC 3339 timestamp with offset, such as 2026-12-31T23:59:59+07:00")
         }
+    }
+
+    /// `--lang` with a table is refused, never ignored: the reports' tables are in English
+    /// (only the dossier's table takes a language).
+    func refuseLanguageOfTable(_ command: String) throws {
+        if lang != nil && format == .table { throw ValidationError("\(command): --lang applies to --format html; the table is in English") }
+    }
+
+    /// The page options of `--format html`: Indonesian unless `--lang en`.
+    var html: HTMLOptions { HTMLOptions(language: lang ?? .id) }
+
+    /// `report` written in the format asked: `text` for table, JSON and CSV, `page` for html.
+    func render<R>(_ report: R, _ text: (R, ReportFormat) -> String, _ page: (R, HTMLOptions) -> String) -> String {
+        if let format = format.report { return text(report, format) }
+        return page(report, html)
     }
 
     var point: PointInTime {
@@ -103,7 +129,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports rebuilt from the log, at any point of its past.",
         discussion: "Every report states the ledger seq and hash it was built on.",
-        subcommands: [Scores.self, Audit.self, Accountability.self, Units.self]
+        subcommands: [Scores.self, Audit.self, Accountability.self, Units.self, Dossier.self]
     )
 
     struct Scores: ReportCommand {
@@ -116,7 +142,7 @@ struct Report: ParsableCommand {
         @OptionGroup var point: PointInTimeOptions
 
         func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
-            Reports.render(try Reports.scores(ledger, request), point.format)
+            point.render(try Reports.scores(ledger, request), Reports.render, Reports.html)
         }
     }
 
@@ -130,7 +156,7 @@ struct Report: ParsableCommand {
         @OptionGroup var point: PointInTimeOptions
 
         func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
-            Reports.render(try Reports.audit(ledger, request), point.format)
+            point.render(try Reports.audit(ledger, request), Reports.render, Reports.html)
         }
     }
 
@@ -144,7 +170,7 @@ struct Report: ParsableCommand {
         @OptionGroup var point: PointInTimeOptions
 
         func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
-            Reports.render(try Reports.accountability(ledger, request), point.format)
+            point.render(try Reports.accountability(ledger, request), Reports.render, Reports.html)
         }
     }
 
@@ -159,7 +185,37 @@ struct Report: ParsableCommand {
         @OptionGroup var point: PointInTimeOptions
 
         func build(_ ledger: Ledger, _ request: ReportRequest) throws -> String {
-            Reports.render(try Reports.units(ledger, request), point.format)
+            point.render(try Reports.units(ledger, request), Reports.render, Reports.html)
+        }
+    }
+}
+
+extension Report {
+    struct Dossier: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One employee's year: placements, targets, activity, feedback, scores and what replaced what, objections, training, findings.",
+            discussion: "--year picks the year (by default the latest their record holds); --format table, json or html.")
+
+        @OptionGroup var options: LedgerOption
+        @OptionGroup var filters: ReportFilters
+        @OptionGroup var point: PointInTimeOptions
+
+        @Argument(help: "The employee's NIP.")
+        var nip: String
+
+        func validate() throws {
+            if case .failure(let invalid) = NIP.validate(nip) { throw ValidationError("NIP: \(invalid.rule)") }
+            try filters.refuse("report dossier", except: Reports.dossierFilters)
+            if point.format == .csv { throw ValidationError("report dossier is written as table, json or html, not csv") }
+        }
+
+        func run() throws {
+            let ledger = try options.open()
+            let request = filters.request(point.point)
+            let language = point.lang ?? (point.format == .html ? .id : .en)
+            try report {
+                point.render(try Reports.dossier(ledger, employee: NIP(unchecked: nip), request), { Reports.render($0, $1, language: language) }, Reports.html)
+            }
         }
     }
 }
@@ -176,7 +232,10 @@ protocol ReportCommand: ParsableCommand {
 }
 
 extension ReportCommand {
-    func validate() throws { try filters.refuse(Self.name, except: Self.supported) }
+    func validate() throws {
+        try filters.refuse(Self.name, except: Self.supported)
+        try point.refuseLanguageOfTable(Self.name)
+    }
 
     func run() throws {
         let ledger = try options.open()
@@ -199,11 +258,12 @@ struct History: ParsableCommand {
     func validate() throws {
         if case .failure(let invalid) = NIP.validate(nip) { throw ValidationError("NIP: \(invalid.rule)") }
         try filters.refuse("history", except: Reports.historyFilters)
+        try point.refuseLanguageOfTable("history")
     }
 
     func run() throws {
         let ledger = try options.open()
         let request = filters.request(point.point)
-        try report { Reports.render(try Reports.history(ledger, employee: NIP(unchecked: nip), request), point.format) }
+        try report { point.render(try Reports.history(ledger, employee: NIP(unchecked: nip), request), Reports.render, Reports.html) }
     }
 }

@@ -27,7 +27,7 @@ struct DemoTests {
 
         // Every JSON report is what its schema in schemas/v1/reports describes.
         let validator = repositoryRoot.appendingPathComponent("schemas/validate.py").path
-        for (name, arguments) in [("scores", ["report", "scores"]), ("accountability", ["report", "accountability"]), ("audit", ["report", "audit"]), ("history", ["history", String(nip)]), ("units", ["report", "units"])] {
+        for (name, arguments) in [("scores", ["report", "scores"]), ("accountability", ["report", "accountability"]), ("audit", ["report", "audit"]), ("history", ["history", String(nip)]), ("units", ["report", "units"]), ("dossier", ["report", "dossier", String(nip)])] {
             let output = try cli.write("\(name).json", try cli.start(arguments + ["--ledger", demoLedger, "--format", "json"]).wait().stdout)
             let checked = try RunningProcess("/usr/bin/env", ["python3", validator, "--report", name, output], environment: [:], stdin: nil, scratch: cli.scratch).wait()
             #expect(checked.stdout == "1 ok\n", "\(name): \(checked.stdout) \(checked.stderr)")

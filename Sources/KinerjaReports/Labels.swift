@@ -145,6 +145,8 @@ public struct Labels: Sendable {
             case .objectionFiled: "Keberatan diajukan"
             case .objectionDecided: "Keberatan diputus"
             case .activityLogged: "Kinerja harian"
+            case .accessGranted: "Hak akses diberikan"
+            case .accessRevoked: "Hak akses dicabut"
             }
         case .relation(let relation):
             switch relation {
@@ -352,6 +354,8 @@ public struct Labels: Sendable {
             case .objectionFiled: "Objection filed"
             case .objectionDecided: "Objection decided"
             case .activityLogged: "Daily activity"
+            case .accessGranted: "Access granted"
+            case .accessRevoked: "Access revoked"
             }
         case .relation(let relation):
             switch relation {

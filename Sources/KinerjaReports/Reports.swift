@@ -204,6 +204,7 @@ public enum Reports {
             switch finding.subject {
             case .employee(let employee): state.placement(employee, on: finding.period.lastDay).map { state.names[$0.unit] }
             case .unit(let unit): unit
+            case .identity: nil
             }
         }
         return AccountabilityReport(position: position, year: request.year, findings: findings, units: units)

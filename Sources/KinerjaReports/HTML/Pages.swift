@@ -90,6 +90,7 @@ extension Reports {
                 let subject: Cell = switch finding.subject {
                 case .employee(let nip): employeeCell(nip, options)
                 case .unit(let code): Cell(code)
+                case .identity(let name): Cell(name)
                 }
                 return [Cell(html: "\(escapeHTML(labels[.finding(finding.code)]))<br><code>\(finding.code.rawValue)</code>"), subject, Cell(unit ?? "-"),
                         Cell(labels.period(finding.period)), Cell(finding.message)]
@@ -110,6 +111,7 @@ extension Reports {
             let subject: Cell = switch entry.subject {
             case .employee(let nip): employeeCell(nip, options)
             case .unit(let code): Cell(code)
+            case .identity(let name): Cell(name)
             }
             return [.number(Int(entry.seq)), Cell(labels.date(entry.occurredAt.localDate)), Cell(labels[.eventType(entry.type)]), subject, Cell(entry.actor),
                     Cell(entry.change), Cell(entry.reason ?? "")]

@@ -11,7 +11,8 @@ import Glibc
 /// A client on a real socket: what a slow or hostile one can and cannot do.
 @Suite struct TimeoutTests {
     /// A TCP connection to 127.0.0.1:`port`, blocking, with a receive timeout.
-    final class Connection {
+    final class Connection: @unchecked Sendable {
+        // @unchecked: used by one thread at a time (the session's).
         let descriptor: Int32
 
         init(port: Int) throws {
@@ -50,37 +51,54 @@ import Glibc
         let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(port: 0, year: 2026, idleTimeout: 30, headerTimeout: 1))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let slow = try Connection(port: port)
-            #expect(slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
-            let start = ContinuousClock.now
-            var closed = false
-            for index in 0..<100 {
-                // A header line, one byte at a time, never finished.
-                _ = slow.send(index % 2 == 0 ? "X" : "y")
-                if slow.receive() == nil {
-                    closed = true
-                    break
-                }
-            }
-            let elapsed = ContinuousClock.now - start
-            #expect(closed, "the trickling client was not closed")
-            #expect(elapsed < .seconds(5), "closed after \(elapsed)")
-
-            // A client that sends its request in time is answered, and may send another on
-            // the same connection after the response.
-            let prompt = try Connection(port: port)
-            #expect(prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-            var answer = ""
-            for _ in 0..<20 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
-            #expect(answer.hasPrefix("HTTP/1.1 200"))
-            #expect(prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-            answer = ""
-            for _ in 0..<20 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
-            #expect(answer.hasPrefix("HTTP/1.1 200"))
-            // Then silent: closed after the header timeout too.
-            var silentClosed = false
-            for _ in 0..<50 where !silentClosed { silentClosed = prompt.receive() == nil }
-            #expect(silentClosed)
+            // Blocking sockets, on a thread of their own: never on Swift's cooperative pool.
+            let outcome = try await onThread { try Self.session(port: port) }
+            #expect(outcome.trickleClosed, "the trickling client was not closed")
+            #expect(outcome.trickleTime < .seconds(5), "closed after \(outcome.trickleTime)")
+            #expect(outcome.answers.count == 2 && outcome.answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(outcome.answers)")
+            #expect(outcome.silentClosed)
         }
+    }
+
+    struct Outcome: Sendable {
+        var trickleClosed = false
+        var trickleTime = Duration.zero
+        var answers: [String] = []
+        var silentClosed = false
+    }
+
+    static func session(port: Int) throws -> Outcome {
+        var outcome = Outcome()
+        let slow = try Connection(port: port)
+        _ = slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        let start = ContinuousClock.now
+        for index in 0..<100 {
+            // A header line, one byte every 100 ms, never finished.
+            _ = slow.send(index % 2 == 0 ? "X" : "y")
+            if slow.receive() == nil {
+                outcome.trickleClosed = true
+                break
+            }
+        }
+        outcome.trickleTime = ContinuousClock.now - start
+
+        // A client that sends its request in time is answered, and may send another on the
+        // same connection after the response; then silent, it is closed after the timeout too.
+        let prompt = try Connection(port: port)
+        for _ in 0..<2 {
+            _ = prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            var answer = ""
+            for _ in 0..<50 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
+            outcome.answers.append(answer)
+        }
+        for _ in 0..<50 where !outcome.silentClosed { outcome.silentClosed = prompt.receive() == nil }
+        return outcome
+    }
+}
+
+/// Runs blocking work on a new thread and awaits its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -70,7 +70,8 @@ public struct Accountability: Projection, Sendable {
     /// Judges the event against the state before it, then folds it.
     public mutating func apply(_ event: borrowing EventView) {
         checkBackdating(event)
-        if let employee = event.employee {
+        // Only decisions are judged: the type first, since matching `event.data` copies it.
+        if let employee = event.employee, event.type == .scoreGiven || event.type == .scoreCorrected || event.type == .objectionDecided {
             switch event.data {
             case .scoreGiven(let score):
                 judgeScore(score, of: employee, event)

@@ -120,10 +120,13 @@ func ledgerHistory(_ options: Options) throws {
     emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])
 }
 
-/// `ledger-accountability --ledger P --dir D --samples N`: the accountability report of one unit
-/// at a past `seq` (`kinerja report accountability --unit U --at-seq S`), from an open ledger.
+/// `ledger-accountability --ledger P --dir D --samples N [--full yes]`: the accountability report
+/// of one unit at a past `seq` (`kinerja report accountability --unit U --at-seq S`), from an
+/// open ledger: the bounded replay of the unit's streams, or with `--full yes` the whole ledger
+/// up to the seq (what it was before issue 10's index).
 func ledgerAccountability(_ options: Options) throws {
     let ledger = try Ledger.open(at: options.required("--ledger"))
+    let bounded = options.string("--full") != "yes"
     let units = try String(contentsOfFile: options.required("--dir") + "/units.txt", encoding: .utf8).split(separator: "\n").map(String.init)
     let head = try ledger.head().seq
     var random = SeededRandom(seed: 11)
@@ -132,7 +135,7 @@ func ledgerAccountability(_ options: Options) throws {
         var request = ReportRequest()
         request.unit = units.randomElement(using: &random)!
         request.point = .seq(UInt64.random(in: head / 2...head, using: &random))
-        latencies.append(try seconds { _ = try Reports.accountability(ledger, request) } * 1000)
+        latencies.append(try seconds { _ = try Reports.accountability(ledger, request, bounded: bounded) } * 1000)
     }
     let (p50, p99) = percentiles(latencies)
     emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])

@@ -74,7 +74,7 @@ enum LogTable {
         case .employee(let nip): nip.text
         case .unit(let code): code
         }
-        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, change)
+        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor.text, change)
     }
 
     private static func row(_ seq: String, _ recordedAt: String, _ type: String, _ subject: String, _ actor: String, _ detail: String) -> String {

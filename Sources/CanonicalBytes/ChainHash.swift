@@ -35,41 +35,46 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 64 lowercase hexadecimal digits.
     public init?(hex: some StringProtocol) {
-        var utf8 = hex.utf8.makeIterator()
-        var parsed: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for index in 0..<4 {
+        var text = String(hex)
+        guard let parsed = text.withUTF8({ ChainHash(hexDigits: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses 64 lowercase hexadecimal digits given as UTF-8 bytes (an import reads two per line).
+    public init?(hexDigits digits: UnsafeRawBufferPointer) {
+        guard digits.count == 64 else { return nil }
+        func word(_ index: Int) -> UInt64? {
             var word: UInt64 = 0
-            for _ in 0..<16 {
-                guard let digit = utf8.next() else { return nil }
+            for offset in index * 16..<index * 16 + 16 {
+                let digit = digits[offset]
                 let nibble: UInt8
-                switch digit {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = digit - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = digit - UInt8(ascii: "a") + 10
-                default: return nil
+                if digit &- UInt8(ascii: "0") < 10 {
+                    nibble = digit &- UInt8(ascii: "0")
+                } else if digit &- UInt8(ascii: "a") < 6 {
+                    nibble = digit &- UInt8(ascii: "a") &+ 10
+                } else {
+                    return nil
                 }
                 word = word << 4 | UInt64(nibble)
             }
-            switch index {
-            case 0: parsed.0 = word
-            case 1: parsed.1 = word
-            case 2: parsed.2 = word
-            default: parsed.3 = word
-            }
+            return word
         }
-        guard utf8.next() == nil else { return nil }
-        words = parsed
+        guard let a = word(0), let b = word(1), let c = word(2), let d = word(3) else { return nil }
+        words = (a, b, c, d)
     }
 
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for word in [words.0, words.1, words.2, words.3] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                out.append(digits[Int(word >> UInt64(shift) & 0x0f)])
+        String(unsafeUninitializedCapacity: 64) { out in
+            let digits: StaticString = "0123456789abcdef"
+            var index = 0
+            for word in [words.0, words.1, words.2, words.3] {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    out[index] = digits.utf8Start[Int(word >> UInt64(shift) & 0x0f)]
+                    index += 1
+                }
             }
+            return 64
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public var description: String { hex }

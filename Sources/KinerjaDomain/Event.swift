@@ -392,12 +392,12 @@ public struct Event: Hashable, Sendable {
     public var id: EventID
     public var subject: Subject
     /// An NIP or a system identifier (`survey:skm-2026-q1`).
-    public var actor: String
+    public var actor: Actor
     public var occurredAt: Timestamp
     public var reason: String?
     public var data: EventData
 
-    public init(id: EventID, subject: Subject, actor: String, occurredAt: Timestamp, reason: String? = nil, data: EventData) {
+    public init(id: EventID, subject: Subject, actor: Actor, occurredAt: Timestamp, reason: String? = nil, data: EventData) {
         self.id = id
         self.subject = subject
         self.actor = actor

@@ -417,7 +417,7 @@ public struct EventView: ~Copyable {
         }
         let subject: Subject =
             if let employee { .employee(employee) } else if let identity { .identity(try identity.validated()) } else { .unit(try unit!.validated()) }
-        return Event(id: id, subject: subject, actor: try actor.validated(), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
+        return Event(id: id, subject: subject, actor: Actor(stored: try actor.validated()), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
     }
 
     // MARK: Reading

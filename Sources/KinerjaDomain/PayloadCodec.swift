@@ -20,7 +20,7 @@ public enum PayloadCodec {
     public static func encode(_ event: Event) -> [UInt8] {
         var writer = ByteWriter(capacity: 192)
         writer.writeUInt8(event.type.code)
-        writer.writeString(event.actor)
+        writer.writeString(event.actor.text)
         writer.writeInt64(event.occurredAt.micros)
         writer.writeInt16(event.occurredAt.offsetMinutes)
         writer.writeOptionalString(event.reason)

@@ -148,7 +148,7 @@ public enum WireDecoder {
             subject = .employee(try fields.nip("employee"))
         }
         let actor = try fields.actor("actor")
-        if type == .activityLogged, case .employee(let nip) = subject, !nip.isText(actor) {
+        if type == .activityLogged, case .employee(let nip) = subject, actor != .employee(nip) {
             throw fields.error("actor", "an activity is logged by the employee themself (\(nip.text))")
         }
         let occurredAt = try fields.timestamp("occurred_at")
@@ -346,16 +346,11 @@ struct Fields {
         try string(key, rule: "must be a target id: 1 to 64 of A–Z, a–z, 0–9, '.', '_', '-'", Identifiers.isTargetID)
     }
 
-    func actor(_ key: String) throws(WireError) -> String {
-        let text = try requiredString(key)
-        if text.utf8.count == 18, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-            _ = try nip(key)
-            return text
+    func actor(_ key: String) throws(WireError) -> Actor {
+        switch Actor.parse(try requiredString(key)) {
+        case .success(let actor): return actor
+        case .failure(let invalid): throw error(key, invalid.rule)
         }
-        guard Identifiers.isSystemActor(text) else {
-            throw error(key, "must be an NIP or a system identifier such as survey:skm-2026-q1 (^[a-z][a-z0-9-]*:[A-Za-z0-9._-]{1,64}$)")
-        }
-        return text
     }
 
     func timestamp(_ key: String) throws(WireError) -> Timestamp {

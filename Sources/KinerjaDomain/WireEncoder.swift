@@ -34,7 +34,7 @@ public enum WireEncoder {
             json.string(name)
         }
         json.key("actor")
-        json.string(event.actor)
+        json.string(event.actor.text)
         json.key("occurred_at")
         json.string(event.occurredAt.description)
         if let reason = event.reason {

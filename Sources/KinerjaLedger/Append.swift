@@ -124,6 +124,14 @@ struct LineSource: Sendable {
         }
     }
 
+    /// The input's size in bytes (estimated for submissions).
+    var bytes: Int {
+        switch input {
+        case .jsonLines(let data, _): data.count
+        case .submissions(let submissions, _, _): submissions.count * 1024
+        }
+    }
+
     var count: Int {
         switch input {
         case .jsonLines(_, let chunks): chunks.count
@@ -216,7 +224,7 @@ struct AppendPipeline {
 
     /// Checks and stages every line into a staging area; then commits it, unless a line was bad.
     private func stageAll() throws -> State {
-        let staging = try Staging(for: store)
+        let staging = try Staging(for: store, inputBytes: lines.bytes)
         let tally = try store.stage(into: staging) { pass in
             var tally = Tally(head: staging.base)
             try lines.forEach { decoded in

@@ -94,12 +94,13 @@ public enum PointInTime: Hashable, Sendable {
     case asOf(Int64)
 }
 
-/// Where a report was built: the last `seq` it saw and that event's chain hash.
+/// Where a report was built: the last `seq` it saw and that event's chain hash (printed as
+/// 64 hexadecimal digits; ``ChainHash/zero`` for an empty ledger).
 public struct LedgerPosition: Hashable, Sendable {
     public var seq: UInt64
-    public var hash: String
+    public var hash: ChainHash
 
-    public init(seq: UInt64, hash: String) {
+    public init(seq: UInt64, hash: ChainHash) {
         self.seq = seq
         self.hash = hash
     }
@@ -148,7 +149,7 @@ extension Ledger {
         } else {
             try txn.forEachRecord(through: through, deliver)
         }
-        return LedgerPosition(seq: through, hash: hash.hex)
+        return LedgerPosition(seq: through, hash: hash)
     }
 
     /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`

@@ -53,7 +53,7 @@ extension JSONWriter {
         key("seq", first: true)
         raw(String(position.seq))
         key("hash")
-        string(position.hash)
+        string(position.hash.hex)
         raw("}")
     }
 
@@ -82,5 +82,5 @@ extension JSONWriter {
 }
 
 extension LedgerPosition {
-    var line: String { "ledger position: seq \(seq), hash \(hash)" }
+    var line: String { "ledger position: seq \(seq), hash \(hash.hex)" }
 }

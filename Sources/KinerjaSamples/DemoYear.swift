@@ -125,10 +125,11 @@ public struct DemoYear: Sendable {
     }
 
     /// Records the event at the end of the day it occurred (17:00 Jakarta), or `delayDays` later.
-    private mutating func emit(_ subject: Subject, _ actor: String, _ occurredAt: Timestamp, reason: String? = nil, delayDays: Int = 0, _ data: EventData) -> EventID {
+    private mutating func emit(_ subject: Subject, _ actorText: String, _ occurredAt: Timestamp, reason: String? = nil, delayDays: Int = 0, _ data: EventData) -> EventID {
         let eventID = id(at: occurredAt)
         let day = occurredAt.localDate.daysSinceEpoch + delayDays
         let recordAt = (Int64(day) * 24 + 10) * 3_600_000_000
+        guard let actor = Actor(actorText) else { preconditionFailure("the demo's actor \(actorText) is not an actor") }
         pending.append(Item(event: Event(id: eventID, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data), recordAt: recordAt))
         return eventID
     }

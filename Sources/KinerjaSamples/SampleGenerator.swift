@@ -121,7 +121,7 @@ public struct SampleGenerator {
         let index = Int.random(in: 0..<employees.count, using: &random)
         let employee = employees[index]
         let subject = Subject.employee(employee.nip)
-        let actor = employee.appraiser?.text ?? "hr:bkpsdm"
+        let actor: Actor = employee.appraiser.map(Actor.employee) ?? "hr:bkpsdm"
         let period = Period(year: year)
         if cycle, let event = nextOfCycle(index) { return event }
         switch Int.random(in: 0..<100, using: &random) {
@@ -164,7 +164,7 @@ public struct SampleGenerator {
         case 54..<75:
             let relation = FeedbackRelation.allCases.randomElement(using: &random)!
             return Event(
-                id: makeID(), subject: subject, actor: relation == .public ? "survey:skm-\(year)" : actor, occurredAt: tick(),
+                id: makeID(), subject: subject, actor: relation == .public ? .system("survey:skm-\(year)") : actor, occurredAt: tick(),
                 data: .feedbackGiven(Feedback(period: Period(year: year, span: .quarter(Int.random(in: 1...4, using: &random))), relation: relation, aspect: CoreValue.allCases.randomElement(using: &random), topic: employee.targets.first, text: "Umpan balik atas capaian kinerja triwulan ini.")))
         case 75..<95:
             return Event(
@@ -190,7 +190,7 @@ extension SampleGenerator {
             let occurred = tick()
             let output = Int.random(in: 0..<2, using: &random) == 0 ? nil : TargetQuantity(value: Double(Int.random(in: 1...5, using: &random)), unit: "dokumen")
             return Event(
-                id: makeID(), subject: subject, actor: employee.nip.text, occurredAt: occurred,
+                id: makeID(), subject: subject, actor: .employee(employee.nip), occurredAt: occurred,
                 data: .activityLogged(Activity(
                     date: occurred.localDate, targetID: employee.targets.randomElement(using: &random)!, description: "Menyusun bahan capaian kinerja harian",
                     output: output, evidence: output == nil ? nil : "ND/\(year)/\(Int.random(in: 1...999, using: &random))")))
@@ -200,14 +200,14 @@ extension SampleGenerator {
             let id = makeID()
             employees[index].undecided.append(id)
             return Event(
-                id: id, subject: subject, actor: employee.nip.text, occurredAt: occurred,
+                id: id, subject: subject, actor: .employee(employee.nip), occurredAt: occurred,
                 data: .objectionFiled(ObjectionFiled(score: score, receivedOn: occurred.localDate, grounds: "Capaian triwulan belum dinilai dengan bukti dukung terbaru.")))
         case 44..<48 where !employee.undecided.isEmpty:
             let objection = employees[index].undecided.removeFirst()
             let decider = employee.appraiser.flatMap { appraiser in employees.first { $0.nip == appraiser }?.appraiser } ?? employee.appraiser
             let upheld = Int.random(in: 0..<2, using: &random) == 0
             return Event(
-                id: makeID(), subject: subject, actor: decider?.text ?? "hr:bkpsdm", occurredAt: tick(), reason: upheld ? "Keberatan diterima" : "Keberatan ditolak",
+                id: makeID(), subject: subject, actor: decider.map(Actor.employee) ?? "hr:bkpsdm", occurredAt: tick(), reason: upheld ? "Keberatan diterima" : "Keberatan ditolak",
                 data: .objectionDecided(upheld
                     ? ObjectionDecision(objection: objection, outcome: .upheld, resultsRating: Rating.allCases.randomElement(using: &random)!, behaviorRating: Rating.allCases.randomElement(using: &random)!)
                     : ObjectionDecision(objection: objection, outcome: .rejected)))

@@ -134,7 +134,7 @@ struct API: Sendable {
         guard decoded.submissions.count + decoded.invalid.count > 0 else {
             throw ServerError(.unprocessableContent, "malformed", "the body holds no event")
         }
-        if let other = decoded.submissions.first(where: { $0.submission.event.actor != identity.name }) {
+        if let other = decoded.submissions.first(where: { $0.submission.event.actor.text != identity.name }) {
             throw ServerError(
                 .forbidden, "forbidden",
                 "line \(other.line): the actor is \(identity.name), who authenticated, not \(other.submission.event.actor): nothing was stored")

@@ -56,6 +56,13 @@ public struct Batch: ~Copyable {
     /// The number of records staged.
     public var count: Int { pending.count }
 
+    /// About what the staged records take in LMDB: their values, keys and index entries.
+    var stagedBytes: Int {
+        pending.reduce(0) { total, record in
+            total + record.value.count + record.position.stream.utf8.count + record.keys.reduce(0) { $0 + $1.count + 16 } + 96
+        }
+    }
+
     /// The `recorded_at` the next record appended gets: the ledger clock, but never before the head's.
     public var clock: Int64 { max(now, head.recordedAt) }
 

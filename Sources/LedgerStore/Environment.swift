@@ -106,7 +106,7 @@ final class Environment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
             try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
-            let flags = MDB_NOTLS | (options.syncsEachCommit ? 0 : MDB_NOSYNC | MDB_NOMETASYNC)
+            let flags = MDB_NOTLS | (options.syncsEachCommit ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (options.writesInPlace ? MDB_WRITEMAP : 0)
             let rc = mdb_env_open(env, path, UInt32(flags), 0o644)
             if rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_VERSION_MISMATCH || rc == MDB_PAGE_NOTFOUND {
                 throw StoreError.damaged("data.mdb does not open as an LMDB file", cause: LMDBError(code: rc))
@@ -285,6 +285,11 @@ public struct StoreOptions: Sendable {
 
     /// False only for a staging area, whose records are not the ledger's (yet): no Merkle tree.
     var keepsTree = true
+    /// True only for a staging area: LMDB writes its pages in the map (`MDB_WRITEMAP`), so that
+    /// one write transaction can span a whole staging pass without holding its dirty pages in
+    /// the process's memory. Never for a ledger: a write to a page the disk cannot hold would
+    /// be a SIGBUS, where the staging area reserves its blocks first (``Staging``).
+    var writesInPlace = false
 
     /// The writer's tag rule, if it keeps a tag index (``TagRule``).
     public var tagRule: TagRule?

@@ -114,12 +114,21 @@ public final class Store: Sendable {
     /// Opens a staging pass over a snapshot of the ledger: `body` stages records batch by batch
     /// (``StagingPass/stage(_:)``) into `staging`, each batch seeing the snapshot and what the
     /// earlier batches staged. Nothing is written to the ledger, and the writer lock is not held.
+    ///
+    /// The whole pass is one write transaction of the staging area, committed at the end: each
+    /// of its B-tree pages is written once, in place (the staging area maps its file writable),
+    /// where a transaction per batch would copy every page a batch touches. If the staging area's
+    /// map fills up, it is grown and `body` runs again from the start.
     public func stage<R>(into staging: Staging, _ body: (StagingPass) throws -> R) throws -> R {
-        try withTransaction(readOnly: true) { access in
-            precondition(staging.count == 0 && staging.committed == 0, "a staging area is staged once")
-            staging.reset(base: try access.head())
-            let pass = StagingPass(ledger: access, ledgerSeq: staging.base.seq, staging: staging, clock: environment.clock)
-            return (try body(pass), commit: false)
+        precondition(staging.count == 0 && staging.committed == 0, "a staging area is staged once")
+        return try withTransaction(readOnly: true) { access in
+            let base = try access.head()
+            let result = try staging.store.withTransaction(readOnly: false) { scratch in
+                staging.reset(base: base)
+                let pass = StagingPass(ledger: access, ledgerSeq: base.seq, staging: staging, scratch: scratch, clock: environment.clock)
+                return (try body(pass), commit: true)
+            }
+            return (result, commit: false)
         }
     }
 
@@ -242,9 +251,16 @@ public final class Staging {
     /// The number of records staged.
     public var count: Int { Int(head.seq - base.seq) }
 
+    /// Bytes of the file reserved on the disk (`posix_fallocate`), and what the staged records
+    /// are estimated to take: the map is written in place, so every page LMDB may write must
+    /// have its block before it is written, or a full disk would be a SIGBUS.
+    private var reserved = 0
+    private var stagedBytes = 0
+
     /// Creates an empty staging area for `ledger`, in a directory of its own inside the ledger's
-    /// (removing any that a killed process left there).
-    public init(for ledger: Store) throws {
+    /// (removing any that a killed process left there), sized for an input of about
+    /// `inputBytes` (the map grows if that was too little).
+    public init(for ledger: Store, inputBytes: Int = 0) throws {
         let fileManager = FileManager.default
         let prefix = "staging-"
         for name in (try? fileManager.contentsOfDirectory(atPath: ledger.path)) ?? [] where name.hasPrefix(prefix) {
@@ -254,9 +270,13 @@ public final class Staging {
             }
         }
         directory = (ledger.path as NSString).appendingPathComponent("\(prefix)\(getpid())-\(Staging.counter.add(1, ordering: .relaxed).oldValue)")
-        var options = StoreOptions(initialMapSize: 64 << 20)
+        // The staged records and their indexes, in pages filled by random inserts, take up to
+        // about three times the JSON Lines they came from (short lines of fresh events); the map
+        // is address space, and the file's blocks are reserved only as they are needed.
+        var options = StoreOptions(initialMapSize: max(64 << 20, (4 * inputBytes + (64 << 20)) & ~0xFFFFF))
         options.syncsEachCommit = false
         options.keepsTree = false
+        options.writesInPlace = true
         store = try Store.create(at: directory, options: options)
     }
 
@@ -270,12 +290,36 @@ public final class Staging {
     }
 
     func reset(base: Head) {
+        stagedBytes = 0
         self.base = base
         head = base
         committedHead = base
     }
 
     func staged(head: Head) { self.head = head }
+
+    /// Reserves the disk blocks for `bytes` more of staged records before they are written in
+    /// place: three times their bytes (B-tree pages filled by random inserts are about two
+    /// thirds full, and at least half) and 8 MiB for LMDB's own pages, and a quarter more ahead,
+    /// so that a reservation is not made for every batch. (An estimate, with margin: LMDB does
+    /// not say how many pages an open transaction has used.)
+    func reserve(_ bytes: Int) throws {
+        stagedBytes += bytes
+        let needed = min(3 * stagedBytes + (8 << 20), store.mapSize)
+        guard needed > reserved else { return }
+        let target = min((needed + needed / 4 + 0xFFFFF) & ~0xFFFFF, store.mapSize)
+        var fd: Int32 = -1
+        let environment = store.environment
+        guard mdb_env_get_fd(environment.env, &fd) == MDB_SUCCESS else { throw StoreError(.storage, "the staging area has no file") }
+        let rc = posix_fallocate(fd, 0, off_t(target))
+        guard rc == 0 else {
+            if rc == ENOSPC {
+                throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")
+            }
+            throw StoreError(.storage, "cannot reserve \(target >> 20) MiB for the staging area: \(String(cString: strerror(rc)))")
+        }
+        reserved = target
+    }
 
     func committed(_ count: Int, head: Head) {
         committed = count
@@ -312,22 +356,20 @@ public struct StagingPass {
     let ledger: TxnAccess
     let ledgerSeq: UInt64
     let staging: Staging
+    /// The staging area's write transaction, open for the whole pass.
+    let scratch: TxnAccess
     let clock: @Sendable () -> Int64
 
     /// Stages records with `body` after everything staged so far, as ``Store/append(_:commitIf:)``
     /// does, but into the staging area; `shouldCommit` decides whether they are kept there.
     @discardableResult
     public func stage<R>(_ body: (inout Batch) throws -> R, commitIf shouldCommit: (R) -> Bool = { _ in true }) throws -> R {
-        let now = clock()
-        let base = staging.head
-        let (result, head) = try staging.store.withTransaction(readOnly: false) { scratch -> ((R, Head), commit: Bool) in
-            var batch = Batch(ledger: ledger, ledgerSeq: ledgerSeq, staged: scratch, base: base, now: now)
-            let result = try body(&batch)
-            guard shouldCommit(result), batch.count > 0 else { return ((result, base), commit: false) }
-            try batch.flush()
-            return ((result, batch.head), commit: true)
-        }
-        staging.staged(head: head)
+        var batch = Batch(ledger: ledger, ledgerSeq: ledgerSeq, staged: scratch, base: staging.head, now: clock())
+        let result = try body(&batch)
+        guard shouldCommit(result), batch.count > 0 else { return result }
+        try staging.reserve(batch.stagedBytes)
+        try batch.flush()
+        staging.staged(head: batch.head)
         return result
     }
 }

@@ -71,7 +71,7 @@ enum LogTable {
 
     static func row(_ event: Event, _ recorded: RecordedFields, change: String) -> String {
         let subject = event.subject.text
-        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor, change)
+        return row(String(recorded.seq), String(Timestamp(micros: recorded.recordedAt).utcMicrosecondText.prefix(19)) + "Z", event.type.rawValue, subject, event.actor.text, change)
     }
 
     private static func row(_ seq: String, _ recordedAt: String, _ type: String, _ subject: String, _ actor: String, _ detail: String) -> String {

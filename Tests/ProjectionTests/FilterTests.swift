@@ -48,7 +48,7 @@ enum PlainFilter {
         let date = e.event.occurredAt.localDate
         return (request.employee.map { e.event.subject == .employee($0) } ?? true)
             && (request.types.isEmpty || request.types.contains(e.event.type))
-            && (request.actor.map { e.event.actor == $0 } ?? true)
+            && (request.actor.map { e.event.actor.text == $0 } ?? true)
             && (request.since.map { date >= $0 } ?? true)
             && (request.until.map { date <= $0 } ?? true)
             && (request.year.map { period(e, in: events)?.year == $0 } ?? true)

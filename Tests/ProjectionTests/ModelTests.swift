@@ -88,7 +88,7 @@ enum PlainFold {
             }
             guard let period else { continue }
             let key = Scores.Key(employee: nip, period: period)
-            if (result[key]?.4 ?? 0) < e.seq { result[key] = (ratings.0, ratings.1, e.event.id, e.event.actor, e.seq) }
+            if (result[key]?.4 ?? 0) < e.seq { result[key] = (ratings.0, ratings.1, e.event.id, e.event.actor.text, e.seq) }
         }
         return result.mapValues { ($0.0, $0.1, $0.2, $0.3) }
     }
@@ -163,18 +163,18 @@ enum PlainFold {
                 let hasTarget = before.contains { if case .targetSet(let t) = $0.event.data { return t.period.year == s.period.year }; return false }
                 if !hasTarget { add(.scoreWithoutTarget, event.subject, s.period, [event.id]) }
                 if let (p, placementID) = placement(nip, on: s.period.lastDay, before: e.seq, in: events) {
-                    if let appraiser = p.appraiser, appraiser.text != event.actor { add(.appraiserMismatch, event.subject, s.period, [event.id, placementID]) }
+                    if let appraiser = p.appraiser, appraiser.text != event.actor.text { add(.appraiserMismatch, event.subject, s.period, [event.id, placementID]) }
                 } else {
                     add(.noPlacement, event.subject, s.period, [event.id])
                 }
-                if event.actor == nip.text { add(.selfAssessment, event.subject, s.period, [event.id]) }
+                if event.actor.text == nip.text { add(.selfAssessment, event.subject, s.period, [event.id]) }
                 if rules.predicate(results: s.resultsRating, behavior: s.behaviorRating).isLow && !supervisorFeedback(s.period.year) {
                     add(.lowScoreWithoutFeedback, event.subject, s.period, [event.id])
                 }
                 if let d = decision(on: s.period) { add(.decisionOverridden, event.subject, s.period, [event.id, d]) }
             case .scoreCorrected(let c):
                 let period = Self.period(of: event.id, in: events)!
-                if c.basis == .objectionUpheld, appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor {
+                if c.basis == .objectionUpheld, appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor.text {
                     add(.correctionAuthority, event.subject, period, [event.id, c.corrects])
                 }
                 if rules.predicate(results: c.resultsRating, behavior: c.behaviorRating).isLow && !supervisorFeedback(period.year) {
@@ -184,7 +184,7 @@ enum PlainFold {
             case .objectionDecided(let d):
                 guard let (filed, filing) = objection(d.objection, in: before) else { break }
                 let period = period(of: filed.score, in: events) ?? Period(year: event.occurredAt.localDate.year)
-                if appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor { add(.objectionDecider, event.subject, period, [event.id, d.objection]) }
+                if appraisersAppraiser(on: event.occurredAt.localDate)?.text != event.actor.text { add(.objectionDecider, event.subject, period, [event.id, d.objection]) }
                 let days = filing.event.occurredAt.localDate.daysSinceEpoch - filed.receivedOn.daysSinceEpoch
                 if d.outcome == .upheld && days > 14 { add(.objectionOutOfTime, event.subject, period, [event.id, d.objection]) }
             default:

@@ -17,7 +17,7 @@ struct Script {
         nextID += 1
         let occurredAt = try! Timestamp.parse(occurred).get()
         let recordedAt = recorded.map { try! Timestamp.parse($0).get().micros } ?? occurredAt.micros + 3_600_000_000
-        let event = Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
+        let event = Event(id: id, subject: subject, actor: Actor(stored: actor), occurredAt: occurredAt, reason: reason, data: data)
         events.append(RecordedEvent(event: event, seq: UInt64(events.count + 1), version: 1, recordedAt: recordedAt))
         return id
     }

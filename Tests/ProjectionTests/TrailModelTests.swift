@@ -134,7 +134,7 @@ struct TrailModelTests {
             #expect(trail.entries.map(\.seq) == events.map(\.seq))
             for (index, entry) in trail.entries.enumerated() {
                 let event = events[index].event
-                #expect(entry.id == event.id && entry.type == event.type && entry.subject == event.subject && entry.actor == event.actor && entry.reason == event.reason)
+                #expect(entry.id == event.id && entry.type == event.type && entry.subject == event.subject && entry.actor == event.actor.text && entry.reason == event.reason)
                 #expect(entry.change == PlainTrail.change(index, in: events), "seed \(seed) size \(size) seq \(entry.seq)")
             }
         }

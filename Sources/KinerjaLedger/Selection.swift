@@ -121,7 +121,7 @@ extension Ledger {
                 recordedAt = record.recordedAt
             }
         }
-        return (LedgerPosition(seq: through, hash: hash.hex), recordedAt)
+        return (LedgerPosition(seq: through, hash: hash), recordedAt)
     }
 }
 

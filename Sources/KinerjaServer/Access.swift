@@ -89,12 +89,12 @@ public final class AccessList: Sendable {
         var events: [Event] = []
         for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
             all[index].revokedAt = stamp
-            events.append(Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
+            events.append(try Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
         }
         let tokenID = Self.randomHex(bytes: 6)
         let token = "kt_\(tokenID)_\(Self.randomHex(bytes: 32))"
         let grant = Grant(identity: identity, role: role, units: units, tokenID: tokenID, tokenHash: Self.hash(token), grantedAt: stamp)
-        events.append(Self.event(identity, actor, now, .accessGranted(AccessGrant(role: role, units: units, tokenID: tokenID))))
+        events.append(try Self.event(identity, actor, now, .accessGranted(AccessGrant(role: role, units: units, tokenID: tokenID))))
         try Self.record(events, in: ledger)
         all.append(grant)
         try save(all)
@@ -109,7 +109,7 @@ public final class AccessList: Sendable {
         var events: [Event] = []
         for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
             all[index].revokedAt = Self.timestamp(now)
-            events.append(Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
+            events.append(try Self.event(identity, actor, now, .accessRevoked(AccessRevocation(tokenID: all[index].tokenID))))
         }
         guard !events.isEmpty else { throw AccessError(description: "\(identity) holds no active token") }
         try Self.record(events, in: ledger)
@@ -117,7 +117,8 @@ public final class AccessList: Sendable {
         return events.count
     }
 
-    private static func event(_ identity: String, _ actor: String, _ now: Date, _ data: EventData) -> Event {
+    private static func event(_ identity: String, _ actor: String, _ now: Date, _ data: EventData) throws -> Event {
+        let actor = try Actor.parse(actor).mapError { AccessError(description: "the granting actor \(actor) \($0.rule)") }.get()
         var generator = SystemRandomNumberGenerator()
         // A version 4 UUID (RFC 9562): random but for its version and variant bits.
         let id = EventID(

@@ -23,7 +23,7 @@ struct BoundedReplayTests {
                 let day = CivilDate(daysSinceEpoch: recordedDay.daysSinceEpoch - late)
                 guard day.year == sample.year else { continue }
                 events.append(Event(
-                    id: EventID(high: 0xB0B0, low: UInt64(index * 100 + late)), subject: .employee(person.nip), actor: person.nip.text,
+                    id: EventID(high: 0xB0B0, low: UInt64(index * 100 + late)), subject: .employee(person.nip), actor: .employee(person.nip),
                     occurredAt: try Timestamp.parse("\(day)T09:00:00+07:00").get(), reason: nil,
                     data: .activityLogged(Activity(date: day, targetID: person.targets[0], description: "Laporan", output: nil, evidence: nil))))
             }

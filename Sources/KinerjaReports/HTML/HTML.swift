@@ -131,7 +131,7 @@ struct HTMLPage {
         }
         html += "<h1>\(escapeHTML(title))</h1>\n"
         if let subtitle { html += "<p class=\"subtitle\">\(escapeHTML(subtitle))</p>\n" }
-        html += "<p class=\"ledger\">\(escapeHTML(labels[.builtOn])): seq <strong>\(position.seq)</strong>, hash <code>\(escapeHTML(position.hash))</code></p>\n"
+        html += "<p class=\"ledger\">\(escapeHTML(labels[.builtOn])): seq <strong>\(position.seq)</strong>, hash <code>\(position.hash.hex)</code></p>\n"
         html += "</header>\n<main>\n" + body + "</main>\n</body>\n</html>\n"
         return html
     }

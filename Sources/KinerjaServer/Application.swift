@@ -85,6 +85,7 @@ struct API: Sendable {
         authenticated.get("v1/employees/:nip/history") { request, context in try await history(request, context) }
         authenticated.get("v1/reports/:report") { request, context in try await report(request, context) }
         authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
+        addUIRoutes(to: authenticated)
         return router
     }
 

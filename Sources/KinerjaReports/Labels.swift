@@ -39,7 +39,7 @@ public enum Label: Hashable, Sendable {
         case scores, replaced, replacedBy, objections, received, filed, grounds, decision, decidedBy, undecided
         case training, title, provider, hours, completedOn, certificate, trainingAgainstMinimum, minimum, total, belowMinimum, meetsMinimum
         case findings, findingsByCode, findingsByUnit, noFindings, predikatOverTime, distributionAgainstCurve, breach, bound
-        case rowsShown, rowsMore, state, after, nothing, page, atMost, atLeast, atLeastOne, stands
+        case rowsShown, rowsMore, state, after, nothing, page, atMost, atLeast, atLeastOne, stands, landingTitle, ownDossier, team, yourUnits, everything, scoresOfUnit
     }
 }
 
@@ -292,6 +292,12 @@ public struct Labels: Sendable {
             case .atLeast: "paling sedikit"
             case .atLeastOne: "paling sedikit satu"
             case .stands: "yang berlaku"
+            case .landingTitle: "Laporan Kinerja"
+            case .ownDossier: "Dosir kinerja saya"
+            case .team: "Pegawai yang saya nilai"
+            case .yourUnits: "Unit yang saya kelola"
+            case .everything: "Seluruh instansi"
+            case .scoresOfUnit: "Predikat pegawai unit"
             }
         }
     }
@@ -501,6 +507,12 @@ public struct Labels: Sendable {
             case .atLeast: "at least"
             case .atLeastOne: "at least one"
             case .stands: "the one that stands"
+            case .landingTitle: "Performance reports"
+            case .ownDossier: "My performance dossier"
+            case .team: "The employees I appraise"
+            case .yourUnits: "The units I administer"
+            case .everything: "The whole organisation"
+            case .scoresOfUnit: "Employee predikat of the unit"
             }
         }
     }

@@ -99,6 +99,7 @@ struct API: Sendable {
         authenticated.get("v1/employees/:nip/proof") { request, context in try await dossierProof(request, context) }
         authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
         authenticated.post("v1/witness/add-checkpoint") { request, context in try await addCheckpoint(request, context) }
+        addUIRoutes(to: authenticated)
         return router
     }
 

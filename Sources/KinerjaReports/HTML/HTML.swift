@@ -30,7 +30,7 @@ public struct HTMLOptions: Sendable {
 
     public init(language: Language = .id) { self.language = language }
 
-    var labels: Labels { Labels(language) }
+    public var labels: Labels { Labels(language) }
 }
 
 /// Text made safe for HTML: every `&`, `<`, `>`, `"` and `'` written as a character reference, so

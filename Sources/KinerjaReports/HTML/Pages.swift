@@ -304,3 +304,56 @@ public enum OrganisationPages {
         return pages
     }
 }
+
+extension Reports {
+    // MARK: People (the server's landing page)
+
+    /// An employee as the latest placement recorded for them says.
+    public struct Person: Sendable {
+        public var nip: NIP
+        public var name: String
+        public var unit: String
+        public var position: String
+        public var appraiser: NIP?
+    }
+
+    /// Everyone placed, by NIP, with their latest placement (the latest `effective_from`, ties to
+    /// the higher `seq`), at the request's point in time; and the units, sorted.
+    public static func people(_ ledger: Ledger, at point: PointInTime = .head) throws -> (position: LedgerPosition, people: [Person], units: [String]) {
+        var state = AppraisalState()
+        let position = try ledger.replayInPlace(at: point) { state.apply($0) }
+        let names = state.names
+        var people: [Person] = []
+        var units = Set<String>()
+        for employee in state.employees {
+            guard let latest = employee.placements.max(by: { ($0.effectiveFrom, $0.seq) < ($1.effectiveFrom, $1.seq) }) else { continue }
+            people.append(Person(nip: employee.nip, name: names[latest.name], unit: names[latest.unit], position: names[latest.position], appraiser: latest.appraiser))
+            units.insert(names[latest.unit])
+        }
+        return (position, people.sorted { $0.nip < $1.nip }, units.sorted())
+    }
+
+    /// A page of links: the server's `/ui/` landing page, what an identity may open.
+    public struct LinkSection: Sendable {
+        public var title: String
+        public var links: [HTMLOptions.Link]
+
+        public init(title: String, links: [HTMLOptions.Link]) {
+            self.title = title
+            self.links = links
+        }
+    }
+
+    public static func landing(title: String, subtitle: String, sections: [LinkSection], position: LedgerPosition, _ options: HTMLOptions) -> String {
+        var page = HTMLPage()
+        for section in sections {
+            page.heading(section.title)
+            if section.links.isEmpty {
+                page.paragraph(options.labels[.nothing])
+                continue
+            }
+            page.raw("<ul>\n" + section.links.map { "<li><a href=\"\(escapeHTML($0.href))\">\(escapeHTML($0.label))</a></li>\n" }.joined() + "</ul>\n")
+        }
+        return page.document(title: title, subtitle: subtitle, position: position, options: options)
+    }
+}

@@ -196,7 +196,7 @@ struct API: Sendable {
     func log(_ request: Request, _ context: ServerContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let parameters = request.uri.queryParameters
-        let query = try ReadQuery(parameters)
+        let query = try ReadQuery(parameters, log: true)
         let from = try parameters.number("from") ?? 1
         let through = try parameters.number("to") ?? .max
         return try await blocking { [self] in

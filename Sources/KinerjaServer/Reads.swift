@@ -12,9 +12,14 @@ struct ReadQuery: Sendable {
     /// The labels' language of `format=html` (Indonesian unless `lang=en`); refused with JSON and CSV.
     var language: Language?
 
-    init(_ query: Parameters) throws {
+    /// `log`: the query of `GET /v1/events`, which takes `from` and `to` and is JSON Lines only
+    /// (no `format` nor `lang`); every other read the reverse.
+    init(_ query: Parameters, log: Bool = false) throws {
         func bad(_ message: String) -> ServerError { ServerError(.badRequest, "bad_request", message) }
         for (name, _) in query where !Self.known.contains(String(name)) { throw bad("unknown query parameter \(name)") }
+        for (name, _) in query where (log ? ["format", "lang"] : ["from", "to"]).contains(String(name)) {
+            throw bad(log ? "\(name): the log is JSON Lines only" : "\(name) applies to the log (GET /v1/events) only")
+        }
         if let text = query.get("employee") { request.employee = try API.nip(text) }
         if let unit = query.get("unit") {
             guard Identifiers.isUnitCode(unit) else { throw bad("unit must be a unit code such as DINKES") }

@@ -122,6 +122,12 @@ import Testing
             #expect(try await client.call("/v1/reports/scores?format=html&unit=SETDA", as: "hr:dinkes", fixture).status == .forbidden)
             #expect(try await client.call("/v1/reports/units?format=html", as: "hr:dinkes", fixture).status == .forbidden)
             #expect(try await client.call("/v1/reports/scores?format=csv", as: People.analyst, fixture).status == .forbidden)
+            // A parameter the read does not take is refused, never ignored.
+            #expect(try await client.call("/v1/events?format=csv", as: "auditor:inspektorat", fixture).status == .badRequest)
+            #expect(try await client.call("/v1/events?lang=en", as: "auditor:inspektorat", fixture).status == .badRequest)
+            #expect(try await client.call("/v1/reports/scores?from=3", as: "auditor:inspektorat", fixture).status == .badRequest)
+            #expect(try await client.call("/v1/employees/\(People.analyst)/history?to=3", as: People.analyst, fixture).status == .badRequest)
+            #expect(try await client.call("/v1/events?from=3&to=9", as: "auditor:inspektorat", fixture).status == .ok)
             // history takes format=html too (as `history --format html`).
             let history = try await client.call("/v1/employees/\(People.analyst)/history?format=html", as: People.analyst, fixture)
             #expect(history.status == .ok && history.body.hasPrefix("<!DOCTYPE html>"), "\(history.body)")

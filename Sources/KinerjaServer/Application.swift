@@ -21,7 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Int64
     /// Concurrent appends share one durable transaction; false: one transaction each (for comparison).
     public var groupCommit: Bool
-    /// The log's signing key, for `GET /v1/checkpoint` and the dossier proofs; without it they answer 404.
+    /// The log's signing key: without a published checkpoint (`kinerja checkpoint --publish`),
+    /// `GET /v1/checkpoint` and the dossier proofs sign one of the head with it; with neither they answer 404.
     public var signingKey: NoteSigningKey?
     /// A witness's state (`kinerja witness init`): `POST /v1/witness/add-checkpoint` answers only with it.
     public var witnessState: String?
@@ -95,6 +96,7 @@ struct API: Sendable {
         authenticated.post("v1/events") { request, context in try await append(request, context) }
         authenticated.get("v1/events") { request, context in try await log(request, context) }
         authenticated.get("v1/employees/:nip/history") { request, context in try await history(request, context) }
+        authenticated.get("v1/employees/:nip/dossier") { request, context in try await dossier(request, context) }
         authenticated.get("v1/reports/:report") { request, context in try await report(request, context) }
         authenticated.get("v1/employees/:nip/proof") { request, context in try await dossierProof(request, context) }
         authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
@@ -195,7 +197,7 @@ struct API: Sendable {
     func log(_ request: Request, _ context: ServerContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let parameters = request.uri.queryParameters
-        let query = try ReadQuery(parameters)
+        let query = try ReadQuery(parameters, log: true)
         let from = try parameters.number("from") ?? 1
         let through = try parameters.number("to") ?? .max
         return try await blocking { [self] in
@@ -220,19 +222,50 @@ struct API: Sendable {
         let query = try ReadQuery(request.uri.queryParameters)
         return try await blocking { [self] in
             try authorizeRead(identity, employee: nip)
-            let text = try refusingUnsupported { Reports.render(try Reports.history(ledger, employee: nip, query.request), query.format) }
-            return Response.text(text, contentType: query.format == .csv ? "text/csv; charset=utf-8" : "application/json")
+            return try refusingUnsupported { query.render(try Reports.history(ledger, employee: nip, query.request), Reports.render, Reports.html) }
+        }
+    }
+
+    // MARK: GET /v1/employees/{nip}/dossier
+
+    /// As `report dossier NIP --format json|html` (PRODUCT §10): `year`, and `at-seq` or
+    /// `as-of`; any other filter is refused (400), as the CLI refuses it. Read-checked like the
+    /// employee's history, before anything is read, so a denial does not tell whether they exist.
+    func dossier(_ request: Request, _ context: ServerContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let nip = try Self.nip(context.parameters.require("nip"))
+        let query = try ReadQuery(request.uri.queryParameters)
+        return try await blocking { [self] in
+            try authorizeRead(identity, employee: nip)
+            guard query.format != .csv else { throw ServerError(.badRequest, "bad_request", "the dossier is written as json or html, not csv") }
+            return try refusingUnsupported {
+                let report = try Reports.dossier(ledger, employee: nip, query.request)
+                return query.render(report, { Reports.render($0, $1) }, Reports.html)
+            }
         }
     }
 
     // MARK: GET /v1/checkpoint
 
-    /// The latest signed checkpoint (C2SP tlog-checkpoint), as `kinerja checkpoint` prints it.
+    /// The latest checkpoint (C2SP tlog-checkpoint) with every witness's cosignature held for it:
+    /// the one published (`kinerja checkpoint --publish`), else, with `--key`, one of the head signed now.
     func checkpoint(_ request: Request, _ context: ServerContext) async throws -> Response {
         _ = try context.requireIdentity()
-        guard let signingKey else { throw ServerError(.notFound, "not_found", "this server signs no checkpoints: start it with --key FILE") }
+        for (name, _) in request.uri.queryParameters { throw ServerError(.badRequest, "bad_request", "unknown query parameter \(name)") }
         return try await blocking { [self] in
-            Response.text(try custody { try ledger.checkpoint(key: signingKey).formatted }, contentType: "text/plain; charset=utf-8")
+            Response.text(try latestCheckpoint().formatted, contentType: "text/plain; charset=utf-8")
+        }
+    }
+
+    /// The checkpoint the server serves and proves against: the published one with its
+    /// cosignatures when there is one, else one of the head signed now with `--key`, else 404.
+    func latestCheckpoint() throws -> SignedNote {
+        try custody {
+            if let published = try ledger.publishedCheckpoint() { return published }
+            guard let signingKey else {
+                throw ServerError(.notFound, "not_found", "no checkpoint is published (kinerja checkpoint --key FILE --publish) and this server has no --key to sign one")
+            }
+            return try ledger.checkpoint(key: signingKey)
         }
     }
 

@@ -9,16 +9,17 @@ import TransparencyLog
 // witness's add-checkpoint endpoint (C2SP tlog-witness), both the library calls the CLI makes.
 
 extension API {
-    /// `GET /v1/employees/{nip}/proof`: as `kinerja prove --employee NIP` against a checkpoint
-    /// of the head signed now; read-checked like the employee's history.
+    /// `GET /v1/employees/{nip}/proof`: as `kinerja prove --employee NIP` against the checkpoint
+    /// `GET /v1/checkpoint` serves (the published one, with the witnesses' cosignatures, when
+    /// there is one); read-checked like the employee's history.
     func dossierProof(_ request: Request, _ context: ServerContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let nip = try Self.nip(context.parameters.require("nip"))
         for (name, _) in request.uri.queryParameters { throw ServerError(.badRequest, "bad_request", "unknown query parameter \(name)") }
         return try await blocking { [self] in
             try authorizeRead(identity, employee: nip)
-            guard let signingKey else { throw ServerError(.notFound, "not_found", "this server signs no checkpoints: start it with --key FILE") }
-            let proof = try custody { try ledger.dossierProof(employee: nip, checkpoint: try ledger.checkpoint(key: signingKey)) }
+            let checkpoint = try latestCheckpoint()
+            let proof = try custody { try ledger.dossierProof(employee: nip, checkpoint: checkpoint) }
             return Response.text(proof, contentType: "application/json")
         }
     }

@@ -38,7 +38,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static var paths: [([Substring], String)] {
         [
             ("healthz", "GET"), ("openapi.yaml", "GET"), ("v1/events", "GET, POST"), ("v1/employees/*/history", "GET"),
-            ("v1/employees/*/proof", "GET"), ("v1/reports/*", "GET"), ("v1/checkpoint", "GET"), ("v1/witness/add-checkpoint", "POST"),
+            ("v1/employees/*/dossier", "GET"), ("v1/employees/*/proof", "GET"), ("v1/reports/*", "GET"), ("v1/checkpoint", "GET"), ("v1/witness/add-checkpoint", "POST"),
+            // The pages for people (UIRoutes.swift).
+            ("ui", "GET"), ("ui/employees/*", "GET"), ("ui/employees/*/history", "GET"), ("ui/units", "GET"), ("ui/scores", "GET"),
+            ("ui/accountability", "GET"),
         ].map { ($0.0.split(separator: "/"), $0.1) }
     }
 
@@ -55,8 +58,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ServerError {
             throw error
-        } catch let error as HTTPError where error.status == .notFound && Self.allowed(request.uri.path) != nil {
-            // A path the API has, with a method it does not: 405 and the methods it has.
+        } catch let error as HTTPError
+            where error.status == .notFound
+            && Self.allowed(request.uri.path).map({ !$0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == request.method.rawValue } }) == true
+        {
+            // A path the API has, with a method it does not: 405 and the methods it has. (With a
+            // method it has, a 404 is a 404: the path's route is not there, or found nothing.)
             let allowed = Self.allowed(request.uri.path)!
             var response = try ServerError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed here: \(allowed)")
                 .response(from: request, context: context)

@@ -6,13 +6,20 @@ import KinerjaReports
 
 /// The query of a read: the filters and the point in time of PRODUCT §5–§6, with the CLI's
 /// meanings, checked as the CLI checks them (a bad value is 400, never ignored).
-struct ReadQuery {
+struct ReadQuery: Sendable {
     var request = ReportRequest()
-    var format = ReportFormat.json
+    var format = ReadFormat.json
+    /// The labels' language of `format=html` (Indonesian unless `lang=en`); refused with JSON and CSV.
+    var language: Language?
 
-    init(_ query: Parameters) throws {
+    /// `log`: the query of `GET /v1/events`, which takes `from` and `to` and is JSON Lines only
+    /// (no `format` nor `lang`); every other read the reverse.
+    init(_ query: Parameters, log: Bool = false) throws {
         func bad(_ message: String) -> ServerError { ServerError(.badRequest, "bad_request", message) }
         for (name, _) in query where !Self.known.contains(String(name)) { throw bad("unknown query parameter \(name)") }
+        for (name, _) in query where (log ? ["format", "lang"] : ["from", "to"]).contains(String(name)) {
+            throw bad(log ? "\(name): the log is JSON Lines only" : "\(name) applies to the log (GET /v1/events) only")
+        }
         if let text = query.get("employee") { request.employee = try API.nip(text) }
         if let unit = query.get("unit") {
             guard Identifiers.isUnitCode(unit) else { throw bad("unit must be a unit code such as DINKES") }
@@ -45,12 +52,31 @@ struct ReadQuery {
         default: throw bad("give at-seq or as-of, not both")
         }
         if let text = query.get("format") {
-            guard let format = ReportFormat(rawValue: text), format != .table else { throw bad("format must be json or csv") }
+            guard let format = ReadFormat(rawValue: text) else { throw bad("format must be json, csv or html") }
             self.format = format
+        }
+        if let text = query.get("lang") {
+            guard let language = Language(rawValue: text) else { throw bad("lang must be id or en") }
+            guard format == .html else { throw bad("lang applies to format=html: JSON and CSV keep the wire codes") }
+            self.language = language
         }
     }
 
-    static let known: Set<String> = ["employee", "unit", "year", "period", "actor", "type", "since", "until", "at-seq", "as-of", "format", "from", "to"]
+    static let known: Set<String> = ["employee", "unit", "year", "period", "actor", "type", "since", "until", "at-seq", "as-of", "format", "lang", "from", "to"]
+
+    /// `report` as the format asks, with the CLI's renderers: `text` for JSON and CSV, `page` for HTML.
+    func render<R>(_ report: R, _ text: (R, ReportFormat) -> String, _ page: (R, HTMLOptions) -> String) -> Response {
+        switch format {
+        case .json: Response.text(text(report, .json), contentType: "application/json")
+        case .csv: Response.text(text(report, .csv), contentType: "text/csv; charset=utf-8")
+        case .html: Response.html(page(report, HTMLOptions(language: language ?? .id)))
+        }
+    }
+}
+
+/// The formats of a read over HTTP: the CLI's but its table.
+enum ReadFormat: String, Sendable {
+    case json, csv, html
 }
 
 extension API {
@@ -76,18 +102,17 @@ extension API {
         let identity = try context.requireIdentity()
         let query = try ReadQuery(request.uri.queryParameters)
         let name = try context.parameters.require("report")
-        let build: @Sendable (Ledger, ReportRequest, ReportFormat) throws -> String
+        let build: @Sendable (Ledger, ReadQuery) throws -> Response
         switch name {
-        case "scores": build = { Reports.render(try Reports.scores($0, $1), $2) }
-        case "audit": build = { Reports.render(try Reports.audit($0, $1), $2) }
-        case "accountability": build = { Reports.render(try Reports.accountability($0, $1), $2) }
-        case "units": build = { Reports.render(try Reports.units($0, $1), $2) }
+        case "scores": build = { $1.render(try Reports.scores($0, $1.request), Reports.render, Reports.html) }
+        case "audit": build = { $1.render(try Reports.audit($0, $1.request), Reports.render, Reports.html) }
+        case "accountability": build = { $1.render(try Reports.accountability($0, $1.request), Reports.render, Reports.html) }
+        case "units": build = { $1.render(try Reports.units($0, $1.request), Reports.render, Reports.html) }
         default: throw ServerError(.notFound, "not_found", "no report \(name): scores, audit, accountability or units")
         }
         return try await blocking { [self] in
             try authorizeRead(identity, employee: query.request.employee, unit: query.request.unit)
-            let text = try refusingUnsupported { try build(ledger, query.request, query.format) }
-            return Response.text(text, contentType: query.format == .csv ? "text/csv; charset=utf-8" : "application/json")
+            return try refusingUnsupported { try build(ledger, query) }
         }
     }
 
@@ -106,6 +131,20 @@ extension API {
 }
 
 extension Response {
+    /// A report's page for people: it loads nothing from anywhere (its CSS and SVG are inline),
+    /// is never sniffed as anything else, and is not cached (it is personal data).
+    static func html(_ html: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                .xContentTypeOptions: "nosniff",
+                .cacheControl: "no-store",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
     static func text(_ text: String, contentType: String) -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }

@@ -190,6 +190,10 @@ public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
 
     public var keyID: UInt32 { TransparencyLog.keyID(name: name, type: type, publicKey: publicKey.rawRepresentation) }
 
+    /// The same name and public key as a C2SP tlog-cosignature/v1 key (type 0x04): what a
+    /// witness's cosignatures are checked with when its Ed25519 verifier key is given.
+    public var cosignatureKey: NoteVerifierKey { NoteVerifierKey(name: name, type: .cosignature, publicKey: publicKey) }
+
     public var description: String {
         "\(name)+\(keyID.hex8)+\(Data([type.rawValue] + publicKey.rawRepresentation).base64EncodedString())"
     }

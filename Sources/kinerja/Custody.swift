@@ -163,17 +163,55 @@ func emit(_ text: String, to path: String?) throws {
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint",
-        abstract: "Print a signed C2SP checkpoint of the ledger's Merkle tree.",
-        discussion: "The origin, the tree size, the base64 root, a blank line, and `— NAME base64(key id ‖ signature)`."
+        abstract: "Print a signed C2SP checkpoint of the ledger's Merkle tree; publish it; add witnesses' cosignatures to it.",
+        discussion: """
+            The origin, the tree size, the base64 root, a blank line, and `— NAME base64(key id ‖ signature)`. \
+            With --publish the checkpoint is also kept beside the ledger as the one `kinerja serve` serves \
+            (GET /v1/checkpoint) and proves against (GET /v1/employees/NIP/proof). Send it to the witnesses; \
+            then --cosignature FILE --witness-vkey VKEY (no --key) adds what each answered, after checking \
+            it against the witness's verifier key, and prints the published checkpoint with every cosignature.
+            """
     )
     @OptionGroup var options: LedgerOption
-    @Option(help: "The private key file (kinerja key generate).") var key: String
+    @Option(help: "The private key file (kinerja key generate).") var key: String?
     @Option(name: .customLong("at-seq"), help: "The tree of the first N records (default: the head).") var atSeq: UInt64?
+    @Flag(help: "Keep the checkpoint as the published one (the server serves it), replacing the previous and its cosignatures.")
+    var publish = false
+    @Option(help: ArgumentHelp("A witness's answer (its cosignature line, or the note with it) to add to the published checkpoint; repeatable.", valueName: "FILE"))
+    var cosignature: [String] = []
+    @Option(help: ArgumentHelp("The verifier key of a witness whose cosignatures are accepted (kinerja witness init prints it); repeatable.", valueName: "VKEY"))
+    var witnessVkey: [String] = []
+
+    func validate() throws {
+        if cosignature.isEmpty {
+            guard key != nil else { throw ValidationError("give --key FILE to sign a checkpoint, or --cosignature FILE --witness-vkey VKEY to add a witness's") }
+            if !witnessVkey.isEmpty { throw ValidationError("--witness-vkey goes with --cosignature") }
+        } else {
+            if key != nil || atSeq != nil || publish { throw ValidationError("--cosignature adds to the published checkpoint: give no --key, --at-seq or --publish with it") }
+            if witnessVkey.isEmpty { throw ValidationError("--cosignature needs the witnesses' verifier keys (--witness-vkey VKEY): a cosignature is never stored unchecked") }
+        }
+    }
 
     func run() throws {
         let ledger = try options.open()
-        let signingKey = try failing { try NoteSigningKey(encoded: try String(contentsOfFile: key, encoding: .utf8)) }
-        print(try failing { try ledger.checkpoint(size: atSeq, key: signingKey) }.formatted, terminator: "")
+        if !cosignature.isEmpty {
+            let witnesses = try failing { try witnessVkey.map { try NoteVerifierKey(parsing: $0) } }
+            var note: SignedNote?
+            for file in cosignature {
+                note = try failing {
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CustodyError("cannot read \(file)") }
+                    return try ledger.addCosignatures(text, witnesses: witnesses)
+                }
+            }
+            print(note?.formatted ?? "", terminator: "")
+            return
+        }
+        let signingKey = try failing { try NoteSigningKey(encoded: try String(contentsOfFile: key ?? "", encoding: .utf8)) }
+        if publish {
+            print(try failing { try ledger.publishCheckpoint(size: atSeq, key: signingKey) }.formatted, terminator: "")
+        } else {
+            print(try failing { try ledger.checkpoint(size: atSeq, key: signingKey) }.formatted, terminator: "")
+        }
     }
 }
 

@@ -15,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where to listen.", valueName: "HOST:PORT"))
     var listen = "127.0.0.1:8080"
 
-    @Option(help: "The log's private key (kinerja key generate): GET /v1/checkpoint signs with it.")
+    @Option(help: "The log's private key (kinerja key generate): with no checkpoint published (kinerja checkpoint --publish), GET /v1/checkpoint and the proofs sign one of the head with it.")
     var key: String?
 
     @Option(help: ArgumentHelp("A witness's state (kinerja witness init): serve POST /v1/witness/add-checkpoint.", valueName: "DIR"))

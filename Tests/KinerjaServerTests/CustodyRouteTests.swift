@@ -99,3 +99,97 @@ import TransparencyLog
         }
     }
 }
+
+/// The log in one office, witnesses in others: the operator publishes a checkpoint, each witness
+/// cosigns it, the operator adds the cosignatures (each checked against the witness's key), and
+/// the server serves the checkpoint and proves dossiers against it, cosignatures and all.
+@Suite struct CosignedCheckpointTests {
+    static let origin = CustodyRouteTests.origin
+
+    /// A witness's state directory for the log, and its key.
+    static func witness(_ name: String, in fixture: Fixture, logKey: NoteSigningKey) throws -> (WitnessDirectory, NoteSigningKey) {
+        let key = try NoteSigningKey(name: name)
+        let keyFile = fixture.scratch.child("\(name.split(separator: ".").first!).key")
+        try key.encoded.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let state = fixture.scratch.child("\(name.split(separator: ".").first!)-state")
+        return (try WitnessDirectory.create(at: state, origin: origin, logKey: logKey.verifierKey, keyFile: keyFile), key)
+    }
+
+    @Test func theServedCheckpointCarriesTheWitnessesCosignaturesAndSoDoProofs() async throws {
+        let fixture = try Fixture()
+        try fixture.ledger.setOrigin(Self.origin)
+        let logKey = try NoteSigningKey(name: Self.origin)
+        _ = try fixture.ledger.append(jsonLines: Data(try (1...5).map { try sampleLine($0) }.joined(separator: "\n").utf8))
+        let (inspektorat, inspektoratKey) = try Self.witness("inspektorat.example.go.id/witness", in: fixture, logKey: logKey)
+        let (bkn, bknKey) = try Self.witness("bkn.example.go.id/witness", in: fixture, logKey: logKey)
+
+        // The operator publishes; each witness answers the add-checkpoint with its cosignature line.
+        #expect(try fixture.ledger.publishedCheckpoint() == nil)
+        let published = try fixture.ledger.publishCheckpoint(key: logKey)
+        var lines: [String] = []
+        for witness in [inspektorat, bkn] {
+            guard case .cosigned(_, let cosignature) = try witness.add(AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: published)) else {
+                Issue.record("not cosigned")
+                return
+            }
+            lines.append(cosignature.line)
+        }
+        // The operator names the witnesses' keys: as `kinerja key generate` printed one, as `witness init` the other.
+        let witnesses = [inspektoratKey.verifierKey, bknKey.cosignatureVerifierKey]
+        let cosigners = [inspektoratKey.cosignatureVerifierKey, bknKey.cosignatureVerifierKey]
+        // Never stored blind: a witness whose key the operator did not give, or a forged line, is refused and nothing stored.
+        #expect(throws: CustodyError.self) { try fixture.ledger.addCosignatures(lines[0], witnesses: [bknKey.cosignatureVerifierKey]) }
+        let forged = try NoteSigningKey(name: "inspektorat.example.go.id/witness").cosign(published.text, time: 1_700_000_000).line
+        #expect(throws: CustodyError.self) { try fixture.ledger.addCosignatures(forged, witnesses: witnesses) }
+        let otherCheckpoint = try inspektoratKey.cosign(try fixture.ledger.checkpoint(size: 3, key: logKey).text, time: 1_700_000_000).line
+        #expect(throws: CustodyError.self) { try fixture.ledger.addCosignatures(otherCheckpoint, witnesses: witnesses) }
+        #expect(throws: (any Error).self) { try fixture.ledger.addCosignatures("not a signature\n", witnesses: witnesses) }
+        #expect(try fixture.ledger.publishedCheckpoint() == published)
+
+        _ = try fixture.ledger.addCosignatures(lines[0], witnesses: witnesses)
+        // The whole note a witness returned is taken too; the same witness again replaces its line.
+        let held = try fixture.ledger.addCosignatures(published.formatted + lines[1], witnesses: witnesses)
+        #expect(try fixture.ledger.addCosignatures(lines[1], witnesses: witnesses).signatures.count == 3)
+        #expect(held.signatures.count == 3)
+
+        // The ledger grows after: the server still serves what was published and witnessed, with no --key at all.
+        _ = try fixture.ledger.append(jsonLines: Data(try sampleLine(7).utf8))
+        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(year: 2026))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/checkpoint", method: .get, headers: fixture.headers(People.analyst)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; charset=utf-8")
+                let note = try SignedNote(parsing: String(buffer: response.body))
+                #expect(note == held)
+                #expect(note.signatures.first?.name == Self.origin, "the log's own signature first")
+                #expect(try Checkpoint.open(note, key: logKey.verifierKey).size == UInt64(Fixture.grants) + 5)
+                for key in cosigners { #expect(key.verify(note)?.valid == true) }
+            }
+            let proof = try await client.call("/v1/employees/\(People.analyst)/proof", as: People.analyst, fixture)
+            #expect(proof.status == .ok, "\(proof.body)")
+            let proven = try Ledger.checkProof(proof.body, key: logKey.verifierKey)
+            #expect(proven.checkpoint.size == UInt64(Fixture.grants) + 5)
+            #expect(proven.events.map(\.seq) == [UInt64(Fixture.grants) + 3, UInt64(Fixture.grants) + 5], "the score after the checkpoint is not in it")
+            let carried = try SignedNote(parsing: (proof.json["checkpoint"] as? String) ?? "")
+            for key in cosigners { #expect(key.verify(carried)?.valid == true, "the proof carries \(key.name)'s cosignature") }
+            #expect(try await client.call("/v1/checkpoint?size=3", as: People.analyst, fixture).status == .badRequest)
+            #expect(try await client.call("/v1/checkpoint", as: nil, fixture).status == .unauthorized)
+        }
+
+        // A new checkpoint replaces the published one and its cosignatures; never one of fewer records.
+        let next = try fixture.ledger.publishCheckpoint(key: logKey)
+        #expect(try fixture.ledger.publishedCheckpoint() == next)
+        #expect(next.signatures.count == 1)
+        #expect(throws: CustodyError.self) { try fixture.ledger.publishCheckpoint(size: 3, key: logKey) }
+        #expect(throws: CustodyError.self) { try fixture.ledger.addCosignatures(lines[0], witnesses: witnesses) }
+    }
+
+    @Test func addingACosignatureWithNothingPublishedIsRefused() throws {
+        let fixture = try Fixture()
+        try fixture.ledger.setOrigin(Self.origin)
+        let key = try NoteSigningKey(name: "inspektorat.example.go.id/witness")
+        #expect(throws: CustodyError.self) {
+            try fixture.ledger.addCosignatures(try key.cosign("x\n", time: 1).line, witnesses: [key.cosignatureVerifierKey])
+        }
+    }
+}

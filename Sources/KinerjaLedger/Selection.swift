@@ -42,9 +42,7 @@ extension Ledger {
             else { return [] }
             return [placedTag(placed.unit.bytes), facts]
         case .activityLogged:
-            guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
-                record.recordedAt - view.occurredAt.micros > Timestamp.microsPerDay
-            else { return [] }
+            guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay else { return [] }
             return [facts]
         default:
             return [facts]

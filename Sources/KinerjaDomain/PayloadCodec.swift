@@ -143,6 +143,14 @@ public enum PayloadCodec {
         payload.first.flatMap(EventType.init(code:))
     }
 
+    /// The `occurred_at` of a payload (microseconds since the epoch), read without decoding the
+    /// rest: the type, the actor, then the instant.
+    public static func occurredAt(of payload: UnsafeRawBufferPointer) -> Int64? {
+        var reader = ByteReader(payload)
+        guard (try? reader.readUInt8()) != nil, (try? reader.readStringBytes()) != nil else { return nil }
+        return try? reader.readInt64()
+    }
+
     /// Decodes a payload written by ``encode(_:)``; `stream` and `id` come from the store's header.
     public static func decode(_ payload: UnsafeRawBufferPointer, stream: String, id: EventID) throws(ByteReader.Malformed) -> Event {
         var stream = stream

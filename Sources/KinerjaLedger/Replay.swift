@@ -64,9 +64,17 @@ extension Ledger {
         return try store.read { try $0.withRecord(at: seq) { $0.hash } }
     }
 
-    /// Re-hashes the whole chain, checks the head and every index against the log, and checks
-    /// that every payload decodes to an event whose canonical encoding is exactly those bytes.
+    /// Re-hashes the whole chain, checks the head and every index against the log (the tag
+    /// index too: a unit's membership and an employee's facts), and checks that every payload
+    /// decodes to an event whose canonical encoding is exactly those bytes.
     public func verify() throws -> Verification {
+        let verification = try verifyRecords()
+        guard case .intact = verification else { return verification }
+        if let fault = try store.verifyTags() { return .broken(seq: fault.seq, reason: fault.reason) }
+        return verification
+    }
+
+    private func verifyRecords() throws -> Verification {
         try store.verify { record in
             let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
             let canonical = PayloadCodec.encode(event).withUnsafeBytes { encoded in

@@ -34,20 +34,17 @@ extension Ledger {
         guard record.streamBytes.starts(with: employeePrefix), let type = PayloadCodec.type(of: record.payload),
             let employee = NIP(digits: record.streamBytes[employeePrefix.count...])
         else { return [] }
-        let facts = factsTag(employee)
         switch type {
         case .employeePlaced:
             guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
                 case .employeePlaced(let placed) = view.data
             else { return [] }
-            return [placedTag(placed.unit.bytes), facts]
+            return [placedTag(placed.unit.bytes), factsTag(employee)]
         case .activityLogged:
-            guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
-                record.recordedAt - view.occurredAt.micros > Timestamp.microsPerDay
-            else { return [] }
-            return [facts]
+            guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay else { return [] }
+            return [factsTag(employee)]
         default:
-            return [facts]
+            return [factsTag(employee)]
         }
     }
 

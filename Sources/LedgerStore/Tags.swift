@@ -145,3 +145,57 @@ extension ReadTransaction {
         try TagIndex.seqs(access, tag: tag, through: min(last, head.seq), rule: rule)
     }
 }
+
+extension TagIndex {
+    /// Recomputes the tags of every record the index covers and compares them with the index:
+    /// nil when they agree (or there is no index by `rule` to check), else the first record
+    /// whose entries are missing, or a stray entry.
+    static func verify(_ access: TxnAccess, _ rule: TagRule?) throws -> (seq: UInt64?, reason: String)? {
+        guard let rule, let tags = access.databases.tags, let covered = try coverage(access), covered.rule == rule.name else { return nil }
+        let head = try access.head()
+        guard covered.size <= head.seq else { return (nil, "the tag index covers \(covered.size) records, past the head (seq \(head.seq))") }
+        var expected = (count: 0, sum: UInt64(0))
+        func add(_ key: UnsafeRawBufferPointer, to digest: inout (count: Int, sum: UInt64)) {
+            var hasher = Hasher()
+            hasher.combine(bytes: key)
+            digest.count += 1
+            digest.sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+        try access.forEachRecord(from: 1, through: covered.size) { record in
+            let tags = rule.tags(record)
+            for tag in tags.count > 1 ? Array(Set(tags)) : tags { key(tag, record.seq).withUnsafeBytes { add($0, to: &expected) } }
+        }
+        var stored = (count: 0, sum: UInt64(0))
+        try access.withCursor(tags) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            while rc == MDB_SUCCESS {
+                add(key.buffer, to: &stored)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+        }
+        if expected == stored { return nil }
+        var missing: UInt64?
+        try access.forEachRecord(from: 1, through: covered.size) { record in
+            guard missing == nil else { return }
+            for tag in rule.tags(record) {
+                if try access.get(tags, key(tag, record.seq)) == nil {
+                    missing = record.seq
+                    return
+                }
+            }
+        }
+        if let missing { return (missing, "the tag index lacks an entry of this record") }
+        return (nil, "the tag index holds an entry that no record carries")
+    }
+}
+
+extension Store {
+    /// Checks the tag index (``TagRule``) against the records it covers: nil when it agrees,
+    /// else the first disagreement (the `seq` where it shows, if any).
+    public func verifyTags() throws -> (seq: UInt64?, reason: String)? {
+        try withTransaction(readOnly: true) { access in (try TagIndex.verify(access, environment.tagRule), commit: false) }
+    }
+}

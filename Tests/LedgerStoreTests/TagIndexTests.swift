@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 import KinerjaSamples
 import LedgerStore
@@ -103,5 +104,50 @@ struct TagIndexTests {
                 return
             }
         }
+    }
+
+    @Test("verifyTags names the record whose entry was deleted, and a stray entry; an intact index passes")
+    func tampering() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        var options = StoreOptions()
+        options.tagRule = rule("r1")
+        do {
+            let store = try Store.create(at: path, options: options)
+            try store.append { batch in
+                for index in 0..<12 { try batch.append(stream: "s:\(index % 3)", id: RecordID(high: 3, low: UInt64(index)), payload: [UInt8(index % 4), 1]) }
+            }
+            #expect(try store.verifyTags() == nil)
+        }
+        func tagKey(_ tag: String, _ seq: UInt64) -> [UInt8] { [UInt8(tag.utf8.count)] + Array(tag.utf8) + withUnsafeBytes(of: seq.bigEndian, Array.init) }
+        rawWrite(path) { txn, dbi in
+            var key = tagKey("t2", 3)
+            key.withUnsafeMutableBytes { raw in
+                var value = MDB_val(mv_size: raw.count, mv_data: raw.baseAddress)
+                #expect(mdb_del(txn, dbi("tags"), &value, nil) == 0)
+            }
+        }
+        do {
+            let store = try Store.open(at: path, options: options)
+            let fault = try store.verifyTags()
+            #expect(fault?.seq == 3)
+        }
+        rawWrite(path) { txn, dbi in
+            var key = tagKey("t2", 3)
+            var stray = tagKey("t3", 5)
+            key.withUnsafeMutableBytes { raw in
+                stray.withUnsafeMutableBytes { strayRaw in
+                    var empty = MDB_val(mv_size: 0, mv_data: nil)
+                    var value = MDB_val(mv_size: raw.count, mv_data: raw.baseAddress)
+                    #expect(mdb_put(txn, dbi("tags"), &value, &empty, 0) == 0)
+                    var strayValue = MDB_val(mv_size: strayRaw.count, mv_data: strayRaw.baseAddress)
+                    #expect(mdb_put(txn, dbi("tags"), &strayValue, &empty, 0) == 0)
+                }
+            }
+        }
+        let store = try Store.open(at: path, options: options)
+        let fault = try store.verifyTags()
+        #expect(fault != nil && fault?.seq == nil)
     }
 }

@@ -73,7 +73,7 @@ extension API {
             }
             let html = Reports.landing(
                 title: labels[.landingTitle], subtitle: "\(identity.name) (\(identity.role.rawValue))", sections: sections, position: position, query.options)
-            return Response.page(html)
+            return Response.html(html)
         }
     }
 
@@ -89,12 +89,12 @@ extension API {
             if history {
                 options.navigation.append(HTMLOptions.Link(options.labels[.dossierTitle], query.link("/ui/employees/\(nip.text)")))
                 options.pageLink = { [query] in query.link("/ui/employees/\(nip.text)/history", page: $0) }
-                return Response.page(Reports.html(try Reports.history(ledger, employee: nip, query.request), options))
+                return Response.html(Reports.html(try Reports.history(ledger, employee: nip, query.request), options))
             }
             options.navigation.append(HTMLOptions.Link(options.labels[.historyTitle], query.link("/ui/employees/\(nip.text)/history")))
             // Links from the dossier to the appraiser's, which the policy may refuse: the page says nothing of whether they exist.
             options.dossierLink = { [query] in query.link("/ui/employees/\($0.text)") }
-            return Response.page(Reports.html(try Reports.dossier(ledger, employee: nip, query.request), options))
+            return Response.html(Reports.html(try Reports.dossier(ledger, employee: nip, query.request), options))
         }
     }
 
@@ -124,7 +124,7 @@ extension API {
                 default: Reports.html(try Reports.accountability(ledger, query.request), options)
                 }
             }
-            return Response.page(html)
+            return Response.html(html)
         }
     }
 }
@@ -204,20 +204,5 @@ extension API {
                 throw ServerError(.badRequest, "bad_request", error.description.replacingOccurrences(of: "--at-seq", with: "at-seq"))
             }
         }
-    }
-}
-
-extension Response {
-    /// An HTML page: nothing it may load from anywhere (its CSS and SVG are inline), never cached.
-    static func page(_ html: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-                .xContentTypeOptions: "nosniff",
-                .cacheControl: "no-store",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 }

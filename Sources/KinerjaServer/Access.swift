@@ -84,6 +84,12 @@ public final class AccessList: Sendable {
         _ identity: String, role: Role, units: [String], by actor: String, recordingIn ledger: Ledger, now: Date = Date()
     ) throws -> (token: String, grant: Grant) {
         try Self.check(identity, role: role, units: units)
+        return try locked { try grantLocked(identity, role: role, units: units, by: actor, recordingIn: ledger, now: now) }
+    }
+
+    private func grantLocked(
+        _ identity: String, role: Role, units: [String], by actor: String, recordingIn ledger: Ledger, now: Date
+    ) throws -> (token: String, grant: Grant) {
         var all = try grants()
         let stamp = Self.timestamp(now)
         var events: [Event] = []
@@ -105,6 +111,10 @@ public final class AccessList: Sendable {
     /// (actor `actor`) in `ledger` first; returns how many.
     @discardableResult
     public func revoke(_ identity: String, by actor: String, recordingIn ledger: Ledger, now: Date = Date()) throws -> Int {
+        try locked { try revokeLocked(identity, by: actor, recordingIn: ledger, now: now) }
+    }
+
+    private func revokeLocked(_ identity: String, by actor: String, recordingIn ledger: Ledger, now: Date) throws -> Int {
         var all = try grants()
         var events: [Event] = []
         for index in all.indices where all[index].identity == identity && all[index].revokedAt == nil {
@@ -115,6 +125,18 @@ public final class AccessList: Sendable {
         try Self.record(events, in: ledger)
         try save(all)
         return events.count
+    }
+
+    /// One `kinerja access` at a time: each reads the list, records its events and writes the
+    /// list back, so a grant running beside a revocation cannot write back the list it read
+    /// before the revocation (and make the revoked token work again).
+    private func locked<R>(_ body: () throws -> R) throws -> R {
+        let lock = path + ".lock"
+        let descriptor = lock.withCString { Glibc.open($0, O_CREAT | O_RDWR | O_CLOEXEC, 0o600) }
+        guard descriptor >= 0 else { throw AccessError(description: "cannot open \(lock): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw AccessError(description: "cannot lock \(lock): \(String(cString: strerror(errno)))") }
+        return try body()
     }
 
     private static func event(_ identity: String, _ actor: String, _ now: Date, _ data: EventData) throws -> Event {

@@ -177,6 +177,13 @@ struct PagesTests {
         #expect(try cli.run("report", "dossier", employee, "--format", "csv").status == 64)
         #expect(try cli.run("report", "dossier", employee, "--employee", employee).status == 64)
         #expect(try cli.run("report", "dossier", "12345").status == 64)
+        // A year no calendar date has is bad usage, not a trap.
+        for year in ["0", "-1", "10000"] {
+            let refused = try cli.run("report", "dossier", employee, "--year=\(year)")
+            #expect(refused.status == 64, "--year \(year): \(refused.stderr)")
+            #expect(refused.stderr.contains("--year must be a year from 1 to 9999"), "\(refused.stderr)")
+            #expect(try cli.run("report", "units", "--year=\(year)").status == 64)
+        }
         let table = try cli.run("report", "dossier", employee, "--lang", "id")
         #expect(table.status == 0 && table.stdout.contains("Dosir Kinerja 2026: \(employee)"))
         // At any point in time, as the other reports.

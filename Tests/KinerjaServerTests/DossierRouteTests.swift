@@ -80,6 +80,8 @@ import Testing
                 ("format=csv", "not csv"), ("format=table", "format must be json, csv or html"), ("lang=en", "lang applies to format=html"),
                 ("format=html&lang=fr", "lang must be id or en"), ("unit=DINKES", "unit"), ("period=2026-Q1", "period"),
                 ("at-seq=999", "999"), ("at-seq=3&as-of=2026-01-01T00:00:00Z", "not both"), ("year=twenty", "year"), ("nonsense=1", "nonsense"),
+                // A year no calendar date has: refused, never a trap in the report (it killed the server).
+                ("year=0", "year must be a year from 1 to 9999"), ("year=-1", "year"), ("year=10000", "year"),
             ] {
                 let refused = try await client.call("\(path)?\(query)", as: People.analyst, fixture)
                 #expect(refused.status == .badRequest, "\(query): \(refused.body)")
@@ -87,6 +89,7 @@ import Testing
                 #expect(refused.body.contains(says), "\(query): \(refused.body)")
             }
             #expect(try await client.call("/v1/employees/123/dossier", as: "auditor:inspektorat", fixture).status == .badRequest)
+            #expect(try await client.call("/v1/reports/units?year=0", as: "auditor:inspektorat", fixture).status == .badRequest)
         }
     }
 

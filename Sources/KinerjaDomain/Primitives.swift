@@ -66,8 +66,13 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     public var month: Int
     public var day: Int
 
+    /// The years a date can have (four digits). A report's year outside them names no period:
+    /// every edge that takes a year checks it against this, with the same words.
+    public static let years = 1...9999
+    public static let yearRule = "a year from 1 to 9999, such as 2026"
+
     public init?(year: Int, month: Int, day: Int) {
-        guard (1...9999).contains(year), (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day) else { return nil }
+        guard Self.years.contains(year), (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day) else { return nil }
         self.year = year
         self.month = month
         self.day = day

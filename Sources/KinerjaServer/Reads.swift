@@ -26,7 +26,7 @@ struct ReadQuery: Sendable {
             request.unit = unit
         }
         if let text = query.get("year") {
-            guard let year = Int(text), (1...9999).contains(year) else { throw bad("year must be a year from 1 to 9999, such as 2026") }
+            guard let year = Int(text), CivilDate.years.contains(year) else { throw bad("year must be \(CivilDate.yearRule)") }
             request.year = year
         }
         if let text = query.get("period") {

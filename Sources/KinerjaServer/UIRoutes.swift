@@ -148,7 +148,7 @@ struct UIQuery: Sendable {
             given.append(("lang", text))
         }
         if let text = query.get("year") {
-            guard let year = Int(text), (1...9999).contains(year) else { throw bad("year must be a year such as 2026") }
+            guard let year = Int(text), CivilDate.years.contains(year) else { throw bad("year must be \(CivilDate.yearRule)") }
             request.year = year
             given.append(("year", text))
         }

@@ -87,7 +87,7 @@ struct ReportFilters: ParsableArguments {
     func validate() throws {
         if let employee, case .failure(let invalid) = NIP.validate(employee) { throw ValidationError("--employee: \(invalid.rule)") }
         if let unit, !Identifiers.isUnitCode(unit) { throw ValidationError("--unit must be a unit code such as DINKES") }
-        if let year, !(1...9999).contains(year) { throw ValidationError("--year must be a year from 1 to 9999, such as 2026") }
+        if let year, !CivilDate.years.contains(year) { throw ValidationError("--year must be \(CivilDate.yearRule)") }
         if let period, Period(period) == nil { throw ValidationError("--period must be YYYY, YYYY-Qn or YYYY-MM") }
         for name in type where EventType(rawValue: name) == nil {
             throw ValidationError("--type: \"\(name)\" is not one of \(EventType.choices)")

@@ -118,8 +118,13 @@ final class Environment: @unchecked Sendable {
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
             var databases = try openDatabases(env: env, path: path, create: create, tree: options.keepsTree)
-            if options.keepsTree && databases.tree == nil { databases.tree = try buildTree(env: env, databases: databases) }
-            if let rule = options.tagRule { databases.tags = TagIndex.open(env: env, databases: databases, rule: rule) }
+            if options.keepsTree && databases.tree == nil {
+                databases.tree = try growingWhenFull(env) { try buildTree(env: env, databases: databases) }
+            }
+            if let rule = options.tagRule {
+                let opened = databases
+                databases.tags = try growingWhenFull(env) { try TagIndex.open(env: env, databases: opened, rule: rule) }
+            }
             return Environment(env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule)
         } catch {
             mdb_env_close(env)
@@ -204,6 +209,22 @@ final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Runs an upgrade that opening does (the tree, the tag index) again after doubling the map,
+    /// for as long as it reports `MDB_MAP_FULL`. A ledger larger than the initial map size opens
+    /// with a map exactly its size (LMDB's rule), which leaves no page for an upgrade to write;
+    /// the upgrade's transaction was aborted, so nothing of it is half-written.
+    private static func growingWhenFull<R>(_ env: OpaquePointer, _ upgrade: () throws -> R) throws -> R {
+        while true {
+            do {
+                return try upgrade()
+            } catch let error as LMDBError where error == .mapFull {
+                var info = MDB_envinfo()
+                mdb_env_info(env, &info)
+                try check(mdb_env_set_mapsize(env, info.me_mapsize * 2), "cannot grow the map to upgrade the ledger")
+            }
+        }
+    }
+
     /// Upgrades a ledger written before the Merkle tree: creates its database and builds it over
     /// every record, in one transaction that changes no record. Where the ledger cannot be
     /// written (a read-only filesystem, another user's files), it stays without a tree and the
@@ -218,9 +239,11 @@ final class Environment: @unchecked Sendable {
         var upgraded = databases
         upgraded.tree = tree
         try StoredTree.extend(TxnAccess(txn: txn, databases: upgraded))
-        guard mdb_txn_commit(txn) == MDB_SUCCESS else { return nil }
+        // A commit frees the transaction, whether or not it succeeds.
         committed = true
-        return tree
+        let rc = mdb_txn_commit(txn)
+        if rc == MDB_MAP_FULL { throw LMDBError.mapFull }
+        return rc == MDB_SUCCESS ? tree : nil
     }
 
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {

@@ -106,19 +106,30 @@ enum TagIndex {
     /// Opens the `tags` database at open time, creating or rebuilding it for `rule` and
     /// extending it to the head, in one write transaction that changes no record. Where the
     /// ledger cannot be written it opens the index as it is (readers see how far it covers and
-    /// do without it past that), or none.
-    static func open(env: OpaquePointer, databases: Databases, rule: TagRule) -> MDB_dbi? {
+    /// do without it past that), or none. Throws only `MDB_MAP_FULL` (with nothing written), for
+    /// the caller to grow the map and open it again.
+    static func open(env: OpaquePointer, databases: Databases, rule: TagRule) throws(LMDBError) -> MDB_dbi? {
         var txnPointer: OpaquePointer?
         if mdb_txn_begin(env, nil, 0, &txnPointer) == MDB_SUCCESS, let txn = txnPointer {
             var tags: MDB_dbi = 0
             var upgraded = databases
             if mdb_dbi_open(txn, "tags", UInt32(MDB_CREATE), &tags) == MDB_SUCCESS {
                 upgraded.tags = tags
-                if (try? extend(TxnAccess(txn: txn, databases: upgraded), rule)) != nil {
-                    // A commit frees the transaction, whether or not it succeeds.
-                    if mdb_txn_commit(txn) == MDB_SUCCESS { return tags }
-                } else {
+                var extended = false
+                do {
+                    try extend(TxnAccess(txn: txn, databases: upgraded), rule)
+                    extended = true
+                } catch let error as LMDBError where error == .mapFull {
                     mdb_txn_abort(txn)
+                    throw error
+                } catch {
+                    mdb_txn_abort(txn)
+                }
+                if extended {
+                    // A commit frees the transaction, whether or not it succeeds.
+                    let rc = mdb_txn_commit(txn)
+                    if rc == MDB_SUCCESS { return tags }
+                    if rc == MDB_MAP_FULL { throw LMDBError.mapFull }
                 }
             } else {
                 mdb_txn_abort(txn)

@@ -56,6 +56,47 @@ struct MerkleTreeTests {
         #expect(try store.verifyTree() == nil)
     }
 
+    @Test("a ledger larger than the map it is opened with still gets its tree and tag index at open: the map grows")
+    func upgradeGrowsTheMap() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        var small = StoreOptions(initialMapSize: 1 << 20, syncsEachCommit: false)
+        do {
+            let store = try Store.create(at: path, options: small)
+            for start in stride(from: 1, through: 4_000, by: 500) {
+                try store.append { batch in
+                    for n in start..<start + 500 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: bytes(String(repeating: "r\(n)", count: 40))) }
+                }
+            }
+        }
+        // Remove the tree as a ledger written before it would be, and use up the pages it freed,
+        // so that opening has no page to spare: LMDB opens a file larger than the map asked for
+        // with a map exactly the file's size.
+        rawWrite(path) { txn, dbi in
+            #expect(mdb_drop(txn, dbi("tree"), 1) == 0)
+            var key = MDB_val(mv_size: 4, mv_data: UnsafeMutableRawPointer(mutating: ("tree" as StaticString).utf8Start))
+            #expect(mdb_del(txn, dbi("meta"), &key, nil) == 0)
+        }
+        rawWrite(path) { txn, dbi in
+            var filler: MDB_dbi = 0
+            #expect(mdb_dbi_open(txn, "filler", UInt32(MDB_CREATE), &filler) == 0)
+            var blob = [UInt8](repeating: 1, count: 4 << 20)
+            blob.withUnsafeMutableBytes { raw in
+                var key = MDB_val(mv_size: 1, mv_data: raw.baseAddress)
+                var value = MDB_val(mv_size: raw.count, mv_data: raw.baseAddress)
+                #expect(mdb_put(txn, filler, &key, &value, 0) == 0)
+            }
+        }
+        small.tagRule = TagRule(name: "streams") { [Array($0.streamBytes)] }
+        let store = try Store.open(at: path, options: small)
+        #expect(try store.read { try $0.treeSize() } == 4_000)
+        #expect(try store.verifyTree() == nil)
+        #expect(try store.read { try $0.treeRoot(size: 4_000) } == MemoryTree(leaves: try leaves(store)).root(size: 4_000))
+        let tagged = try store.read { try $0.seqs(taggedWith: Array("s:3".utf8), through: .max, rule: "streams") }
+        #expect(tagged == (1...4_000).filter { $0 % 7 == 3 }.map(UInt64.init))
+    }
+
     @Test("a ledger written before the tree gets it when opened, no record changed; a changed node is caught")
     func upgradeAndTamper() throws {
         let dir = TemporaryDirectory()

@@ -40,8 +40,22 @@ public struct AppendReport: Sendable {
     public var rejected: [WireError] = []
     /// The head after the append (unchanged when nothing was stored).
     public var head: Head
+    /// The events stored, with their `seq`, in order: filled by ``Ledger/append(group:)`` only
+    /// (a server answers from it without reading its records back); empty for other appends.
+    public var events: [AppendedEvent] = []
     /// False when nothing was stored because a line was bad.
     public var stored: Bool { appended > 0 }
+}
+
+/// An event an append stored, and where.
+public struct AppendedEvent: Sendable, Equatable {
+    public var id: EventID
+    public var seq: UInt64
+
+    public init(id: EventID, seq: UInt64) {
+        self.id = id
+        self.seq = seq
+    }
 }
 
 /// What an append reads: JSON Lines (a file mapped in memory, standard input, later a request's
@@ -259,10 +273,14 @@ struct Tally {
     var appended = 0
     var duplicates = 0
     var rejected: [WireError] = []
+    /// Each stored event's id and `seq`, when `keepsEvents` (a group's request: one batch, small).
+    var events: [AppendedEvent] = []
+    let keepsEvents: Bool
 
-    init(head: Head) {
+    init(head: Head, keepsEvents: Bool = false) {
         base = head
         self.head = head
+        self.keepsEvents = keepsEvents
     }
 
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
@@ -270,7 +288,9 @@ struct Tally {
         rejected += decoded.invalid
         for item in decoded.submissions {
             switch try Ledger.stage(item.submission, in: &batch) {
-            case .appended: appended += 1
+            case .appended:
+                appended += 1
+                if keepsEvents { events.append(AppendedEvent(id: item.submission.event.id, seq: batch.head.seq)) }
             case .duplicate: duplicates += 1
             case .rejected(var error):
                 error.line = item.line

@@ -9,12 +9,13 @@ extension Ledger {
     /// of an event an earlier input carries is a duplicate). Each input is at most one batch.
     ///
     /// Returns, per input and in order, its report (its head: the head after its own records)
-    /// or the error that stopped it. Nothing is durable before this returns.
+    /// or the error that stopped it, with the id and `seq` of each event it stored
+    /// (``AppendReport/events``). Nothing is durable before this returns.
     public func append(group inputs: [JSONLines.Decoded]) throws -> [Result<AppendReport, any Error>] {
         try store.append({ batch in
             inputs.map { decoded in
                 let mark = batch.mark
-                var tally = Tally(head: batch.head)
+                var tally = Tally(head: batch.head, keepsEvents: true)
                 do {
                     try tally.stage(decoded, in: &batch)
                 } catch {
@@ -26,6 +27,7 @@ extension Ledger {
                 report.rejected = tally.rejected.sorted { $0.line < $1.line }
                 if report.rejected.isEmpty {
                     report.appended = tally.appended
+                    report.events = tally.events
                 } else {
                     batch.rollback(to: mark)
                     report.head = tally.base

@@ -59,6 +59,10 @@ public final class AccessList: Sendable {
         /// The file's inode, size and modification time when read.
         var stamp: [Int]
         var grants: [String: Grant]
+        /// The tokens already checked against their grant's hash since the file was read, and
+        /// their identity: a client's next request needs no SHA-256. Only valid tokens enter
+        /// (at most one per active grant), and it is emptied whenever the file changes.
+        var verified: [String: Identity] = [:]
     }
 
     private let loaded = Mutex<Loaded?>(nil)
@@ -160,18 +164,26 @@ public final class AccessList: Sendable {
     /// The identity a bearer token stands for, or nil for an unknown or revoked token. Reads the
     /// file again when it changed since the last call.
     public func identity(forToken token: String) throws -> Identity? {
-        let parts = token.split(separator: "_")
-        guard parts.count == 3, parts[0] == "kt" else { return nil }
         let stamp = Self.stamp(path)
-        let active = try loaded.withLock { loaded in
+        let found = try loaded.withLock { loaded -> (known: Identity?, grant: Grant?) in
             if loaded == nil || loaded!.stamp != stamp {
                 let byToken = try grants().filter { $0.revokedAt == nil }.map { ($0.tokenID, $0) }
                 loaded = Loaded(stamp: stamp, grants: Dictionary(byToken) { $1 })
             }
-            return loaded!.grants[String(parts[1])]
+            if let known = loaded!.verified[token] { return (known, nil) }
+            let parts = token.split(separator: "_")
+            guard parts.count == 3, parts[0] == "kt" else { return (nil, nil) }
+            return (nil, loaded!.grants[String(parts[1])])
         }
-        guard let active, active.tokenHash == Self.hash(token) else { return nil }
-        return Identity(name: active.identity, role: active.role, units: active.units, tokenID: active.tokenID)
+        if let known = found.known { return known }
+        guard let active = found.grant, active.tokenHash == Self.hash(token) else { return nil }
+        let identity = Identity(name: active.identity, role: active.role, units: active.units, tokenID: active.tokenID)
+        // Remembered only if the file is still the one the grant came from (a revocation since
+        // then has emptied the list, and this token must be looked up again).
+        loaded.withLock { loaded in
+            if loaded?.stamp == stamp { loaded!.verified[token] = identity }
+        }
+        return identity
     }
 
     private func save(_ grants: [Grant]) throws {

@@ -41,9 +41,31 @@ import Testing
         let good = reports.values.filter { $0.rejected.isEmpty }
         #expect(Set(good.map(\.head.seq)).count == 56)
         #expect(try ledger.head().seq == 3 + 56 * 3)
+        // Each good report names its own events (id and seq) from the commit, as the ledger holds them.
+        var recorded: [UInt64: EventID] = [:]
+        try ledger.forEachRecorded { event, fields in recorded[fields.seq] = event.id }
+        for report in good {
+            #expect(report.events.map(\.seq) == Array(report.head.seq - 2...report.head.seq))
+            #expect(report.events.allSatisfy { recorded[$0.seq] == $0.id })
+        }
+        #expect(reports.values.filter { !$0.rejected.isEmpty }.allSatisfy { $0.events.isEmpty })
+        // A request repeating a stored event beside a new one: the duplicate is counted, only the new one listed.
+        let stored = try #require(good.first?.events.first)
+        let fresh = UUID()
+        let mixed = try await writer.append(JSONLines.decode(Data(
+            [try #require(reportsLine(stored.seq, in: ledger)), training(fresh)].joined(separator: "\n").utf8)))
+        #expect(mixed.duplicates == 1 && mixed.appended == 1)
+        #expect(mixed.events == [AppendedEvent(id: try #require(EventID(fresh.uuidString.lowercased())), seq: mixed.head.seq)])
         let statistics = writer.statistics
-        #expect(statistics.requests == 65)
+        #expect(statistics.requests == 66)
         #expect(statistics.transactions < statistics.requests)
         guard case .intact = try ledger.verify() else { Issue.record("the chain does not verify"); return }
+    }
+
+    /// The wire line of the event stored at `seq`, as a client would send it again (a fresh event, no `seq`).
+    func reportsLine(_ seq: UInt64, in ledger: Ledger) throws -> String? {
+        var line: String?
+        try ledger.forEachRecorded(LogFilter(from: seq, through: seq)) { event, _ in line = WireEncoder.encode(event) }
+        return line
     }
 }

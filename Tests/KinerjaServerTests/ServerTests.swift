@@ -213,11 +213,20 @@ func withoutActor(_ line: String) -> String {
                 #expect(!granted.body.contains(try #require(fixture.access.grants().first { $0.identity == identity }).tokenHash))
             }
 
+            // Both tokens work (and are now known to the server) before they are revoked.
+            for identity in [People.analyst, "survey:skm"] {
+                #expect(try await client.call("/openapi.yaml", as: identity, fixture).status == .ok, "\(identity)")
+            }
+
             // A new grant to the same identity revokes its earlier token: both recorded.
             let before = try fixture.ledger.head().seq
             _ = try fixture.access.grant(People.analyst, role: .employee, units: [], by: "operator:admin", recordingIn: fixture.ledger)
             try fixture.access.revoke("survey:skm", by: "operator:admin", recordingIn: fixture.ledger)
             #expect(try fixture.ledger.head().seq == before + 3)
+            // A token checked before is refused at the next request once revoked.
+            for identity in [People.analyst, "survey:skm"] {
+                #expect(try await client.call("/openapi.yaml", as: identity, fixture).status == .unauthorized, "\(identity)")
+            }
             let audit = try await client.call("/v1/reports/audit?type=access.revoked&type=access.granted", as: "auditor:inspektorat", fixture)
             #expect(audit.status == .ok, "\(audit.body)")
             #expect(audit.body.contains("granted the role hr in SETDA, DINKES, token id"))

@@ -9,7 +9,7 @@ import Foundation
 ///   again with `--no-group-commit` (one durable transaction per request). The rate is what the
 ///   ledger holds afterwards (durable, counted by `kinerja verify`) over the run's seconds; the
 ///   latency percentiles are wrk's, of every request.
-/// - Reads at the same time: `--readers` connections asking `GET /v1/employees/{nip}/history`
+/// - Reads at the same time: `--readers` connections (none with 0) asking `GET /v1/employees/{nip}/history`
 ///   of random employees (an auditor's token).
 ///
 /// Prints a Markdown table and one `RESULT` line.
@@ -54,21 +54,25 @@ func serverLoad(_ options: Options) throws {
 
         let server = try LoadProcess(kinerja, ["serve", "--listen", "127.0.0.1:0"] + (grouped ? [] : ["--no-group-commit"]), ledger: ledger, output: directory + "/serve.log")
         let url = try server.listening()
+        let childrenBefore = childrenCPU()
         let writers = try LoadProcess("/usr/bin/wrk", ["-t2", "-c\(clients)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", write, url], ledger: ledger, output: directory + "/wrk-write.txt")
-        let reading = try LoadProcess("/usr/bin/wrk", ["-t1", "-c\(readers)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", read, url], ledger: ledger, output: directory + "/wrk-read.txt")
+        let reading = readers == 0 ? nil : try LoadProcess("/usr/bin/wrk", ["-t1", "-c\(readers)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", read, url], ledger: ledger, output: directory + "/wrk-read.txt")
         let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
         writers.wait()
-        reading.wait()
+        reading?.wait()
+        let wrkCPU = childrenCPU() - childrenBefore
+        let serverCPU = server.cpuSeconds()
         server.stop()
         let appended = try cli.events() - before
         let writeReport = WrkReport(try String(contentsOfFile: directory + "/wrk-write.txt", encoding: .utf8))
-        let readReport = WrkReport(try String(contentsOfFile: directory + "/wrk-read.txt", encoding: .utf8))
+        let readReport = WrkReport(reading == nil ? "" : try String(contentsOfFile: directory + "/wrk-read.txt", encoding: .utf8))
         precondition(writeReport.errors == 0, "non-2xx answers to appends: \(writeReport.text)")
         rows.append([
             "group_commit": grouped, "appended": appended, "events_per_s": Double(appended) / Double(duration),
             "requests_per_s": writeReport.rate, "write_p50_ms": writeReport.p50, "write_p99_ms": writeReport.p99,
             "history_per_s": readReport.rate, "history_p50_ms": readReport.p50, "history_p99_ms": readReport.p99,
             "history_errors": readReport.errors, "load_average": loadAverage,
+            "server_cpu_s": serverCPU, "wrk_cpu_s": wrkCPU, "server_cpu_us_per_event": serverCPU * 1e6 / Double(max(appended, 1)),
         ])
     }
 
@@ -76,13 +80,14 @@ func serverLoad(_ options: Options) throws {
         .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
     print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu); wrk and the server on the same machine, loopback")
     print("\(clients) clients posting one event per request for \(duration) s, \(readers) connections reading histories of \(employees) employees at the same time\n")
-    print("| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | load average at start |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | server CPU s (µs/event) | wrk CPU s | load average at start |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows {
         let mode = (row["group_commit"] as! Bool) ? "group commit" : "one per request"
         let figures = String(
             format: "%.0f | %.2f / %.2f | %.0f | %.2f / %.2f", row["events_per_s"] as! Double, row["write_p50_ms"] as! Double, row["write_p99_ms"] as! Double,
             row["history_per_s"] as! Double, row["history_p50_ms"] as! Double, row["history_p99_ms"] as! Double)
+            + String(format: " | %.1f (%.0f) | %.1f", row["server_cpu_s"] as! Double, row["server_cpu_us_per_event"] as! Double, row["wrk_cpu_s"] as! Double)
         print("| \(mode) | \(figures) | \(row["load_average"] as! String) |")
     }
     let grouped = rows[0]
@@ -152,8 +157,10 @@ private struct WrkReport {
     var p99 = Double.nan
     var errors = 0
 
+    /// Empty text (no run): zeros, which JSON can carry.
     init(_ text: String) {
         self.text = text
+        if text.isEmpty { (rate, p50, p99) = (0, 0, 0) }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.first == "Requests/sec:", fields.count == 2 { rate = Double(fields[1]) ?? .nan }
@@ -240,8 +247,27 @@ private final class LoadProcess {
 
     func wait() { process.waitUntilExit() }
 
+    /// The process's CPU time so far, user and system (`/proc/PID/stat`), in seconds.
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return .nan }
+        // Fields after the command's name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()
     }
+}
+
+/// The CPU time, user and system, of the child processes waited for so far, in seconds.
+private func childrenCPU() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

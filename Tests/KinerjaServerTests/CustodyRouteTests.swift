@@ -90,7 +90,13 @@ import TransparencyLog
             #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", witness, body: "old x\n\nnot a note").status == .badRequest)
             let rollback = AddCheckpointRequest(oldSize: UInt64(Fixture.grants) + 3, proof: [], checkpoint: first)
             #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", witness, body: rollback.formatted).status == .badRequest)
-            #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: grown.formatted).status == .unauthorized)
+            // No bearer token (C2SP tlog-witness): the log's signature is what is checked. Without
+            // a token the request is judged as any other — here a stale `old`, 409 — never 401.
+            let untokened = try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: grown.formatted)
+            #expect(untokened.status == .conflict)
+            #expect(untokened.body == "\(Fixture.grants + 3)\n")
+            let forgedUntokened = try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: forged.formatted)
+            #expect(forgedUntokened.status == .forbidden, "a checkpoint the log did not sign is refused, token or not")
         }
         // A server that is no witness: 404.
         try await log.app().test(.router) { client in

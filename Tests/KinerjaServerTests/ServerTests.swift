@@ -24,12 +24,12 @@ func sampleLine(_ number: Int) throws -> String {
 }
 
 /// A ledger with its access list: tokens for every role, and the sample's placements appended
-/// through the API by HR.
-struct Fixture {
+/// through the API by HR. Its scratch directory is removed when the last reference goes.
+final class Fixture: Sendable {
     let scratch = TemporaryDirectory("kinerja-server")
     let ledger: Ledger
     let access: AccessList
-    var tokens: [String: String] = [:]
+    let tokens: [String: String]
     /// Who grants the tokens: the actor of the `access.granted` events.
     static let `operator` = "operator:test"
     /// The grants recorded before anything else: seqs 1...8.
@@ -38,6 +38,7 @@ struct Fixture {
     init() throws {
         ledger = try Ledger.create(at: scratch.child("ledger"))
         access = AccessList(ledgerPath: ledger.path)
+        var tokens: [String: String] = [:]
         tokens[People.hr] = try access.grant(People.hr, role: .hr, units: ["SETDA", "DINKES"], by: Fixture.operator, recordingIn: ledger).token
         tokens["hr:dinkes"] = try access.grant("hr:dinkes", role: .hr, units: ["DINKES"], by: Fixture.operator, recordingIn: ledger).token
         tokens["auditor:inspektorat"] = try access.grant("auditor:inspektorat", role: .auditor, units: [], by: Fixture.operator, recordingIn: ledger).token
@@ -45,7 +46,10 @@ struct Fixture {
         for nip in [People.sekda, People.kadinkes, People.analyst, People.unknown] {
             tokens[nip] = try access.grant(nip, role: .employee, units: [], by: Fixture.operator, recordingIn: ledger).token
         }
+        self.tokens = tokens
     }
+
+    deinit { scratch.remove() }
 
     func app() -> some ApplicationProtocol {
         buildApplication(ledger: ledger, access: access, ServerConfiguration(year: 2026))

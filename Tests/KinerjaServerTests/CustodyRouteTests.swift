@@ -106,6 +106,30 @@ import TransparencyLog
     }
 }
 
+/// A published checkpoint file that is no signed checkpoint any more: a JSON 500 naming the
+/// file and what is wrong, on every endpoint that serves or proves against it.
+@Suite struct CorruptCheckpointTests {
+    @Test func aCorruptPublishedCheckpointIsAClearErrorUntilANewOneIsPublished() async throws {
+        let fixture = try Fixture()
+        try fixture.ledger.setOrigin(CustodyRouteTests.origin)
+        let key = try NoteSigningKey(name: CustodyRouteTests.origin)
+        _ = try fixture.ledger.publishCheckpoint(key: key)
+        try "\u{2014} half a note\n".write(toFile: fixture.ledger.publishedCheckpointPath, atomically: true, encoding: .utf8)
+        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(year: 2026, signingKey: key))
+        try await app.test(.router) { client in
+            for path in ["/v1/checkpoint", "/v1/employees/\(People.analyst)/proof"] {
+                let answer = try await client.call(path, as: People.analyst, fixture)
+                #expect(answer.status == .internalServerError, "\(path)")
+                #expect(answer.errorCode == "corrupt_checkpoint", "\(path): \(answer.body)")
+                let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(message.contains("the published checkpoint \(fixture.ledger.publishedCheckpointPath) is corrupt: not a signed note"), "\(message)")
+            }
+            _ = try fixture.ledger.publishCheckpoint(key: key)
+            #expect(try await client.call("/v1/checkpoint", as: People.analyst, fixture).status == .ok)
+        }
+    }
+}
+
 /// The log in one office, witnesses in others: the operator publishes a checkpoint, each witness
 /// cosigns it, the operator adds the cosignatures (each checked against the witness's key), and
 /// the server serves the checkpoint and proves dossiers against it, cosignatures and all.

@@ -144,6 +144,24 @@ func withoutActor(_ line: String) -> String {
             let otherUnit = try withoutActor(sampleLine(1)).replacingOccurrences(of: "7e01", with: "7e99")
             #expect(try await client.call("/v1/events", .post, as: "hr:dinkes", fixture, body: otherUnit).status == .forbidden)
 
+            // An employee logging an activity of someone else (even one they appraise): the
+            // role table's 403, not a 422 of the wire rules — and with it the whole request.
+            let activity = try withoutActor(sampleLine(13))
+            let before = try fixture.ledger.head().seq
+            let othersActivity = try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: activity)
+            #expect(othersActivity.status == .forbidden, "\(othersActivity.body)")
+            #expect(othersActivity.errorCode == "forbidden")
+            #expect(othersActivity.json.description.contains("line 1"), "\(othersActivity.body)")
+            let mixed = try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: withoutActor(sampleLine(4)) + "\n" + activity)
+            #expect(mixed.status == .forbidden, "\(mixed.body)")
+            #expect(mixed.body.contains("line 2"), "\(mixed.body)")
+            // An actor that is no identity at all differs from who authenticated: 403 too.
+            let badActor = try sampleLine(4).replacingOccurrences(of: #""actor":"\#(People.sekda)""#, with: #""actor":5"#)
+            #expect(try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: badActor).status == .forbidden)
+            #expect(try fixture.ledger.head().seq == before, "nothing was stored")
+            // Their own activity is theirs to log: not refused by role (here 422: no target RHK-1 is set yet).
+            #expect(try await client.call("/v1/events", .post, as: People.analyst, fixture, body: activity).status == .unprocessableContent)
+
             // Reads: the analyst may read their own record, not their superior's; the Sekda reaches
             // the analyst (their appraiser's appraiser); HR reads its units; a service reads nothing.
             #expect(try await client.call("/v1/employees/\(People.analyst)/history", as: People.analyst, fixture).status == .ok)
@@ -247,11 +265,11 @@ func withoutActor(_ line: String) -> String {
             let objection = try withoutActor(sampleLine(14))
             let decision = try withoutActor(sampleLine(15))
 
-            // Anyone else's entry in the daily log: the actor becomes who authenticated, and the wire
-            // rule (an activity's actor is its employee) refuses it before the policy is asked.
+            // Anyone else's entry in the daily log: the actor becomes who authenticated, and the
+            // actor rule (an activity's actor is its employee) refuses it as the role table does: 403.
             for identity in [People.kadinkes, People.sekda, People.hr, "auditor:inspektorat", "survey:skm"] {
                 let refused = try await client.call("/v1/events", .post, as: identity, fixture, body: activity)
-                #expect(refused.status == .unprocessableContent, "\(identity)")
+                #expect(refused.status == .forbidden, "\(identity)")
                 #expect(refused.body.contains("an activity is logged by the employee themself"))
             }
             let logged = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: activity)

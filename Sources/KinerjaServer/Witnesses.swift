@@ -75,6 +75,8 @@ public actor CheckpointWitnessing: Service {
     var known: [String: WitnessRecord] = [:]
     /// The checkpoint last offered, and when: a witness that did not cosign it is asked again only after `retryInterval`.
     var lastOffer: (text: String, at: ContinuousClock.Instant)?
+    /// When each witness that did not answer last failed to.
+    var silentSince: [String: ContinuousClock.Instant] = [:]
 
     struct WitnessRecord: Codable, Sendable {
         var key: String
@@ -140,49 +142,66 @@ public actor CheckpointWitnessing: Service {
             logger.error("cannot sign a checkpoint to witness: \(error)")
             return [:]
         }
-        let missing = witnesses.filter { $0.cosignatureKey.verify(note)?.valid != true }
+        var missing = witnesses.filter { $0.cosignatureKey.verify(note)?.valid != true }
         if isPublished {
             if missing.isEmpty { return [:] }
             if !force, let last = lastOffer, last.text == note.text, ContinuousClock.now - last.at < retryInterval { return [:] }
         }
+        // A witness that did not answer lately is asked again only after `retryInterval`: the
+        // others' cosignatures do not wait on its timeout every round.
+        if !force { missing.removeAll { witness in silentSince[witness.key.description].map { ContinuousClock.now - $0 < retryInterval } ?? false } }
+        if missing.isEmpty && isPublished { return [:] }
         lastOffer = (note.text, .now)
         // The checkpoint as the log signed it: the witnesses' cosignatures are theirs to give.
         let offered = SignedNote(text: note.text, signatures: note.signatures.filter { $0.name == key.name && $0.keyID == key.keyID })
         let sizes = Dictionary(uniqueKeysWithValues: missing.map { ($0, size(of: $0)) })
-        let answers = await withTaskGroup(of: (WitnessEndpoint, WitnessOutcome, UInt64?, [NoteSignature]).self) { group in
+        var outcomes: [WitnessEndpoint: WitnessOutcome] = [:]
+        var published = false
+        await withTaskGroup(of: (WitnessEndpoint, WitnessOutcome, UInt64?, [NoteSignature]).self) { group in
             for witness in missing {
                 group.addTask { await self.ask(witness, offered, believedSize: sizes[witness] ?? 0) }
             }
-            var answers: [(WitnessEndpoint, WitnessOutcome, UInt64?, [NoteSignature])] = []
-            for await answer in group { answers.append(answer) }
-            return answers
-        }
-        var held = note
-        var outcomes: [WitnessEndpoint: WitnessOutcome] = [:]
-        for (witness, outcome, learned, cosignatures) in answers {
-            outcomes[witness] = outcome
-            var record = known[witness.key.description] ?? WitnessRecord(key: witness.key.description, url: witness.url, size: 0)
-            record.url = witness.url
-            if let learned { record.size = learned }
-            if !cosignatures.isEmpty {
-                held.signatures.removeAll { signature in cosignatures.contains { $0.name == signature.name && $0.keyID == signature.keyID } }
-                held.signatures += cosignatures
-                record.cosigned = SignedNote(text: offered.text, signatures: offered.signatures + cosignatures).formatted
-            }
-            known[witness.key.description] = record
-            switch outcome {
-            case .cosigned(let size): logger.info("\(witness) cosigned the checkpoint of \(size) records")
-            case .refused(let status, let message): logger.warning("\(witness) refused the checkpoint (\(status)): \(message)")
-            case .ahead(let size): logger.error("\(witness) holds a checkpoint of \(size) records, more than this log's: it cannot be brought forward")
-            case .badAnswer(let why): logger.error("\(witness) answered no cosignature that verifies: \(why)")
-            case .unreachable(let why): logger.warning("\(witness) did not answer: \(why)")
+            // Each answer is kept as it comes: a slow witness does not hold back the others' cosignatures.
+            for await (witness, outcome, learned, cosignatures) in group {
+                outcomes[witness] = outcome
+                record(witness, outcome, learned: learned, cosignatures: cosignatures, on: offered)
+                if !cosignatures.isEmpty {
+                    await publish(SignedNote(text: offered.text, signatures: offered.signatures + cosignatures))
+                    published = true
+                }
             }
         }
+        if !published { await publish(note) }
+        return outcomes
+    }
+
+    /// Keeps what `witness` answered: the size it holds, its cosignature, when it last did not answer.
+    private func record(_ witness: WitnessEndpoint, _ outcome: WitnessOutcome, learned: UInt64?, cosignatures: [NoteSignature], on offered: SignedNote) {
+        var record = known[witness.key.description] ?? WitnessRecord(key: witness.key.description, url: witness.url, size: 0)
+        record.url = witness.url
+        if let learned { record.size = learned }
+        if !cosignatures.isEmpty { record.cosigned = SignedNote(text: offered.text, signatures: offered.signatures + cosignatures).formatted }
+        known[witness.key.description] = record
+        silentSince[witness.key.description] = nil
+        switch outcome {
+        case .cosigned(let size): logger.info("\(witness) cosigned the checkpoint of \(size) records")
+        case .refused(let status, let message): logger.warning("\(witness) refused the checkpoint (\(status)): \(message)")
+        case .ahead(let size): logger.error("\(witness) holds a checkpoint of \(size) records, more than this log's: it cannot be brought forward")
+        case .badAnswer(let why): logger.error("\(witness) answered no cosignature that verifies: \(why)")
+        case .unreachable(let why):
+            logger.warning("\(witness) did not answer: \(why)")
+            silentSince[witness.key.description] = .now
+        }
+    }
+
+    /// Publishes `note` (merged with what is published when it is the same checkpoint) and the
+    /// witnesses' state, each file whole or not at all.
+    private func publish(_ note: SignedNote) async {
+        let ledger = self.ledger
         let state = State(witnesses: known.values.sorted { $0.key < $1.key })
-        let toPublish = held
         do {
             try await NIOThreadPool.singleton.runIfActive {
-                _ = try ledger.publishWitnessed(toPublish)
+                _ = try ledger.publishWitnessed(note)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try ledger.writeWitnessState(try encoder.encode(state))
@@ -190,7 +209,6 @@ public actor CheckpointWitnessing: Service {
         } catch {
             logger.error("cannot publish the witnessed checkpoint: \(error)")
         }
-        return outcomes
     }
 
     /// One witness's add-checkpoint exchange: from the size the log believes it holds; on 409,

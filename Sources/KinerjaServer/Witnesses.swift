@@ -203,7 +203,7 @@ public actor CheckpointWitnessing: Service {
             try await NIOThreadPool.singleton.runIfActive {
                 _ = try ledger.publishWitnessed(note)
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 try ledger.writeWitnessState(try encoder.encode(state))
             }
         } catch {

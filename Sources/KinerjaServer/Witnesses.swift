@@ -75,8 +75,8 @@ public actor CheckpointWitnessing: Service {
     var known: [String: WitnessRecord] = [:]
     /// The checkpoint last offered, and when: a witness that did not cosign it is asked again only after `retryInterval`.
     var lastOffer: (text: String, at: ContinuousClock.Instant)?
-    /// When each witness that did not answer last failed to.
-    var silentSince: [String: ContinuousClock.Instant] = [:]
+    /// When each witness that did not cosign (no answer, a refusal) last failed to.
+    var failedAt: [String: ContinuousClock.Instant] = [:]
 
     struct WitnessRecord: Codable, Sendable {
         var key: String
@@ -147,9 +147,10 @@ public actor CheckpointWitnessing: Service {
             if missing.isEmpty { return [:] }
             if !force, let last = lastOffer, last.text == note.text, ContinuousClock.now - last.at < retryInterval { return [:] }
         }
-        // A witness that did not answer lately is asked again only after `retryInterval`: the
-        // others' cosignatures do not wait on its timeout every round.
-        if !force { missing.removeAll { witness in silentSince[witness.key.description].map { ContinuousClock.now - $0 < retryInterval } ?? false } }
+        // A witness that did not answer or refused lately is asked again only after
+        // `retryInterval`, however fast the tree grows: the others' cosignatures do not wait on its
+        // timeout, and a refusing witness is not sent a request every round.
+        if !force { missing.removeAll { witness in failedAt[witness.key.description].map { ContinuousClock.now - $0 < retryInterval } ?? false } }
         if missing.isEmpty && isPublished { return [:] }
         lastOffer = (note.text, .now)
         // The checkpoint as the log signed it: the witnesses' cosignatures are theirs to give.
@@ -182,15 +183,15 @@ public actor CheckpointWitnessing: Service {
         if let learned { record.size = learned }
         if !cosignatures.isEmpty { record.cosigned = SignedNote(text: offered.text, signatures: offered.signatures + cosignatures).formatted }
         known[witness.key.description] = record
-        silentSince[witness.key.description] = nil
+        failedAt[witness.key.description] = .now
         switch outcome {
-        case .cosigned(let size): logger.info("\(witness) cosigned the checkpoint of \(size) records")
+        case .cosigned(let size):
+            logger.info("\(witness) cosigned the checkpoint of \(size) records")
+            failedAt[witness.key.description] = nil
         case .refused(let status, let message): logger.warning("\(witness) refused the checkpoint (\(status)): \(message)")
         case .ahead(let size): logger.error("\(witness) holds a checkpoint of \(size) records, more than this log's: it cannot be brought forward")
         case .badAnswer(let why): logger.error("\(witness) answered no cosignature that verifies: \(why)")
-        case .unreachable(let why):
-            logger.warning("\(witness) did not answer: \(why)")
-            silentSince[witness.key.description] = .now
+        case .unreachable(let why): logger.warning("\(witness) did not answer: \(why)")
         }
     }
 

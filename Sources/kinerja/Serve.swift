@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState, witnesses: witnesses)
         let ledger = try options.open()
+        if !witnesses.isEmpty, try failing({ try ledger.origin() }) == nil {
+            throw ValidationError("--witness needs the ledger's origin, the name its checkpoints carry: kinerja origin set NAME")
+        }
         let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
         }

@@ -85,6 +85,24 @@ import FoundationNetworking
         sys.exit("no cosignature by " + name)
         """#
 
+    @Test func witnessesNeedAKeyAndAnOriginAndWellFormedArguments() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("init").status == 0)
+        let vkey = try cli.run("key", "generate", "inspektorat.example.go.id/witness", "--out", cli.scratch.child("w.key")).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cli.run("key", "generate", Self.origin, "--out", cli.scratch.child("log.key")).status == 0)
+        let noKey = try cli.run("serve", "--witness", "http://127.0.0.1:8201/v1/witness=\(vkey)")
+        #expect(noKey.status == 64)
+        #expect(noKey.stderr.contains("--witness needs --key FILE"), "\(noKey.stderr)")
+        let noOrigin = try cli.run("serve", "--key", cli.scratch.child("log.key"), "--witness", "http://127.0.0.1:8201/v1/witness=\(vkey)")
+        #expect(noOrigin.status == 64)
+        #expect(noOrigin.stderr.contains("kinerja origin set"), "\(noOrigin.stderr)")
+        let malformed = try cli.run("serve", "--key", cli.scratch.child("log.key"), "--witness", "127.0.0.1:8201=\(vkey)")
+        #expect(malformed.status == 64)
+        #expect(malformed.stderr.contains("--witness: the witness's URL must be http:// or https://"), "\(malformed.stderr)")
+    }
+
     @Test func aServedCheckpointCarriesBothCosignaturesAForkedWitnessRefusesAndOneDownStopsNothing() async throws {
         var cli = CLI()
         cli.clock = nil
@@ -120,13 +138,12 @@ import FoundationNetworking
         // A fourth office whose witness is down: nothing listens there.
         let down = try cli.run("key", "generate", "bpk.example.go.id/witness", "--out", cli.scratch.child("bpk.key")).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         arguments += ["--witness", "http://127.0.0.1:1/v1/witness=\(down)"]
+        // The sample's three placements, appended before the server starts (its first round is
+        // at start, of these 4 records).
+        #expect(try cli.run("append", cli.scratch.child("placements.jsonl")).status == 0)
         let (log, base) = try serve(cli, arguments)
         defer { log.process.terminate() }
 
-        // Appends are answered while the witnessing goes on (and one witness never answers).
-        let lines = try String(contentsOfFile: sampleFile, encoding: .utf8).split(separator: "\n")
-        let (placed, body) = try await self.request(base + "/v1/events", token: hr, body: lines.prefix(3).joined(separator: "\n"))
-        #expect(placed == 200, "\(body)")
         // 1 grant + 3 placements; the log's signature and two cosignatures, not the forked witness's.
         let served = try #require(try await checkpoint(base, token: hr, size: 4, signatures: 3), "\((try? String(contentsOfFile: log.stderrPath, encoding: .utf8)) ?? "")")
         let file = try cli.write("checkpoint.txt", served)
@@ -145,7 +162,8 @@ import FoundationNetworking
         }
         #expect(try python(Self.cosignatureScript, [file, bpkp], in: cli).status != 0)
 
-        // The log grows: a new checkpoint, cosigned again by both from the sizes they hold.
+        // The log grows through the server — appends are answered while the witnessing goes on,
+        // and one witness never answers —: a new checkpoint, cosigned again by both from the sizes they hold.
         let training = #"{"id":"\#(UUID().uuidString.lowercased())","type":"training.completed","employee":"199005202015031003","occurred_at":"2026-03-01T08:00:00+07:00","data":{"title":"Pelatihan","provider":"BPSDM","hours":2,"completed_on":"2026-03-01"}}"#
         let (grown, grownBody) = try await self.request(base + "/v1/events", token: hr, body: training)
         #expect(grown == 200, "\(grownBody)")

@@ -163,6 +163,39 @@ import TransparencyLog
         }
     }
 
+    @Test func aWitnessAheadOfTheLogIsLeftAndARefusingOneIsNotAskedEveryRound() async throws {
+        let log = try Log()
+        let inspektorat = try Office("inspektorat.example.go.id/witness", logKey: log.key.verifierKey)
+        // The inspektorat cosigned a checkpoint of 14 records (another history of the log, longer
+        // than this one's 13): no consistency proof can bring it to a smaller tree.
+        let longer = try Log(events: 6)
+        guard case .cosigned = try inspektorat.directory.add(AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try longer.fixture.ledger.checkpoint(key: log.key)))
+        else {
+            Issue.record("the longer checkpoint is not cosigned")
+            return
+        }
+        // BKN refuses every checkpoint: it was set up with another log key.
+        let stranger = try Office("bkn.example.go.id/witness", logKey: try NoteSigningKey(name: WitnessingTests.origin).verifierKey)
+        try await withWitnesses(inspektorat, stranger) { first, second in
+            let witnessing = CheckpointWitnessing(ledger: log.fixture.ledger, key: log.key, witnesses: [first, second])
+            let outcomes = await witnessing.round()
+            #expect(outcomes[first] == .ahead(size: UInt64(Fixture.grants + 6)))
+            guard case .refused(403, _)? = outcomes[second] else {
+                Issue.record("\(String(describing: outcomes[second]))")
+                return
+            }
+            #expect(await witnessing.size(of: first) == UInt64(Fixture.grants + 6))
+            // The tree grows: neither is sent a request before the retry interval has passed ...
+            _ = try log.fixture.ledger.append(jsonLines: Data(try sampleLine(6).utf8))
+            #expect(await witnessing.round().isEmpty)
+            // ... but the checkpoint is published all the same, and a forced round asks them again.
+            let published = try #require(try log.fixture.ledger.publishedCheckpoint())
+            #expect(try Checkpoint(text: published.text).size == UInt64(Fixture.grants + 6))
+            #expect(published.signatures.count == 1)
+            #expect(Set(await witnessing.round(force: true).keys) == [first, second])
+        }
+    }
+
     @Test func witnessArguments() throws {
         let key = try NoteSigningKey(name: "inspektorat.example.go.id/witness").cosignatureVerifierKey
         let endpoint = try WitnessEndpoint(parsing: "https://witness.example:8443/v1/witness/=\(key)")

@@ -176,7 +176,7 @@ public actor CheckpointWitnessing: Service {
         return outcomes
     }
 
-    /// Keeps what `witness` answered: the size it holds, its cosignature, when it last did not answer.
+    /// Keeps what `witness` answered: the size it holds, its cosignature, when it last failed to cosign.
     private func record(_ witness: WitnessEndpoint, _ outcome: WitnessOutcome, learned: UInt64?, cosignatures: [NoteSignature], on offered: SignedNote) {
         var record = known[witness.key.description] ?? WitnessRecord(key: witness.key.description, url: witness.url, size: 0)
         record.url = witness.url

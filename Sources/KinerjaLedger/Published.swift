@@ -16,15 +16,37 @@ private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int
 // verified against a witness key the operator names, never stored blind. `GET /v1/checkpoint`
 // serves it with every cosignature held, and the dossier proofs of the server prove against it.
 
+/// The published checkpoint's file is there but is no signed checkpoint (damaged, or edited
+/// by hand): the server answers 500 naming it, `verify` and `checkpoint` report it.
+public struct PublishedCheckpointError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let problem: String
+
+    public var description: String {
+        "the published checkpoint \(path) is corrupt: \(problem); publish a new one (kinerja checkpoint --key FILE --publish)"
+    }
+}
+
 extension Ledger {
     /// The file beside the ledger's that holds the published checkpoint, as a signed note: the
     /// log's signature line, then the witnesses' cosignature lines.
     public var publishedCheckpointPath: String { URL(fileURLWithPath: path).appendingPathComponent("checkpoint").path }
 
     /// The published checkpoint with every cosignature held for it; nil before the first `publish`.
+    /// A file that is there but unreadable, or not a signed checkpoint, is a ``PublishedCheckpointError``
+    /// naming the file and what is wrong with it: never taken for "nothing published".
     public func publishedCheckpoint() throws -> SignedNote? {
-        guard let text = try? String(contentsOfFile: publishedCheckpointPath, encoding: .utf8) else { return nil }
-        return try SignedNote(parsing: text)
+        let path = publishedCheckpointPath
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw PublishedCheckpointError(path: path, problem: "it cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw PublishedCheckpointError(path: path, problem: "it is not UTF-8 text") }
+        do {
+            let note = try SignedNote(parsing: text)
+            _ = try Checkpoint(text: note.text)
+            return note
+        } catch let error as TransparencyLogError {
+            throw PublishedCheckpointError(path: path, problem: error.message)
+        }
     }
 
     /// Signs a checkpoint of the first `size` records (the head when nil) and publishes it,
@@ -32,7 +54,8 @@ extension Ledger {
     public func publishCheckpoint(size: UInt64? = nil, key: NoteSigningKey) throws -> SignedNote {
         try lockingPublished {
             let note = try checkpoint(size: size, key: key)
-            if let published = try publishedCheckpoint(), let old = try? Checkpoint(text: published.text), let new = try? Checkpoint(text: note.text),
+            // A corrupt published file is replaced: publishing a new checkpoint is how it is repaired.
+            if let published = try? publishedCheckpoint(), let old = try? Checkpoint(text: published.text), let new = try? Checkpoint(text: note.text),
                 old.size > new.size
             {
                 throw CustodyError("the published checkpoint is of \(old.size) records: publishing one of \(new.size) would roll it back")
@@ -83,10 +106,47 @@ extension Ledger {
         }
     }
 
-    /// Whole or not at all: a temporary file, synced, renamed over the old one.
-    private func writePublished(_ note: SignedNote) throws {
-        let temporary = publishedCheckpointPath + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(note.formatted.utf8)) else {
+    /// Publishes `note`, a checkpoint of this ledger signed by its key, with the cosignatures
+    /// gathered for it (the server's witnessing): when it is the published checkpoint's text the
+    /// signatures are merged (a witness's newer line replaces its older one), else it replaces
+    /// the published checkpoint — never by one of fewer records. Returns what is published.
+    public func publishWitnessed(_ note: SignedNote) throws -> SignedNote {
+        try lockingPublished {
+            let new = try Checkpoint(text: note.text)
+            var held = note
+            if let published = try? publishedCheckpoint(), let old = try? Checkpoint(text: published.text) {
+                guard old.size <= new.size else {
+                    throw CustodyError("the published checkpoint is of \(old.size) records: publishing one of \(new.size) would roll it back")
+                }
+                if published.text == note.text {
+                    held = published
+                    for signature in note.signatures where !held.signatures.contains(signature) {
+                        held.signatures.removeAll { $0.name == signature.name && $0.keyID == signature.keyID }
+                        held.signatures.append(signature)
+                    }
+                }
+            }
+            try writePublished(held)
+            return held
+        }
+    }
+
+    /// The file beside the published checkpoint where the server keeps what it learned of its
+    /// witnesses (the size each holds, the checkpoint each last cosigned).
+    public var witnessStatePath: String { URL(fileURLWithPath: path).appendingPathComponent("witnesses.json").path }
+
+    /// The witnesses' state as last written, nil when there is none.
+    public func witnessState() -> Data? { FileManager.default.contents(atPath: witnessStatePath) }
+
+    /// Writes the witnesses' state whole or not at all.
+    public func writeWitnessState(_ data: Data) throws { try writeAtomically(witnessStatePath, data) }
+
+    private func writePublished(_ note: SignedNote) throws { try writeAtomically(publishedCheckpointPath, Data(note.formatted.utf8)) }
+
+    /// Whole or not at all: a temporary file, synced, renamed over the old one, the directory synced.
+    private func writeAtomically(_ target: String, _ data: Data) throws {
+        let temporary = target + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw CustodyError("cannot write \(temporary)")
         }
         let descriptor = openFile(temporary, O_RDONLY | O_CLOEXEC)
@@ -94,7 +154,12 @@ extension Ledger {
             _ = fsync(descriptor)
             close(descriptor)
         }
-        guard rename(temporary, publishedCheckpointPath) == 0 else { throw CustodyError("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, target) == 0 else { throw CustodyError("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
+        let directory = openFile(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
     }
 
     /// One publisher at a time: a cosignature added while another is being added is not lost.

@@ -6,6 +6,7 @@ import KinerjaLedger
 import KinerjaReports
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import TransparencyLog
 
 /// Where `kinerja serve` listens and what it serves.
@@ -26,11 +27,22 @@ public struct ServerConfiguration: Sendable {
     public var signingKey: NoteSigningKey?
     /// A witness's state (`kinerja witness init`): `POST /v1/witness/add-checkpoint` answers only with it.
     public var witnessState: String?
+    /// The witnesses of this log (`--witness URL=VKEY`): with `signingKey`, the server keeps its
+    /// published checkpoint witnessed (``CheckpointWitnessing``).
+    public var witnesses: [WitnessEndpoint]
+    /// How often the server looks whether the tree has grown, to have a new checkpoint witnessed.
+    public var witnessInterval: Duration
+    /// How long a witness has to answer one request.
+    public var witnessTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, year: Int = Calendar(identifier: .gregorian).component(.year, from: Date()), idleTimeout: Int64 = 30,
-        headerTimeout: Int64 = 10, groupCommit: Bool = true, signingKey: NoteSigningKey? = nil, witnessState: String? = nil
+        headerTimeout: Int64 = 10, groupCommit: Bool = true, signingKey: NoteSigningKey? = nil, witnessState: String? = nil,
+        witnesses: [WitnessEndpoint] = [], witnessInterval: Duration = .seconds(2), witnessTimeout: Duration = .seconds(5)
     ) {
+        self.witnesses = witnesses
+        self.witnessInterval = witnessInterval
+        self.witnessTimeout = witnessTimeout
         self.signingKey = signingKey
         self.witnessState = witnessState
         self.groupCommit = groupCommit
@@ -70,8 +82,18 @@ public func buildApplication(
                 additionalChannelHandlers: [HeaderTimeoutHandler(timeout: .seconds(configuration.headerTimeout))],
                 idleTimeout: .seconds(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
+        services: witnessing(ledger: ledger, configuration),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
     )
+}
+
+/// The service that keeps the checkpoint witnessed, when the server has witnesses and a key.
+func witnessing(ledger: Ledger, _ configuration: ServerConfiguration) -> [any Service] {
+    guard let key = configuration.signingKey, !configuration.witnesses.isEmpty else { return [] }
+    return [
+        CheckpointWitnessing(
+            ledger: ledger, key: key, witnesses: configuration.witnesses, interval: configuration.witnessInterval, timeout: configuration.witnessTimeout)
+    ]
 }
 
 /// The endpoints; each asks ``AccessPolicy`` before it reads or writes.
@@ -87,6 +109,10 @@ struct API: Sendable {
         let router = Router(context: ServerContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
+        // C2SP tlog-witness: no authentication beyond the log's signature on the checkpoint,
+        // which the witness checks against the one key it trusts for that origin. A bearer
+        // token, if any, is not looked at.
+        router.post("v1/witness/add-checkpoint") { request, context in try await addCheckpoint(request, context) }
         let authenticated = router.group()
             .add(middleware: BearerTokenAuthenticator(access: access))
             .add(middleware: RequireIdentity())
@@ -100,7 +126,6 @@ struct API: Sendable {
         authenticated.get("v1/reports/:report") { request, context in try await report(request, context) }
         authenticated.get("v1/employees/:nip/proof") { request, context in try await dossierProof(request, context) }
         authenticated.get("v1/checkpoint") { request, context in try await checkpoint(request, context) }
-        authenticated.post("v1/witness/add-checkpoint") { request, context in try await addCheckpoint(request, context) }
         addUIRoutes(to: authenticated)
         return router
     }
@@ -145,6 +170,11 @@ struct API: Sendable {
         }
         guard decoded.submissions.count + decoded.invalid.count > 0 else {
             throw ServerError(.unprocessableContent, "malformed", "the body holds no event")
+        }
+        // The actor rule and the role table: a line the decoder refuses for its actor (an activity
+        // about another employee, an actor that is no identity) is not the identity's to record: 403.
+        if let actorRule = decoded.invalid.first(where: { $0.field == "actor" }) {
+            throw ServerError(.forbidden, "forbidden", "line \(actorRule.line): \(identity.role.rawValue) \(identity.name) may not record this: \(actorRule.rule): nothing was stored")
         }
         if let other = decoded.submissions.first(where: { $0.submission.event.actor.text != identity.name }) {
             throw ServerError(

@@ -137,6 +137,17 @@ struct Verify: ParsableCommand {
                 print(failure.seq.map { "FAILED at seq \($0): \(failure.reason)" } ?? "FAILED: \(failure.reason)")
                 throw ExitCode.failure
             }
+            // The published checkpoint (kinerja checkpoint --publish, or the server's witnessing),
+            // when there is one: readable, and the tree at its size has its root.
+            do {
+                if let published = try ledger.publishedCheckpoint() { _ = try ledger.check(published, key: nil) }
+            } catch let error as PublishedCheckpointError {
+                print("FAILED: \(error)")
+                throw ExitCode.failure
+            } catch {
+                print("FAILED: the published checkpoint \(ledger.publishedCheckpointPath) does not hold: \(error)")
+                throw ExitCode.failure
+            }
             if let checkpoint, let vkey {
                 try checkSigned(checkpoint, vkey: vkey, ledger: ledger)
             } else if let checkpoint {

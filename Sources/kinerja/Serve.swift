@@ -21,6 +21,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A witness's state (kinerja witness init): serve POST /v1/witness/add-checkpoint.", valueName: "DIR"))
     var witnessState: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A witness of this log (repeatable): its submission URL (the log posts to URL/add-checkpoint) and its verifier key (kinerja witness init prints it). Needs --key: the server signs a checkpoint when the tree grows, has it cosigned and publishes it.",
+            valueName: "URL=VKEY"))
+    var witness: [String] = []
+
     @Flag(help: "Commit each request on its own instead of grouping concurrent ones (for comparison only).")
     var noGroupCommit = false
 
@@ -29,9 +35,17 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen must be HOST:PORT, not \(listen)")
         }
         let host = String(listen[..<colon])
+        let witnesses = try witness.map { argument in
+            do { return try WitnessEndpoint(parsing: argument) } catch let error as TransparencyLogError { throw ValidationError("--witness: \(error.message)") }
+        }
+        guard witnesses.isEmpty || key != nil else { throw ValidationError("--witness needs --key FILE: the log signs the checkpoints its witnesses cosign") }
         let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
-        let configuration = ServerConfiguration(host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState)
+        let configuration = ServerConfiguration(
+            host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState, witnesses: witnesses)
         let ledger = try options.open()
+        if !witnesses.isEmpty, try failing({ try ledger.origin() }) == nil {
+            throw ValidationError("--witness needs the ledger's origin, the name its checkpoints carry: kinerja origin set NAME")
+        }
         let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
         }

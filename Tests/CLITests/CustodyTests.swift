@@ -141,6 +141,32 @@ struct CustodyTests {
         #expect(output.hasSuffix("unchanged 0\nadded 0\nkept 0\n2\nkinerja: the published checkpoint is of 8077 records: publishing one of 5 would roll it back\nrollback 1\n"), "\(output)")
     }
 
+    @Test("a corrupt published checkpoint is reported by verify and checkpoint --cosignature naming the file, and a new --publish repairs it")
+    func corruptPublishedCheckpoint() throws {
+        let scratch = try CustodyScratch()
+        defer { scratch.remove() }
+        try scratch.nameTheLog()
+        let output = try scratch.bash(
+            """
+            kinerja checkpoint --key log.key --publish > /dev/null
+            kinerja verify > /dev/null; echo "published $?"
+            echo "not a checkpoint" > kinerja-demo.ledger/checkpoint
+            kinerja verify | grep FAILED; echo "verify $?"
+            kinerja key generate inspektorat.example.go.id/witness --out witness.key > witness.vkey
+            echo "— inspektorat.example.go.id/witness AAAA" > x.txt
+            kinerja checkpoint --cosignature x.txt --witness-vkey "$(cat witness.vkey)"; echo "cosignature $?"
+            kinerja checkpoint --key log.key --publish > /dev/null; echo "republished $?"
+            kinerja verify > /dev/null; echo "repaired $?"
+            """)
+        let file = scratch.directory + "/kinerja-demo.ledger/checkpoint"
+        #expect(output.hasPrefix("published 0\n"), "\(output)")
+        let corrupt = "the published checkpoint \(file) is corrupt: not a signed note"
+        #expect(output.contains("FAILED: \(corrupt)"), "\(output)")
+        #expect(output.contains("verify 0\n"), "grep found the FAILED line: \(output)")
+        #expect(output.contains("kinerja: \(corrupt)"), "\(output)")
+        #expect(output.contains("cosignature 1\nrepublished 0\nrepaired 0\n"), "\(output)")
+    }
+
     @Test("a ledger rewritten from one seq on and re-hashed, chain and tree, is refused by the witness and by verify --checkpoint")
     func rewrittenLedger() throws {
         let scratch = try CustodyScratch()

@@ -90,12 +90,42 @@ import TransparencyLog
             #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", witness, body: "old x\n\nnot a note").status == .badRequest)
             let rollback = AddCheckpointRequest(oldSize: UInt64(Fixture.grants) + 3, proof: [], checkpoint: first)
             #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", witness, body: rollback.formatted).status == .badRequest)
-            #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: grown.formatted).status == .unauthorized)
+            // No bearer token (C2SP tlog-witness): the log's signature is what is checked. Without
+            // a token the request is judged as any other — here a stale `old`, 409 — never 401.
+            let untokened = try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: grown.formatted)
+            #expect(untokened.status == .conflict)
+            #expect(untokened.body == "\(Fixture.grants + 3)\n")
+            let forgedUntokened = try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: forged.formatted)
+            #expect(forgedUntokened.status == .forbidden, "a checkpoint the log did not sign is refused, token or not")
         }
         // A server that is no witness: 404.
         try await log.app().test(.router) { client in
             let noWitness = try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", log, body: "old 0\n\nx")
             #expect(noWitness.status == .notFound)
+        }
+    }
+}
+
+/// A published checkpoint file that is no signed checkpoint any more: a JSON 500 naming the
+/// file and what is wrong, on every endpoint that serves or proves against it.
+@Suite struct CorruptCheckpointTests {
+    @Test func aCorruptPublishedCheckpointIsAClearErrorUntilANewOneIsPublished() async throws {
+        let fixture = try Fixture()
+        try fixture.ledger.setOrigin(CustodyRouteTests.origin)
+        let key = try NoteSigningKey(name: CustodyRouteTests.origin)
+        _ = try fixture.ledger.publishCheckpoint(key: key)
+        try "\u{2014} half a note\n".write(toFile: fixture.ledger.publishedCheckpointPath, atomically: true, encoding: .utf8)
+        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(year: 2026, signingKey: key))
+        try await app.test(.router) { client in
+            for path in ["/v1/checkpoint", "/v1/employees/\(People.analyst)/proof"] {
+                let answer = try await client.call(path, as: People.analyst, fixture)
+                #expect(answer.status == .internalServerError, "\(path)")
+                #expect(answer.errorCode == "corrupt_checkpoint", "\(path): \(answer.body)")
+                let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(message.contains("the published checkpoint \(fixture.ledger.publishedCheckpointPath) is corrupt: not a signed note"), "\(message)")
+            }
+            _ = try fixture.ledger.publishCheckpoint(key: key)
+            #expect(try await client.call("/v1/checkpoint", as: People.analyst, fixture).status == .ok)
         }
     }
 }

@@ -24,12 +24,12 @@ func sampleLine(_ number: Int) throws -> String {
 }
 
 /// A ledger with its access list: tokens for every role, and the sample's placements appended
-/// through the API by HR.
-struct Fixture {
+/// through the API by HR. Its scratch directory is removed when the last reference goes.
+final class Fixture: Sendable {
     let scratch = TemporaryDirectory("kinerja-server")
     let ledger: Ledger
     let access: AccessList
-    var tokens: [String: String] = [:]
+    let tokens: [String: String]
     /// Who grants the tokens: the actor of the `access.granted` events.
     static let `operator` = "operator:test"
     /// The grants recorded before anything else: seqs 1...8.
@@ -38,6 +38,7 @@ struct Fixture {
     init() throws {
         ledger = try Ledger.create(at: scratch.child("ledger"))
         access = AccessList(ledgerPath: ledger.path)
+        var tokens: [String: String] = [:]
         tokens[People.hr] = try access.grant(People.hr, role: .hr, units: ["SETDA", "DINKES"], by: Fixture.operator, recordingIn: ledger).token
         tokens["hr:dinkes"] = try access.grant("hr:dinkes", role: .hr, units: ["DINKES"], by: Fixture.operator, recordingIn: ledger).token
         tokens["auditor:inspektorat"] = try access.grant("auditor:inspektorat", role: .auditor, units: [], by: Fixture.operator, recordingIn: ledger).token
@@ -45,7 +46,10 @@ struct Fixture {
         for nip in [People.sekda, People.kadinkes, People.analyst, People.unknown] {
             tokens[nip] = try access.grant(nip, role: .employee, units: [], by: Fixture.operator, recordingIn: ledger).token
         }
+        self.tokens = tokens
     }
+
+    deinit { scratch.remove() }
 
     func app() -> some ApplicationProtocol {
         buildApplication(ledger: ledger, access: access, ServerConfiguration(year: 2026))
@@ -139,6 +143,24 @@ func withoutActor(_ line: String) -> String {
             #expect(try await client.call("/v1/events", .post, as: "survey:skm", fixture, body: withoutActor(sampleLine(4))).status == .forbidden)
             let otherUnit = try withoutActor(sampleLine(1)).replacingOccurrences(of: "7e01", with: "7e99")
             #expect(try await client.call("/v1/events", .post, as: "hr:dinkes", fixture, body: otherUnit).status == .forbidden)
+
+            // An employee logging an activity of someone else (even one they appraise): the
+            // role table's 403, not a 422 of the wire rules — and with it the whole request.
+            let activity = try withoutActor(sampleLine(13))
+            let before = try fixture.ledger.head().seq
+            let othersActivity = try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: activity)
+            #expect(othersActivity.status == .forbidden, "\(othersActivity.body)")
+            #expect(othersActivity.errorCode == "forbidden")
+            #expect(othersActivity.json.description.contains("line 1"), "\(othersActivity.body)")
+            let mixed = try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: withoutActor(sampleLine(4)) + "\n" + activity)
+            #expect(mixed.status == .forbidden, "\(mixed.body)")
+            #expect(mixed.body.contains("line 2"), "\(mixed.body)")
+            // An actor that is no identity at all differs from who authenticated: 403 too.
+            let badActor = try sampleLine(4).replacingOccurrences(of: #""actor":"\#(People.sekda)""#, with: #""actor":5"#)
+            #expect(try await client.call("/v1/events", .post, as: People.kadinkes, fixture, body: badActor).status == .forbidden)
+            #expect(try fixture.ledger.head().seq == before, "nothing was stored")
+            // Their own activity is theirs to log: not refused by role (here 422: no target RHK-1 is set yet).
+            #expect(try await client.call("/v1/events", .post, as: People.analyst, fixture, body: activity).status == .unprocessableContent)
 
             // Reads: the analyst may read their own record, not their superior's; the Sekda reaches
             // the analyst (their appraiser's appraiser); HR reads its units; a service reads nothing.
@@ -252,11 +274,11 @@ func withoutActor(_ line: String) -> String {
             let objection = try withoutActor(sampleLine(14))
             let decision = try withoutActor(sampleLine(15))
 
-            // Anyone else's entry in the daily log: the actor becomes who authenticated, and the wire
-            // rule (an activity's actor is its employee) refuses it before the policy is asked.
+            // Anyone else's entry in the daily log: the actor becomes who authenticated, and the
+            // actor rule (an activity's actor is its employee) refuses it as the role table does: 403.
             for identity in [People.kadinkes, People.sekda, People.hr, "auditor:inspektorat", "survey:skm"] {
                 let refused = try await client.call("/v1/events", .post, as: identity, fixture, body: activity)
-                #expect(refused.status == .unprocessableContent, "\(identity)")
+                #expect(refused.status == .forbidden, "\(identity)")
                 #expect(refused.body.contains("an activity is logged by the employee themself"))
             }
             let logged = try await client.call("/v1/events", .post, as: People.analyst, fixture, body: activity)

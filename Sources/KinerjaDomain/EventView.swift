@@ -201,13 +201,12 @@ public struct EventView: ~Copyable {
         var reader = ByteReader(payload)
         let typeCode = try reader.readUInt8()
         guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
-        let employeePrefix = "employee:".utf8
         let unitPrefix = "unit:".utf8
         let accessPrefix = "access:".utf8
         let employee: NIP?
         let unit: TextView?
         var identity: TextView?
-        if streamBytes.starts(with: employeePrefix), let nip = NIP(digits: streamBytes[employeePrefix.count...]) {
+        if let nip = NIP(employeeStream: streamBytes) {
             employee = nip
             unit = nil
         } else if streamBytes.starts(with: unitPrefix) {

@@ -84,19 +84,8 @@ extension Ledger {
     /// The unique keys of a record whose payload decodes to an event whose canonical encoding
     /// is exactly those bytes; throws otherwise.
     @Sendable private static func canonicalKeys(_ record: borrowing RecordView) throws -> [[UInt8]] {
-        let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-        let canonical = PayloadCodec.encode(event).withUnsafeBytes { encoded in
-            encoded.count == record.payload.count && memcmp(encoded.baseAddress!, record.payload.baseAddress!, encoded.count) == 0
-        }
-        guard canonical else {
-            throw NonCanonical()
-        }
-        return event.uniqueKeys
+        try PayloadCodec.canonicalKeys(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
     }
-}
-
-private struct NonCanonical: Error, CustomStringConvertible {
-    var description: String { "the payload is not in canonical form" }
 }
 
 /// A point of the ledger's past.

@@ -444,10 +444,14 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The employee an `employee:` stream's name (UTF-8, in place) names, or nil for any other stream.
     public init?(employeeStream stream: UnsafeRawBufferPointer) {
-        // "employee:" is 9 bytes, then 18 digits.
-        guard stream.count == 27, stream.starts(with: "employee:".utf8) else { return nil }
+        // "employee:" is 9 bytes, then 18 digits: one 8-byte load and a byte (`starts(with:)`
+        // over a `String.UTF8View` was 2 % of a replay).
+        guard stream.count == 27, stream.loadUnaligned(as: UInt64.self) == Self.employeeWord, stream[8] == UInt8(ascii: ":") else { return nil }
         self.init(digits: UnsafeRawBufferPointer(rebasing: stream[9...]))
     }
+
+    /// The bytes `employee`, as one word in memory order.
+    private static let employeeWord = Array("employee".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
 
     /// 18 digits (ASCII), or nil.
     @inlinable

@@ -52,6 +52,14 @@ public struct History: Projection, Sendable {
     public private(set) var entries: [HistoryEntry] = []
     public private(set) var state: AppraisalState
 
+    /// The snapshot of the last entry, and what changed since: the years whose training,
+    /// feedback or activity counts moved, or anything else (then the next snapshot is built
+    /// whole). Most of an employee's events are daily logs, which change one count: their
+    /// entries share the rest of the snapshot with the one before.
+    private var last: EmployeeState?
+    private var changedYears: [Int] = []
+    private var changedOther = false
+
     public init(employee: NIP, rules: RuleBook = .standard) {
         self.employee = employee
         state = AppraisalState(rules: rules)
@@ -67,7 +75,36 @@ public struct History: Projection, Sendable {
         guard event.employee == employee else { return }
         let entry = keep ? AuditTrail.entry(event, before: state) : nil
         state.apply(event)
-        if let entry { entries.append(HistoryEntry(entry: entry, state: Self.snapshot(of: employee, in: state))) }
+        switch event.type {
+        case .activityLogged, .feedbackGiven, .trainingCompleted:
+            if let year = event.period?.year { changedYears.append(year) } else { changedOther = true }
+        default:
+            changedOther = true
+        }
+        guard let entry else { return }
+        let snapshot: EmployeeState
+        if var patched = last, !changedOther {
+            // Only some years' counts moved: the rest of the snapshot is the last one's.
+            if let record = state.record(employee) {
+                for year in changedYears { Self.setCounts(of: year, in: record, &patched) }
+            }
+            snapshot = patched
+        } else {
+            snapshot = Self.snapshot(of: employee, in: state)
+        }
+        last = snapshot
+        changedYears.removeAll(keepingCapacity: true)
+        changedOther = false
+        entries.append(HistoryEntry(entry: entry, state: snapshot))
+    }
+
+    /// The training hours, feedback and activities of `year` in `snapshot`, as ``snapshot(of:in:)`` sets them.
+    private static func setCounts(of year: Int, in record: AppraisalState.Employee, _ snapshot: inout EmployeeState) {
+        guard let counts = record.year(year) else { return }
+        snapshot.trainingHours[year] = counts.hasTraining ? counts.trainingHours : nil
+        snapshot.feedback[year] = counts.feedback > 0 ? counts.feedback : nil
+        let activities = counts.activityCount
+        snapshot.activities[year] = activities > 0 ? activities : nil
     }
 
     /// The record of `employee` in `state`, with its strings built.
@@ -85,12 +122,7 @@ public struct History: Projection, Sendable {
                 alignedTo: target.alignedTo.map { Alignment(employee: $0.employee, targetID: names[$0.targetID]) })
         }.sorted { ($0.year, $0.targetID) < ($1.year, $1.targetID) }
         snapshot.scores = record.scores.sorted { $0.period < $1.period }.map { Scores.row($0, of: employee, in: state) }
-        for year in record.years {
-            if year.hasTraining { snapshot.trainingHours[year.year] = year.trainingHours }
-            if year.feedback > 0 { snapshot.feedback[year.year] = year.feedback }
-            let activities = year.activityCount
-            if activities > 0 { snapshot.activities[year.year] = activities }
-        }
+        for year in record.years { setCounts(of: year.year, in: record, &snapshot) }
         return snapshot
     }
 }

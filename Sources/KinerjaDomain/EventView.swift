@@ -26,6 +26,11 @@ public struct TextView {
         return string
     }
 
+    /// Throws unless the text is valid UTF-8 (checked in place, nothing built).
+    public func check() throws(ByteReader.Malformed) {
+        guard bytes.isValidUTF8 else { throw ByteReader.Malformed(offset: Int(offset), what: "string is not valid UTF-8") }
+    }
+
     /// Whether these are the 18 digits of `nip`.
     public func isNIP(_ nip: NIP) -> Bool { NIP(digits: bytes) == nip }
 
@@ -201,13 +206,12 @@ public struct EventView: ~Copyable {
         var reader = ByteReader(payload)
         let typeCode = try reader.readUInt8()
         guard let type = EventType(code: typeCode) else { throw ByteReader.Malformed(offset: 0, what: "unknown event type code \(typeCode)") }
-        let employeePrefix = "employee:".utf8
         let unitPrefix = "unit:".utf8
         let accessPrefix = "access:".utf8
         let employee: NIP?
         let unit: TextView?
         var identity: TextView?
-        if streamBytes.starts(with: employeePrefix), let nip = NIP(digits: streamBytes[employeePrefix.count...]) {
+        if let nip = NIP(employeeStream: streamBytes) {
             employee = nip
             unit = nil
         } else if streamBytes.starts(with: unitPrefix) {
@@ -418,6 +422,66 @@ public struct EventView: ~Copyable {
         let subject: Subject =
             if let employee { .employee(employee) } else if let identity { .identity(try identity.validated()) } else { .unit(try unit!.validated()) }
         return Event(id: id, subject: subject, actor: Actor(stored: try actor.validated()), occurredAt: occurredAt, reason: try reason?.validated(), data: data)
+    }
+
+    /// Throws unless every string of the event (and its unit's or identity's name) is valid
+    /// UTF-8, checked in place: with the view read, what ``event()`` checks, without building
+    /// anything.
+    public func checkStrings() throws(ByteReader.Malformed) {
+        // In the order ``event()`` checks them, so that the first bad string is the same.
+        switch data {
+        case .employeePlaced(let placed):
+            try placed.name.check()
+            try placed.unit.check()
+            try placed.position.check()
+        case .targetSet(let target):
+            for text in [target.targetID, target.plan, target.indicator, target.unit] { try text.check() }
+            try target.alignedTo?.targetID.check()
+        case .targetRevised(let revision):
+            try revision.targetID.check()
+            try revision.plan?.check()
+            try revision.indicator?.check()
+            try revision.target?.unit.check()
+            if case .some(.some(let alignment)) = revision.alignedTo { try alignment.targetID.check() }
+        case .scoreGiven(let score):
+            guard let bytes = score.realizations else { break }
+            var reader = ByteReader(bytes)
+            for _ in 0..<(try reader.readVarint()) {
+                try Self.checkString(&reader)
+                _ = try reader.readDouble()
+                if try reader.readBool() { try Self.checkString(&reader) }
+            }
+        case .feedbackGiven(let feedback):
+            try feedback.topic?.check()
+            try feedback.text.check()
+        case .trainingCompleted(let training):
+            try training.title.check()
+            try training.provider.check()
+            try training.certificate?.check()
+        case .objectionFiled(let objection):
+            try objection.grounds.check()
+        case .activityLogged(let activity):
+            try activity.targetID.check()
+            try activity.description.check()
+            try activity.output?.unit.check()
+            try activity.evidence?.check()
+        case .accessGranted(let grant):
+            var reader = ByteReader(grant.units)
+            for _ in 0..<(try reader.readVarint()) { try Self.checkString(&reader) }
+            try grant.tokenID.check()
+        case .accessRevoked(let revocation):
+            try revocation.tokenID.check()
+        case .scoreCorrected, .unitRated, .objectionDecided:
+            break
+        }
+        if employee == nil { try (identity ?? unit)?.check() }
+        try actor.check()
+        try reason?.check()
+    }
+
+    private static func checkString(_ reader: inout ByteReader) throws(ByteReader.Malformed) {
+        let offset = reader.offset
+        guard try reader.readStringBytes().isValidUTF8 else { throw ByteReader.Malformed(offset: offset, what: "string is not valid UTF-8") }
     }
 
     // MARK: Reading

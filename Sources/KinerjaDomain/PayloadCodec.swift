@@ -151,6 +151,42 @@ public enum PayloadCodec {
         return try? reader.readInt64()
     }
 
+    /// The unique keys (``Event/uniqueKeys``) of the event a stored payload holds, if the payload
+    /// is exactly the canonical encoding of that event (what ``encode(_:)`` gives back for it);
+    /// throws otherwise. What `verify` asks of every record, checked in place for the events that
+    /// claim no key: ``EventView`` reads codes, numbers, dates, periods and NIPs only from their
+    /// canonical bytes (one byte per code, shortest varints, flags 0 or 1, `YYYY-MM-DD`, 18 digits,
+    /// nothing after the event), so what is left is that every string is UTF-8. The events that
+    /// claim keys (targets, objections, decisions: a few per cent) are decoded and re-encoded.
+    /// ``canonicalKeysByReencoding(_:streamBytes:id:)`` is the same check done the long way, for
+    /// every event: the tests hold the two to the same answer.
+    public static func canonicalKeys(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws -> [[UInt8]] {
+        let view = try EventView(payload: payload, streamBytes: streamBytes, id: id)
+        switch view.type {
+        case .targetSet, .objectionFiled, .objectionDecided:
+            return try canonicalKeys(of: try view.event(), payload: payload)
+        default:
+            try view.checkStrings()
+            return []
+        }
+    }
+
+    /// ``canonicalKeys(_:streamBytes:id:)``, by decoding every event and encoding it again.
+    public static func canonicalKeysByReencoding(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws -> [[UInt8]] {
+        try canonicalKeys(of: try decode(payload, streamBytes: streamBytes, id: id), payload: payload)
+    }
+
+    private static func canonicalKeys(of event: Event, payload: UnsafeRawBufferPointer) throws -> [[UInt8]] {
+        let canonical = encode(event).withUnsafeBytes { encoded in encoded.elementsEqual(payload) }
+        guard canonical else { throw NonCanonical() }
+        return event.uniqueKeys
+    }
+
+    /// A payload that decodes, but is not the canonical encoding of what it decodes to.
+    public struct NonCanonical: Error, CustomStringConvertible, Sendable {
+        public var description: String { "the payload is not in canonical form" }
+    }
+
     /// Decodes a payload written by ``encode(_:)``; `stream` and `id` come from the store's header.
     public static func decode(_ payload: UnsafeRawBufferPointer, stream: String, id: EventID) throws(ByteReader.Malformed) -> Event {
         var stream = stream

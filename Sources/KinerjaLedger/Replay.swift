@@ -68,28 +68,24 @@ extension Ledger {
     /// index too: a unit's membership and an employee's facts), and checks that every payload
     /// decodes to an event whose canonical encoding is exactly those bytes.
     public func verify() throws -> Verification {
-        let verification = try verifyRecords()
-        guard case .intact = verification else { return verification }
-        if let fault = try store.verifyTags() { return .broken(seq: fault.seq, reason: fault.reason) }
-        return verification
+        try verifyAll(tree: false).verification
     }
 
-    private func verifyRecords() throws -> Verification {
-        try store.verify { record in
-            let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-            let canonical = PayloadCodec.encode(event).withUnsafeBytes { encoded in
-                encoded.count == record.payload.count && memcmp(encoded.baseAddress!, record.payload.baseAddress!, encoded.count) == 0
-            }
-            guard canonical else {
-                throw NonCanonical()
-            }
-            return event.uniqueKeys
-        }
+    /// What `kinerja verify` checks: ``verify()`` and, with `tree`, the Merkle tree
+    /// (``verifyTree()``), in one read of the records shared by two threads. The tree's fault is
+    /// given apart (nil when it agrees), and only when the rest is intact.
+    public func verifyAll(tree: Bool = true) throws -> (verification: Verification, tree: (seq: UInt64?, reason: String)?) {
+        let result = try store.verifyAll(tags: true, tree: tree, keysOf: Self.canonicalKeys)
+        guard case .intact = result.records else { return (result.records, nil) }
+        if let fault = result.tags { return (.broken(seq: fault.seq, reason: fault.reason), nil) }
+        return (result.records, result.tree)
     }
-}
 
-private struct NonCanonical: Error, CustomStringConvertible {
-    var description: String { "the payload is not in canonical form" }
+    /// The unique keys of a record whose payload decodes to an event whose canonical encoding
+    /// is exactly those bytes; throws otherwise.
+    @Sendable private static func canonicalKeys(_ record: borrowing RecordView) throws -> [[UInt8]] {
+        try PayloadCodec.canonicalKeys(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
+    }
 }
 
 /// A point of the ledger's past.

@@ -30,10 +30,7 @@ extension Ledger {
     ///   recorded within a day (24 h) of its `occurred_at`: the employee's facts, what a reading
     ///   that leaves out timely daily logs reads of them.
     static let tagRule = TagRule(name: "kinerja-placed-facts-2") { record in
-        let employeePrefix = "employee:".utf8
-        guard record.streamBytes.starts(with: employeePrefix), let type = PayloadCodec.type(of: record.payload),
-            let employee = NIP(digits: record.streamBytes[employeePrefix.count...])
-        else { return [] }
+        guard let employee = NIP(employeeStream: record.streamBytes), let type = PayloadCodec.type(of: record.payload) else { return [] }
         switch type {
         case .employeePlaced:
             guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),

@@ -127,9 +127,12 @@ public enum CanonicalRecord {
         return writer.bytes
     }
 
-    /// Splits an LMDB value into its hash and a view of the record.
-    /// Reads an LMDB value (chain hash ‖ canonical bytes) in place.
-    public static func view<R>(value: UnsafeRawBufferPointer, _ body: (borrowing RecordView) throws -> R) throws -> R {
+    /// Reads an LMDB value (chain hash ‖ canonical bytes) in place: its hash and a view of the record.
+    ///
+    /// - Parameter checkingStream: whether the stream's name is checked for UTF-8. `verify`
+    ///   checks it; a replay reads records that were checked on append and are covered by the
+    ///   chain, and builds a stream's `String` (if ever) by repairing, so it skips the check.
+    public static func view<R>(value: UnsafeRawBufferPointer, checkingStream: Bool = true, _ body: (borrowing RecordView) throws -> R) throws -> R {
         guard value.count > hashSize else { throw ByteReader.Malformed(offset: 0, what: "value shorter than a hash") }
         let canonical = UnsafeRawBufferPointer(rebasing: value[hashSize...])
         var reader = ByteReader(canonical)
@@ -140,7 +143,7 @@ public enum CanonicalRecord {
         let seq = try reader.readUInt64()
         let streamOffset = reader.offset
         let streamBytes = try reader.readStringBytes()
-        guard streamBytes.isValidUTF8 else {
+        guard !checkingStream || streamBytes.isValidUTF8 else {
             throw ByteReader.Malformed(offset: streamOffset, what: "stream is not valid UTF-8")
         }
         let version = try reader.readUInt64()

@@ -40,12 +40,13 @@ struct TxnAccess {
         try get(databases.keys, key)?.bigEndianUInt64()
     }
 
-    func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
+    /// `checkingStream`: see ``CanonicalRecord/view(value:checkingStream:_:)``.
+    func withRecord<R>(at seq: UInt64, checkingStream: Bool = true, _ body: (borrowing RecordView) throws -> R) throws -> R? {
         var value = MDB_val()
         let rc = withSeqKey(seq) { key in mdb_get(txn, databases.events, &key, &value) }
         if rc == MDB_NOTFOUND { return nil }
         try LMDBError.check(rc)
-        return try CanonicalRecord.view(value: value.buffer, body)
+        return try CanonicalRecord.view(value: value.buffer, checkingStream: checkingStream, body)
     }
 
     static func streamKey(_ stream: String, version: UInt64) -> [UInt8] {
@@ -104,7 +105,7 @@ struct TxnAccess {
     }
 
     /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
-    func forEachRecord(from first: UInt64, through last: UInt64, _ body: (borrowing RecordView) throws -> Void) throws {
+    func forEachRecord(from first: UInt64, through last: UInt64, checkingStream: Bool = true, _ body: (borrowing RecordView) throws -> Void) throws {
         guard first <= last else { return }
         try withCursor(databases.events) { cursor in
             var key = MDB_val()
@@ -116,7 +117,7 @@ struct TxnAccess {
             while rc == MDB_SUCCESS {
                 guard let seq = key.bigEndianUInt64() else { throw StoreError(.corrupt, "an event key is not a seq") }
                 if seq > last { break }
-                try CanonicalRecord.view(value: value.buffer, body)
+                try CanonicalRecord.view(value: value.buffer, checkingStream: checkingStream, body)
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
@@ -152,17 +153,20 @@ public struct ReadTransaction: ~Copyable {
     }
 
     /// Calls `body` with each record from `first` through `last` (clamped to the head), in `seq` order.
-    /// The record's buffers are valid only during the call.
+    /// The record's buffers are valid only during the call. The stream's name is not checked for
+    /// UTF-8 here (records were checked on append, the chain covers them, and `verify` checks
+    /// them again): ``RecordView/stream`` repairs what it cannot decode.
     public func forEachRecord(from first: UInt64 = 1, through last: UInt64 = .max, _ body: (borrowing RecordView) throws -> Void) throws {
-        try access.forEachRecord(from: max(first, 1), through: min(last, head.seq), body)
+        try access.forEachRecord(from: max(first, 1), through: min(last, head.seq), checkingStream: false, body)
     }
 
     public func record(at seq: UInt64) throws -> StoredRecord? {
         try access.withRecord(at: seq) { $0.copy() }
     }
 
+    /// Record `seq`, read in place (its stream not checked for UTF-8, as in ``forEachRecord(from:through:_:)``).
     public func withRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R? {
-        try access.withRecord(at: seq, body)
+        try access.withRecord(at: seq, checkingStream: false, body)
     }
 
     public func seq(of id: RecordID) throws -> UInt64? { try access.seq(of: id) }

@@ -9,12 +9,56 @@ public enum Verification: Equatable, Sendable {
     case broken(seq: UInt64?, reason: String)
 }
 
+/// A part of the ledger that does not agree with its records: the first `seq` where it shows
+/// (nil when no record can be named) and what.
+public typealias VerificationFault = (seq: UInt64?, reason: String)
+
 extension Store {
-    /// Re-hashes the whole chain from `hash(0)` and checks the head and the indexes against the log.
+    /// Re-hashes the whole chain from `hash(0)` and checks the head and the indexes against the log,
+    /// in one read of the records on this thread (``verifyAll(tags:tree:keysOf:)`` uses two).
     ///
     /// - Parameter keysOf: the unique keys a record claims, derived from its payload by the writer,
     ///   or a thrown error if the payload does not decode: then that record is named as broken.
     public func verify(keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
+        let outcome = try withoutActuallyEscaping(keysOf) { keysOf in
+            try runPass(keysOf: keysOf, tagRule: nil, tree: false, threads: 1)
+        }
+        if outcome.records { return .intact(head: outcome.head, records: outcome.head.seq) }
+        return try verifySequentially(keysOf: keysOf)
+    }
+
+    /// Everything `verify` checks, in one read of the records shared by two threads: the chain,
+    /// the head, each record's payload (`keysOf`), the stream, id and unique-key indexes, and
+    /// with `tags` the tag index (``verifyTags()``), with `tree` the Merkle tree
+    /// (``verifyTree()``). The tag index and the tree are judged only when the records are
+    /// intact (else nil). A fault is named as the sequential checks name it: the first `seq`.
+    public func verifyAll(
+        tags: Bool, tree: Bool, keysOf: @escaping @Sendable (borrowing RecordView) throws -> [[UInt8]]
+    ) throws -> (records: Verification, tags: VerificationFault?, tree: VerificationFault?) {
+        let outcome = try runPass(keysOf: keysOf, tagRule: tags ? environment.tagRule : nil, tree: tree, threads: 2)
+        let records = outcome.records ? Verification.intact(head: outcome.head, records: outcome.head.seq) : try verifySequentially(keysOf: keysOf)
+        guard case .intact = records else { return (records, nil, nil) }
+        let tagFault = tags && !outcome.tags ? try verifyTags() ?? (nil, "the tag index disagrees with the records") : nil
+        let treeFault = tree && !outcome.tree ? try verifyTree() ?? (nil, "the Merkle tree disagrees with the records") : nil
+        return (records, tagFault, treeFault)
+    }
+
+    /// One ``VerifyPass`` over a snapshot, on `threads` threads.
+    private func runPass(keysOf: @escaping KeysOf, tagRule: TagRule?, tree: Bool, threads: Int) throws -> VerifyPass.Outcome {
+        try withTransaction(readOnly: true) { access in
+            let pass = try VerifyPass(access: access, keysOf: keysOf, tagRule: tagRule, tree: tree)
+            let outcome = try pass.run(access, threads: threads) { work in
+                _ = try? self.withTransaction(readOnly: true) { other in
+                    work(other)
+                    return ((), commit: false)
+                }
+            }
+            return (outcome, commit: false)
+        }
+    }
+
+    /// The checks of ``verify(keysOf:)`` record by record, in `seq` order: the first fault, named.
+    func verifySequentially(keysOf: (borrowing RecordView) throws -> [[UInt8]]) throws -> Verification {
         try read { txn in
             let access = txn.access
             var expectedSeq: UInt64 = 1
@@ -163,7 +207,7 @@ private struct Broken: Error {
 }
 
 /// A multiset digest of index entries: a count and a wrapping sum of entry hashes per index.
-private struct IndexDigest: Equatable {
+struct IndexDigest: Equatable {
     var streams = Entry()
     var ids = Entry()
     var keys = Entry()
@@ -183,15 +227,35 @@ private struct IndexDigest: Equatable {
         mutating func add(key: [UInt8], seq: UInt64) {
             key.withUnsafeBytes { add(key: $0, seq: seq) }
         }
+
+        mutating func merge(_ other: Entry) {
+            count += other.count
+            sum &+= other.sum
+        }
     }
 
     init() {}
 
+    /// Adds a record's entries, their keys built on the stack (no allocation per record).
     mutating func add(record: borrowing RecordView, keys: [[UInt8]]) {
         let seq = record.seq
-        streams.add(key: TxnAccess.streamKey(record.streamBytes, version: record.version), seq: seq)
-        ids.add(key: record.id.bytes, seq: seq)
+        let stream = record.streamBytes
+        withUnsafeTemporaryAllocation(byteCount: stream.count + 9, alignment: 1) { key in
+            // stream ‖ 0x00 ‖ version (u64 BE): ``TxnAccess/streamKey(_:version:)``.
+            key.copyMemory(from: stream)
+            key[stream.count] = 0
+            key.storeBytes(of: record.version.bigEndian, toByteOffset: stream.count + 1, as: UInt64.self)
+            streams.add(key: UnsafeRawBufferPointer(key), seq: seq)
+        }
+        withUnsafeBytes(of: (record.id.high.bigEndian, record.id.low.bigEndian)) { ids.add(key: $0, seq: seq) }
         for key in keys { self.keys.add(key: key, seq: seq) }
+    }
+
+    /// Adds another digest's entries (a digest of other records).
+    mutating func merge(_ other: IndexDigest) {
+        streams.merge(other.streams)
+        ids.merge(other.ids)
+        keys.merge(other.keys)
     }
 
     /// Whether, in the stream index read in key order, each stream's versions run 1, 2, 3...
@@ -204,10 +268,19 @@ private struct IndexDigest: Equatable {
 
     /// The digest of what the indexes hold, read sequentially.
     init(access: TxnAccess) throws {
+        let scanned = try Self.scanStreams(access)
+        streams = scanned.entry
+        versionsContinue = scanned.versionsContinue
+        ids = try Self.scan(access, access.databases.ids)
+        keys = try Self.scan(access, access.databases.keys)
+    }
+
+    /// The digest of the stream index, and whether each stream's versions run 1, 2, 3...
+    static func scanStreams(_ access: TxnAccess) throws -> (entry: Entry, versionsContinue: Bool) {
         var stream: UnsafeRawBufferPointer?
         var last = (version: UInt64(0), seq: UInt64(0))
         var continuing = true
-        streams = try Self.scan(access, access.databases.streams) { key, seq in
+        let entry = try Self.scan(access, access.databases.streams) { key, seq in
             // A key is the stream's name, a zero byte and the version (8 bytes, big-endian).
             guard key.count > 9 else { continuing = false; return }
             let name = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
@@ -220,12 +293,10 @@ private struct IndexDigest: Equatable {
             stream = name
             last = (version, seq)
         }
-        versionsContinue = continuing
-        ids = try Self.scan(access, access.databases.ids)
-        keys = try Self.scan(access, access.databases.keys)
+        return (entry, continuing)
     }
 
-    private static func scan(_ access: TxnAccess, _ dbi: MDB_dbi, each: (UnsafeRawBufferPointer, UInt64) -> Void = { _, _ in }) throws -> Entry {
+    static func scan(_ access: TxnAccess, _ dbi: MDB_dbi, each: (UnsafeRawBufferPointer, UInt64) -> Void = { _, _ in }) throws -> Entry {
         var entry = Entry()
         try access.withCursor(dbi) { cursor in
             var key = MDB_val()

@@ -102,6 +102,41 @@ struct RoundTripTests {
         #expect(Period("2024-00") == nil)
     }
 
+    @Test("verify's check of a payload in place agrees with decoding and encoding it again, intact or corrupted")
+    func canonicalCheck() async {
+        let events = { var g = SampleGenerator(seed: 11, employees: 12, cycle: true); return g.events(300) }()
+        func keys(_ bytes: [UInt8], _ event: Event, reencoding: Bool) -> [[UInt8]]? {
+            var stream = event.stream
+            return stream.withUTF8 { streamBytes in
+                bytes.withUnsafeBytes { payload in
+                    reencoding
+                        ? try? PayloadCodec.canonicalKeysByReencoding(payload, streamBytes: UnsafeRawBufferPointer(streamBytes), id: event.id)
+                        : try? PayloadCodec.canonicalKeys(payload, streamBytes: UnsafeRawBufferPointer(streamBytes), id: event.id)
+                }
+            }
+        }
+        for event in events {
+            let payload = PayloadCodec.encode(event)
+            #expect(keys(payload, event, reencoding: false) == event.uniqueKeys)
+        }
+        await propertyCheck(count: 2_000, input: Gen.int(in: 0..<300), Gen.uint64()) { index, noise in
+            let event = events[index]
+            var payload = PayloadCodec.encode(event)
+            let position = Int(noise % UInt64(payload.count))
+            // A flipped bit, a byte that is never UTF-8, a byte that starts a sequence, a varint's continuation.
+            switch noise >> 60 & 3 {
+            case 0: payload[position] ^= 1 << UInt8(noise >> 32 & 7)
+            case 1: payload[position] = 0xFF
+            case 2: payload[position] = 0xC3
+            default: payload[position] |= 0x80
+            }
+            let truncated = Array(payload.prefix(Int(noise >> 40) % (payload.count + 1)))
+            for bytes in [payload, truncated] {
+                #expect(keys(bytes, event, reencoding: false) == keys(bytes, event, reencoding: true), "\(event.type) \(bytes)")
+            }
+        }
+    }
+
     @Test("a corrupted payload is reported, never trapped on")
     func corruptedPayloads() async {
         let events = { var g = SampleGenerator(seed: 7, employees: 5); return g.events(60) }()

@@ -46,7 +46,7 @@ func ledgerCustody(_ options: Options) throws {
 
 /// The CPU time this thread has used: a latency's own work, without the time the scheduler of a
 /// shared machine gave other processes meanwhile.
-private func threadCPUSeconds() -> Double {
+func threadCPUSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9

@@ -8,7 +8,7 @@ enum Figure: CaseIterable {
         case .importRate: "bulk import, JSON Lines to durable records (events/s)"
         case .concurrentRate: "concurrent appends, writer processes (events/s)"
         case .replayRate: "full replay into all projections (events/s)"
-        case .verifyRate: "verify: chain, indexes, canonical payloads (events/s)"
+        case .verifyRate: "verify: chain, indexes, canonical payloads, tag index, Merkle tree (events/s)"
         case .history: "history of one employee, p50 / p99 (ms)"
         case .accountability: "accountability of one unit at a past seq, p50 / p99 (ms)"
         }

@@ -197,23 +197,45 @@ public struct Batch: ~Copyable {
         try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
     }
 
-    /// Writes `records` (which continue the head) and then `head` into the write transaction.
+    /// Writes `records` (which continue the head) and then `head` into the write transaction:
+    /// the records appended in `seq` order, each index's entries in key order through one cursor
+    /// (``IndexEntries``).
     static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, keepingClaims: Bool = false) throws(LMDBError) {
         guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
+        var streams = IndexEntries()
+        var ids = IndexEntries()
+        var keys = IndexEntries()
+        streams.reserve(records.count, keyBytes: records.count * 48)
+        ids.reserve(records.count, keyBytes: records.count * 16)
+        var cursorPointer: OpaquePointer?
+        try LMDBError.check(mdb_cursor_open(txn, databases.events, &cursorPointer))
+        defer { mdb_cursor_close(cursorPointer) }
         for record in records {
-            let seqBytes = record.position.seq.bigEndianBytes
-            try put(txn, databases.events, seqBytes, record.value, flags: MDB_APPEND)
-            try put(txn, databases.streams, TxnAccess.streamKey(record.position.stream, version: record.position.version), seqBytes, flags: MDB_NOOVERWRITE)
-            try put(txn, databases.ids, record.id.bytes, seqBytes, flags: MDB_NOOVERWRITE)
+            let seq = record.position.seq
+            var seqKey = seq.bigEndian
+            let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
+                record.value.withUnsafeBytes { valueBytes in
+                    var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                    var value = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                    return mdb_cursor_put(cursorPointer, &key, &value, UInt32(MDB_APPEND))
+                }
+            }
+            try LMDBError.check(rc)
+            var stream = record.position.stream
+            stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), version: record.position.version, seq: seq) }
+            ids.append(record.id, seq: seq)
             for key in record.keys {
-                try put(txn, databases.keys, key, seqBytes, flags: MDB_NOOVERWRITE)
+                key.withUnsafeBytes { keys.append($0, seq: seq) }
             }
             if keepingClaims && !record.keys.isEmpty {
-                try put(txn, databases.meta, MetaKey.claims(record.position.seq), Claims.encode(record.keys), flags: 0)
+                try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
             }
         }
+        try streams.write(txn, databases.streams, flags: MDB_NOOVERWRITE)
+        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
+        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 

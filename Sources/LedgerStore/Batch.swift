@@ -110,9 +110,9 @@ public struct Batch: ~Copyable {
             version: try streamVersion(stream) + 1,
             recordedAt: clock
         )
-        let canonical = CanonicalRecord.encode(position: position, id: id, payload: payload)
-        let hash = canonical.withUnsafeBytes { ChainHash.chain(head.hash, $0) }
-        try stage(position: position, id: id, keys: keys, canonical: canonical, hash: hash)
+        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let hash = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
+        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
         return (position, hash)
     }
 
@@ -130,12 +130,12 @@ public struct Batch: ~Copyable {
         guard position.recordedAt >= head.recordedAt else {
             throw StoreError(.doesNotContinue, "recorded_at goes backwards from the head's")
         }
-        let canonical = CanonicalRecord.encode(position: position, id: id, payload: payload)
-        let expected = canonical.withUnsafeBytes { ChainHash.chain(head.hash, $0) }
+        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let expected = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
         guard expected == hash else {
             throw StoreError(.doesNotContinue, "hash \(hash.hex) is not SHA-256(head hash ‖ record); expected \(expected.hex)")
         }
-        try stage(position: position, id: id, keys: keys, canonical: canonical, hash: hash)
+        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
     }
 
     /// Whether the record stored at `position.seq` is exactly this one: the same canonical bytes,
@@ -147,7 +147,9 @@ public struct Batch: ~Copyable {
             && stored.payload.elementsEqual(payload)
     }
 
-    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], canonical: [UInt8], hash: ChainHash) throws {
+    /// Stages a record whose LMDB value (``CanonicalRecord/encodeValue(position:id:payload:)``)
+    /// is `value`: its first 32 bytes become `hash`.
+    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], value: inout [UInt8], hash: ChainHash) throws {
         guard position.stream.utf8.count <= Self.maxKeyLength else {
             throw StoreError(.storage, "stream name longer than \(Self.maxKeyLength) bytes")
         }
@@ -161,8 +163,12 @@ public struct Batch: ~Copyable {
             }
         }
         // A key claimed twice by the same record would be indexed once and fail verification.
-        guard Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
-        pending.append(Pending(position: position, id: id, keys: keys, value: hash.bytes + canonical))
+        guard keys.count < 2 || Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
+        var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
+        withUnsafeBytes(of: &hashWords) { hashBytes in
+            value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+        }
+        pending.append(Pending(position: position, id: id, keys: keys, value: value))
         pendingIDs[id] = position.seq
         for key in keys { pendingKeys[key] = position.seq }
         pendingVersions[position.stream] = position.version

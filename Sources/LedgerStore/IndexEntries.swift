@@ -11,6 +11,8 @@ import Glibc
 /// left to right. The keys are copied into one buffer: no allocation per entry.
 struct IndexEntries {
     private struct Entry {
+        /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
+        var prefix: UInt64
         var start: Int
         var count: Int
         var seq: UInt64
@@ -30,7 +32,13 @@ struct IndexEntries {
     mutating func append(_ parts: UnsafeRawBufferPointer..., seq: UInt64) {
         let start = bytes.count
         for part in parts { bytes.append(contentsOf: part) }
-        entries.append(Entry(start: start, count: bytes.count - start, seq: seq))
+        added(start: start, seq: seq)
+    }
+
+    private mutating func added(start: Int, seq: UInt64) {
+        var prefix: UInt64 = 0
+        for index in start..<start + 8 { prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+        entries.append(Entry(prefix: prefix, start: start, count: bytes.count - start, seq: seq))
     }
 
     /// Adds a key of a stream's record: stream ‖ 0x00 ‖ version (u64 BE), as ``TxnAccess/streamKey(_:version:)``.
@@ -39,7 +47,7 @@ struct IndexEntries {
         bytes.append(contentsOf: stream)
         bytes.append(0)
         withUnsafeBytes(of: version.bigEndian) { bytes.append(contentsOf: $0) }
-        entries.append(Entry(start: start, count: bytes.count - start, seq: seq))
+        added(start: start, seq: seq)
     }
 
     /// Adds an id's 16 bytes.
@@ -59,6 +67,7 @@ struct IndexEntries {
             let base = raw.baseAddress!
             var order = entries
             order.sort { a, b in
+                if a.prefix != b.prefix { return a.prefix < b.prefix }
                 let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
                 return compared != 0 ? compared < 0 : a.count < b.count
             }

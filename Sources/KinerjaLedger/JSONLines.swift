@@ -33,17 +33,17 @@ public enum JSONLines {
             var line = 1
             var count = 0
             var index = 0
-            while index < bytes.count {
-                if bytes[index] == UInt8(ascii: "\n") {
-                    count += 1
-                    if count == lines {
-                        chunks.append(Chunk(bytes: start..<index + 1, firstLine: line))
-                        line += count
-                        count = 0
-                        start = index + 1
-                    }
+            // `memchr` from newline to newline: a byte-by-byte loop here was 1.7 % of an import,
+            // on the thread that does everything else before the first batch is decoded.
+            while index < bytes.count, let newline = nextNewline(in: bytes, from: index) {
+                count += 1
+                if count == lines {
+                    chunks.append(Chunk(bytes: start..<newline + 1, firstLine: line))
+                    line += count
+                    count = 0
+                    start = newline + 1
                 }
-                index += 1
+                index = newline + 1
             }
             if start < bytes.count { chunks.append(Chunk(bytes: start..<bytes.count, firstLine: line)) }
             return chunks
@@ -124,7 +124,7 @@ public enum JSONLines {
         var start = 0
         while start < bytes.count {
             lineNumber += 1
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let end = nextNewline(in: bytes, from: start) ?? bytes.count
             var stop = end
             if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
             if stop > start {
@@ -136,6 +136,14 @@ public enum JSONLines {
             start = end + 1
         }
         return Decoded(submissions: submissions, invalid: invalid)
+    }
+
+    /// The offset of the first newline in `bytes` at or after `start`, or nil.
+    private static func nextNewline(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
+        else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// One part's result, written by the thread that decodes it and read after all have finished.

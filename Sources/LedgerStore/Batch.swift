@@ -110,9 +110,9 @@ public struct Batch: ~Copyable {
             version: try streamVersion(stream) + 1,
             recordedAt: clock
         )
-        let canonical = CanonicalRecord.encode(position: position, id: id, payload: payload)
-        let hash = canonical.withUnsafeBytes { ChainHash.chain(head.hash, $0) }
-        try stage(position: position, id: id, keys: keys, canonical: canonical, hash: hash)
+        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let hash = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
+        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
         return (position, hash)
     }
 
@@ -130,12 +130,12 @@ public struct Batch: ~Copyable {
         guard position.recordedAt >= head.recordedAt else {
             throw StoreError(.doesNotContinue, "recorded_at goes backwards from the head's")
         }
-        let canonical = CanonicalRecord.encode(position: position, id: id, payload: payload)
-        let expected = canonical.withUnsafeBytes { ChainHash.chain(head.hash, $0) }
+        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let expected = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
         guard expected == hash else {
             throw StoreError(.doesNotContinue, "hash \(hash.hex) is not SHA-256(head hash ‖ record); expected \(expected.hex)")
         }
-        try stage(position: position, id: id, keys: keys, canonical: canonical, hash: hash)
+        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
     }
 
     /// Whether the record stored at `position.seq` is exactly this one: the same canonical bytes,
@@ -147,7 +147,9 @@ public struct Batch: ~Copyable {
             && stored.payload.elementsEqual(payload)
     }
 
-    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], canonical: [UInt8], hash: ChainHash) throws {
+    /// Stages a record whose LMDB value (``CanonicalRecord/encodeValue(position:id:payload:)``)
+    /// is `value`: its first 32 bytes become `hash`.
+    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], value: inout [UInt8], hash: ChainHash) throws {
         guard position.stream.utf8.count <= Self.maxKeyLength else {
             throw StoreError(.storage, "stream name longer than \(Self.maxKeyLength) bytes")
         }
@@ -161,8 +163,12 @@ public struct Batch: ~Copyable {
             }
         }
         // A key claimed twice by the same record would be indexed once and fail verification.
-        guard Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
-        pending.append(Pending(position: position, id: id, keys: keys, value: hash.bytes + canonical))
+        guard keys.count < 2 || Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
+        var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
+        withUnsafeBytes(of: &hashWords) { hashBytes in
+            value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+        }
+        pending.append(Pending(position: position, id: id, keys: keys, value: value))
         pendingIDs[id] = position.seq
         for key in keys { pendingKeys[key] = position.seq }
         pendingVersions[position.stream] = position.version
@@ -197,23 +203,45 @@ public struct Batch: ~Copyable {
         try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
     }
 
-    /// Writes `records` (which continue the head) and then `head` into the write transaction.
+    /// Writes `records` (which continue the head) and then `head` into the write transaction:
+    /// the records appended in `seq` order, each index's entries in key order through one cursor
+    /// (``IndexEntries``).
     static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, keepingClaims: Bool = false) throws(LMDBError) {
         guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
+        var streams = IndexEntries()
+        var ids = IndexEntries()
+        var keys = IndexEntries()
+        streams.reserve(records.count, keyBytes: records.count * 48)
+        ids.reserve(records.count, keyBytes: records.count * 16)
+        var cursorPointer: OpaquePointer?
+        try LMDBError.check(mdb_cursor_open(txn, databases.events, &cursorPointer))
+        defer { mdb_cursor_close(cursorPointer) }
         for record in records {
-            let seqBytes = record.position.seq.bigEndianBytes
-            try put(txn, databases.events, seqBytes, record.value, flags: MDB_APPEND)
-            try put(txn, databases.streams, TxnAccess.streamKey(record.position.stream, version: record.position.version), seqBytes, flags: MDB_NOOVERWRITE)
-            try put(txn, databases.ids, record.id.bytes, seqBytes, flags: MDB_NOOVERWRITE)
+            let seq = record.position.seq
+            var seqKey = seq.bigEndian
+            let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
+                record.value.withUnsafeBytes { valueBytes in
+                    var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                    var value = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                    return mdb_cursor_put(cursorPointer, &key, &value, UInt32(MDB_APPEND))
+                }
+            }
+            try LMDBError.check(rc)
+            var stream = record.position.stream
+            stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), version: record.position.version, seq: seq) }
+            ids.append(record.id, seq: seq)
             for key in record.keys {
-                try put(txn, databases.keys, key, seqBytes, flags: MDB_NOOVERWRITE)
+                key.withUnsafeBytes { keys.append($0, seq: seq) }
             }
             if keepingClaims && !record.keys.isEmpty {
-                try put(txn, databases.meta, MetaKey.claims(record.position.seq), Claims.encode(record.keys), flags: 0)
+                try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
             }
         }
+        try streams.write(txn, databases.streams, flags: MDB_NOOVERWRITE)
+        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
+        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 

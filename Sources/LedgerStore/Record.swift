@@ -127,6 +127,22 @@ public enum CanonicalRecord {
         return writer.bytes
     }
 
+    /// The LMDB value of a record: 32 zero bytes (where its chain hash goes, once computed over
+    /// the rest), then its canonical bytes; one allocation for both.
+    static func encodeValue(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
+        var writer = ByteWriter(capacity: hashSize + 64 + position.stream.utf8.count + payload.count)
+        writer.writeBytes(repeatElement(0, count: hashSize))
+        writer.writeUInt8(format)
+        writer.writeUInt64(position.seq)
+        writer.writeString(position.stream)
+        writer.writeUInt64(position.version)
+        writer.writeInt64(position.recordedAt)
+        writer.writeUInt64(id.high)
+        writer.writeUInt64(id.low)
+        writer.writeBytes(payload)
+        return writer.bytes
+    }
+
     /// Reads an LMDB value (chain hash ‖ canonical bytes) in place: its hash and a view of the record.
     ///
     /// - Parameter checkingStream: whether the stream's name is checked for UTF-8. `verify`

@@ -156,24 +156,37 @@ public final class Store: Sendable {
         return head
     }
 
-    /// Copies staged records, their index entries and their claims, then the head, into `access`.
+    /// Copies staged records, their index entries and their claims, then the head, into `access`:
+    /// the records appended in `seq` order, straight from the staging area's pages, and each
+    /// index's entries in key order through one cursor (``IndexEntries``).
     private static func copy(from scratch: TxnAccess, seqs: ClosedRange<UInt64>, into access: TxnAccess) throws -> Head {
         var head = Head.empty
-        try scratch.forEachValue(from: seqs.lowerBound, through: seqs.upperBound) { seqBytes, value in
-            try CanonicalRecord.view(value: value) { record in
-                let databases = access.databases
-                try Batch.put(access.txn, databases.events, seqBytes, Array(value), flags: MDB_APPEND)
-                try Batch.put(access.txn, databases.streams, TxnAccess.streamKey(record.streamBytes, version: record.version), seqBytes, flags: MDB_NOOVERWRITE)
-                try Batch.put(access.txn, databases.ids, record.id.bytes, seqBytes, flags: MDB_NOOVERWRITE)
-                if let claims = try scratch.get(scratch.databases.meta, MetaKey.claims(record.seq)) {
-                    for key in Claims.decode(claims.buffer) {
-                        try Batch.put(access.txn, databases.keys, Array(key), seqBytes, flags: MDB_NOOVERWRITE)
-                    }
+        let databases = access.databases
+        let count = Int(seqs.upperBound - seqs.lowerBound + 1)
+        var streams = IndexEntries()
+        var ids = IndexEntries()
+        var keys = IndexEntries()
+        streams.reserve(count, keyBytes: count * 48)
+        ids.reserve(count, keyBytes: count * 16)
+        try access.withCursor(databases.events) { events in
+            try scratch.forEachValue(from: seqs.lowerBound, through: seqs.upperBound) { seqBytes, value in
+                try CanonicalRecord.view(value: value) { record in
+                    var key = MDB_val(mv_size: seqBytes.count, mv_data: UnsafeMutableRawPointer(mutating: seqBytes.baseAddress))
+                    var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+                    try LMDBError.check(mdb_cursor_put(events, &key, &data, UInt32(MDB_APPEND)))
+                    streams.appendStreamKey(record.streamBytes, version: record.version, seq: record.seq)
+                    ids.append(record.id, seq: record.seq)
+                    head = Head(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
                 }
-                head = Head(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
             }
         }
         guard head.seq == seqs.upperBound else { throw StoreError(.corrupt, "the staging area ends at seq \(head.seq), not \(seqs.upperBound)") }
+        try scratch.forEachClaim(from: seqs.lowerBound, through: seqs.upperBound) { seq, claims in
+            for key in Claims.decode(claims) { keys.append(key, seq: seq) }
+        }
+        try streams.write(access.txn, databases.streams, flags: MDB_NOOVERWRITE)
+        try ids.write(access.txn, databases.ids, flags: MDB_NOOVERWRITE)
+        try keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
         try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
         return head
     }
@@ -329,7 +342,7 @@ public final class Staging {
 
 extension TxnAccess {
     /// Calls `body` with the key and value of each record from `first` through `last`, in place.
-    func forEachValue(from first: UInt64, through last: UInt64, _ body: (_ seqBytes: [UInt8], _ value: UnsafeRawBufferPointer) throws -> Void) throws {
+    func forEachValue(from first: UInt64, through last: UInt64, _ body: (_ seqBytes: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) throws {
         try withCursor(databases.events) { cursor in
             var key = MDB_val()
             var value = MDB_val()
@@ -340,7 +353,33 @@ extension TxnAccess {
             while rc == MDB_SUCCESS {
                 guard let seq = key.bigEndianUInt64() else { throw StoreError(.corrupt, "an event key is not a seq") }
                 if seq > last { break }
-                try body(Array(key.buffer), value.buffer)
+                try body(key.buffer, value.buffer)
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
+        }
+    }
+}
+
+extension TxnAccess {
+    /// Calls `body` with the `seq` and the claims (``Claims``) of each staged record from `first`
+    /// through `last` that claims keys, in `seq` order: one cursor over the staging area's
+    /// `claims ‖ seq` entries, instead of a lookup per record.
+    func forEachClaim(from first: UInt64, through last: UInt64, _ body: (_ seq: UInt64, _ claims: UnsafeRawBufferPointer) throws -> Void) throws {
+        let prefix = Array("claims".utf8)
+        try withCursor(databases.meta) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = withValue(MetaKey.claims(first)) { firstKey in
+                key = firstKey
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == MDB_SUCCESS {
+                let found = key.buffer
+                guard found.count == prefix.count + 8, found.starts(with: prefix) else { break }
+                let seq = UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
+                if seq > last { break }
+                try body(seq, value.buffer)
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }

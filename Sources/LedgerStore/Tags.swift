@@ -63,15 +63,32 @@ enum TagIndex {
             size = 0
         }
         guard rebuilt || size < head.seq else { return }
+        // Gathered, then written in key order through one cursor (``IndexEntries``), a slice of
+        // records at a time (a rebuild at open covers the whole ledger).
+        var entries = IndexEntries()
+        var gathered = 0
         try access.forEachRecord(from: size + 1, through: head.seq) { record in
             let seq = record.seq
             for tag in rule.tags(record) {
                 guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else {
                     throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes")
                 }
-                try Batch.put(access.txn, tags, key(tag, seq), [], flags: 0)
+                var length = UInt8(tag.count)
+                var seqKey = seq.bigEndian
+                withUnsafeBytes(of: &length) { lengthBytes in
+                    withUnsafeBytes(of: &seqKey) { seqBytes in
+                        tag.withUnsafeBytes { entries.append(lengthBytes, $0, seqBytes, seq: seq) }
+                    }
+                }
+                gathered += 1
+            }
+            if gathered >= 1 << 16 {
+                try entries.write(access.txn, tags, flags: 0, emptyValues: true)
+                entries = IndexEntries()
+                gathered = 0
             }
         }
+        try entries.write(access.txn, tags, flags: 0, emptyValues: true)
         try Batch.put(access.txn, access.databases.meta, MetaKey.tags, head.seq.bigEndianBytes + Array(rule.name.utf8), flags: 0)
     }
 

@@ -1,0 +1,87 @@
+import CLMDB
+import Glibc
+
+/// Index entries gathered for one write (a batch's ids, stream versions, claims or tags), then
+/// written in key order through one cursor.
+///
+/// A batch's keys land all over their index (random ids, the tail of each stream): inserted in
+/// arrival order, each `mdb_put` searches from the root and visits a cold leaf. In key order
+/// through one cursor, LMDB finds the next key from where the cursor stands when it falls in the
+/// same leaf (`mdb_cursor_set` checks the current page first), and the pages are visited once,
+/// left to right. The keys are copied into one buffer: no allocation per entry.
+struct IndexEntries {
+    private struct Entry {
+        /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
+        var prefix: UInt64
+        var start: Int
+        var count: Int
+        var seq: UInt64
+    }
+
+    private var bytes: [UInt8] = []
+    private var entries: [Entry] = []
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    mutating func reserve(_ count: Int, keyBytes: Int) {
+        entries.reserveCapacity(count)
+        bytes.reserveCapacity(keyBytes)
+    }
+
+    /// Adds the key made of `parts`, one after the other, with the value `seq`.
+    mutating func append(_ parts: UnsafeRawBufferPointer..., seq: UInt64) {
+        let start = bytes.count
+        for part in parts { bytes.append(contentsOf: part) }
+        added(start: start, seq: seq)
+    }
+
+    private mutating func added(start: Int, seq: UInt64) {
+        var prefix: UInt64 = 0
+        for index in start..<start + 8 { prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+        entries.append(Entry(prefix: prefix, start: start, count: bytes.count - start, seq: seq))
+    }
+
+    /// Adds a key of a stream's record: stream ‖ 0x00 ‖ version (u64 BE), as ``TxnAccess/streamKey(_:version:)``.
+    mutating func appendStreamKey(_ stream: UnsafeRawBufferPointer, version: UInt64, seq: UInt64) {
+        let start = bytes.count
+        bytes.append(contentsOf: stream)
+        bytes.append(0)
+        withUnsafeBytes(of: version.bigEndian) { bytes.append(contentsOf: $0) }
+        added(start: start, seq: seq)
+    }
+
+    /// Adds an id's 16 bytes.
+    mutating func append(_ id: RecordID, seq: UInt64) {
+        withUnsafeBytes(of: (id.high.bigEndian, id.low.bigEndian)) { append($0, seq: seq) }
+    }
+
+    /// Writes every entry, in key order (LMDB's default order: bytes, then length), through one
+    /// cursor of `dbi`: the value is the `seq` (u64 BE), or empty with `emptyValues`.
+    func write(_ txn: OpaquePointer, _ dbi: MDB_dbi, flags: Int32, emptyValues: Bool = false) throws(LMDBError) {
+        guard !entries.isEmpty else { return }
+        var cursorPointer: OpaquePointer?
+        try LMDBError.check(mdb_cursor_open(txn, dbi, &cursorPointer))
+        guard let cursor = cursorPointer else { throw LMDBError(code: EINVAL) }
+        defer { mdb_cursor_close(cursor) }
+        let rc: Int32 = bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            var order = entries
+            order.sort { a, b in
+                if a.prefix != b.prefix { return a.prefix < b.prefix }
+                let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
+                return compared != 0 ? compared < 0 : a.count < b.count
+            }
+            for entry in order {
+                var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
+                var seq = entry.seq.bigEndian
+                let rc = withUnsafeMutableBytes(of: &seq) { seqBytes in
+                    var value = MDB_val(mv_size: emptyValues ? 0 : 8, mv_data: seqBytes.baseAddress)
+                    return mdb_cursor_put(cursor, &key, &value, UInt32(flags))
+                }
+                if rc != MDB_SUCCESS { return rc }
+            }
+            return MDB_SUCCESS
+        }
+        try LMDBError.check(rc)
+    }
+}

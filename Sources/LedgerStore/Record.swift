@@ -115,23 +115,19 @@ public enum CanonicalRecord {
 
     /// The canonical bytes of a record: what the chain hashes and the Merkle tree's leaf covers.
     public static func encode(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
-        var writer = ByteWriter(capacity: 64 + position.stream.utf8.count + payload.count)
-        writer.writeUInt8(format)
-        writer.writeUInt64(position.seq)
-        writer.writeString(position.stream)
-        writer.writeUInt64(position.version)
-        writer.writeInt64(position.recordedAt)
-        writer.writeUInt64(id.high)
-        writer.writeUInt64(id.low)
-        writer.writeBytes(payload)
-        return writer.bytes
+        encode(reservingHash: false, position: position, id: id, payload: payload)
     }
 
     /// The LMDB value of a record: 32 zero bytes (where its chain hash goes, once computed over
     /// the rest), then its canonical bytes; one allocation for both.
     static func encodeValue(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
-        var writer = ByteWriter(capacity: hashSize + 64 + position.stream.utf8.count + payload.count)
-        writer.writeBytes(repeatElement(0, count: hashSize))
+        encode(reservingHash: true, position: position, id: id, payload: payload)
+    }
+
+    private static func encode(reservingHash: Bool, position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
+        let reserved = reservingHash ? hashSize : 0
+        var writer = ByteWriter(capacity: reserved + 64 + position.stream.utf8.count + payload.count)
+        writer.writeBytes(repeatElement(0, count: reserved))
         writer.writeUInt8(format)
         writer.writeUInt64(position.seq)
         writer.writeString(position.stream)

@@ -366,11 +366,19 @@ extension TxnAccess {
     /// through `last` that claims keys, in `seq` order: one cursor over the staging area's
     /// `claims ‖ seq` entries, instead of a lookup per record.
     func forEachClaim(from first: UInt64, through last: UInt64, _ body: (_ seq: UInt64, _ claims: UnsafeRawBufferPointer) throws -> Void) throws {
-        let prefix = Array("claims".utf8)
-        try withCursor(databases.meta) { cursor in
+        try forEachEntry(in: databases.meta, prefix: Array("claims".utf8), from: first, through: last, body)
+    }
+
+    /// Calls `body` with the `seq` and the value of each entry of `database` keyed `prefix ‖ seq`
+    /// (`seq` big-endian) with `seq` in `first...last`, in `seq` order, through one cursor.
+    func forEachEntry(
+        in database: MDB_dbi, prefix: [UInt8], from first: UInt64, through last: UInt64,
+        _ body: (_ seq: UInt64, _ value: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try withCursor(database) { cursor in
             var key = MDB_val()
             var value = MDB_val()
-            var rc = withValue(MetaKey.claims(first)) { firstKey in
+            var rc = withValue(prefix + first.bigEndianBytes) { firstKey in
                 key = firstKey
                 return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
             }

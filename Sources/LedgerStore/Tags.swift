@@ -98,26 +98,9 @@ enum TagIndex {
         guard let tags = access.databases.tags, let covered = try coverage(access), covered.size >= last else { return nil }
         if let rule, covered.rule != rule { return nil }
         guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else { return [] }
-        let prefix = prefix(tag)
-        return try access.withCursor(tags) { cursor in
-            var result: [UInt64] = []
-            var key = MDB_val()
-            var value = MDB_val()
-            var rc = withValue(prefix) { prefixKey in
-                key = prefixKey
-                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-            }
-            while rc == MDB_SUCCESS {
-                let found = key.buffer
-                guard found.count == prefix.count + 8, found.starts(with: prefix) else { break }
-                let seq = UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
-                if seq > last { break }
-                result.append(seq)
-                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
-            }
-            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
-            return result
-        }
+        var result: [UInt64] = []
+        try access.forEachEntry(in: tags, prefix: prefix(tag), from: 0, through: last) { seq, _ in result.append(seq) }
+        return result
     }
 
     /// Opens the `tags` database at open time, creating or rebuilding it for `rule` and

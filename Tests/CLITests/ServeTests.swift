@@ -11,21 +11,6 @@ import FoundationNetworking
 @Suite struct ServeTests {
     static let analyst = "199005202015031003"
 
-    /// Starts `kinerja serve` on a port the system picks; returns the process and the base URL.
-    func serve(_ cli: CLI) throws -> (RunningProcess, String) {
-        let server = try cli.start(["serve", "--listen", "127.0.0.1:0"])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let output = (try? String(contentsOfFile: server.stdoutPath, encoding: .utf8)) ?? ""
-            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
-                return (server, "http://" + line.dropFirst("listening on ".count))
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        server.process.terminate()
-        throw CocoaError(.fileReadUnknown)
-    }
-
     func token(_ result: ProcessResult) -> String {
         String(result.stdout.split(separator: "\n").first { $0.hasPrefix("token (shown only now): ") }!.dropFirst("token (shown only now): ".count))
     }
@@ -51,7 +36,7 @@ import FoundationNetworking
     func placedAndServed(_ cli: CLI) async throws -> (server: RunningProcess, base: String, hr: String) {
         #expect(try cli.run("init").status == 0)
         let hr = token(try cli.run("access", "grant", "hr:bkpsdm-kota", "--role", "hr", "--unit", "SETDA", "--unit", "DINKES"))
-        let (server, base) = try serve(cli)
+        let (server, base) = try cli.serve()
         let placements = try String(contentsOfFile: sampleFile, encoding: .utf8).split(separator: "\n").prefix(3).joined(separator: "\n")
         #expect(try await post(base, token: hr, placements).0 == 200)
         return (server, base, hr)

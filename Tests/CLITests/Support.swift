@@ -66,6 +66,22 @@ struct CLI {
     var ledger: String { scratch.child("ledger") }
     var clock: String? = fixedClock
 
+    /// Starts `kinerja serve` with `arguments` on a port the system picks, and waits until it
+    /// listens; returns the process and the base URL.
+    func serve(_ arguments: [String] = [], ledger: String? = nil) throws -> (RunningProcess, String) {
+        let server = try start(["serve", "--listen", "127.0.0.1:0"] + arguments, ledger: ledger)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let output = (try? String(contentsOfFile: server.stdoutPath, encoding: .utf8)) ?? ""
+            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
+                return (server, "http://" + line.dropFirst("listening on ".count))
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        server.process.terminate()
+        throw CocoaError(.fileReadUnknown)
+    }
+
     func start(_ arguments: [String], stdinFile: String? = nil, stdout: FileHandle? = nil, ledger: String? = nil) throws -> RunningProcess {
         var environment = ["KINERJA_LEDGER": ledger ?? self.ledger]
         if let clock { environment["KINERJA_CLOCK"] = clock }

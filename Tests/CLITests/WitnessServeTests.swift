@@ -10,21 +10,6 @@ import FoundationNetworking
 @Suite struct WitnessServeTests {
     static let origin = "bkpsdm.example.go.id/kinerja"
 
-    /// Starts `kinerja serve` with `arguments` on a port the system picks; returns the process and the base URL.
-    func serve(_ cli: CLI, _ arguments: [String], ledger: String? = nil) throws -> (RunningProcess, String) {
-        let server = try cli.start(["serve", "--listen", "127.0.0.1:0"] + arguments, ledger: ledger)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let output = (try? String(contentsOfFile: server.stdoutPath, encoding: .utf8)) ?? ""
-            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
-                return (server, "http://" + line.dropFirst("listening on ".count))
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        server.process.terminate()
-        throw CocoaError(.fileReadUnknown)
-    }
-
     /// A witness office: its own ledger (the server needs one), its key, its state for the log.
     /// Returns its cosignature verifier key (as `kinerja witness init` prints it).
     func office(_ cli: CLI, _ name: String, logVkey: String) throws -> String {
@@ -131,7 +116,7 @@ import FoundationNetworking
         defer { for witness in witnesses { witness.process.terminate() } }
         var arguments = ["--key", cli.scratch.child("log.key")]
         for (name, vkey) in [("inspektorat", inspektorat), ("bkn", bkn), ("bpkp", bpkp)] {
-            let (process, base) = try serve(cli, ["--witness-state", cli.scratch.child(name)], ledger: cli.scratch.child("\(name).ledger"))
+            let (process, base) = try cli.serve(["--witness-state", cli.scratch.child(name)], ledger: cli.scratch.child("\(name).ledger"))
             witnesses.append(process)
             arguments += ["--witness", "\(base)/v1/witness=\(vkey)"]
         }
@@ -141,7 +126,7 @@ import FoundationNetworking
         // The sample's three placements, appended before the server starts (its first round is
         // at start, of these 4 records).
         #expect(try cli.run("append", cli.scratch.child("placements.jsonl")).status == 0)
-        let (log, base) = try serve(cli, arguments)
+        let (log, base) = try cli.serve(arguments)
         defer { log.process.terminate() }
 
         // 1 grant + 3 placements; the log's signature and two cosignatures, not the forked witness's.

@@ -86,10 +86,17 @@ extension Ledger {
             let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: checkpoint.size)
             try Self.check(checkpoint, hasRoot: root)
             for (number, (seq, proof)) in zip(seqs, proofs).enumerated() {
-                let previous = seq == 1 ? .zero : try txn.withRecord(at: seq - 1) { $0.hash } ?? .zero
-                let line = try txn.withRecord(at: seq) { record in
+                // The record before (its hash is this one's prev_hash) and this one, in one
+                // cursor walk: one descent of the records' B-tree, not two.
+                var previous = ChainHash.zero
+                var line: String?
+                try txn.forEachRecord(from: seq == 1 ? 1 : seq - 1, through: seq) { record in
+                    guard record.seq == seq else {
+                        previous = record.hash
+                        return
+                    }
                     let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-                    return WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous))
+                    line = WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous))
                 }
                 guard let line else { throw CustodyError("record \(seq) of the employee's stream is missing") }
                 if number > 0 { json.raw(",") }

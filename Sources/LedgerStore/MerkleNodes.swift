@@ -16,21 +16,41 @@ struct StoredTree: TreeNodes {
 
     let access: TxnAccess
     let tree: MDB_dbi
-    /// The nodes already read, when the same nodes are read many times (a dossier's proofs).
-    private let memo: Memo?
+    /// Cursors on the node table and on the records, for many reads in about key order (a
+    /// dossier's proofs): LMDB finds a key on the page its cursor is on without descending from
+    /// the root, and each descent of a large ledger's B-trees is a string of cache misses.
+    private let cursors: (tree: OpaquePointer, events: OpaquePointer)?
 
-    /// A node table filled as nodes are read, keyed by `index << 6 | level`.
-    final class Memo {
-        var nodes: [UInt64: TreeHash] = [:]
-    }
-
-    init(access: TxnAccess, memoized: Bool = false) throws {
+    init(access: TxnAccess) throws {
         guard let tree = access.databases.tree else {
             throw StoreError(.corrupt, "this ledger has no Merkle tree yet: open it once with write access (any kinerja command) to build it")
         }
         self.access = access
         self.tree = tree
-        memo = memoized ? Memo() : nil
+        cursors = nil
+    }
+
+    private init(_ plain: StoredTree, cursors: (tree: OpaquePointer, events: OpaquePointer)) {
+        access = plain.access
+        tree = plain.tree
+        self.cursors = cursors
+    }
+
+    /// `body` with a tree that reads through cursors, valid only inside `body`.
+    static func withCursors<R>(_ access: TxnAccess, _ body: (StoredTree) throws -> R) throws -> R {
+        let plain = try StoredTree(access: access)
+        return try access.withCursor(plain.tree) { tree in
+            try access.withCursor(access.databases.events) { events in try body(StoredTree(plain, cursors: (tree, events))) }
+        }
+    }
+
+    /// The value of `key` read through `cursor`, nil when it has none.
+    private static func get(_ cursor: OpaquePointer, _ key: UnsafeRawBufferPointer) throws -> MDB_val? {
+        var value = MDB_val()
+        let rc = withValue(key) { key in mdb_cursor_get(cursor, &key, &value, MDB_SET_KEY) }
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBError.check(rc)
+        return value
     }
 
     /// last leaf index (u64 BE) ‖ level: the order in which appends complete nodes.
@@ -38,29 +58,35 @@ struct StoredTree: TreeNodes {
         (((index + 1) << UInt64(level)) - 1).bigEndianBytes + [UInt8(level)]
     }
 
-    func node(level: Int, index: UInt64) throws -> TreeHash {
-        guard let memo else { return try read(level: level, index: index) }
-        let key = index << 6 | UInt64(level)
-        if let hash = memo.nodes[key] { return hash }
-        let hash = try read(level: level, index: index)
-        memo.nodes[key] = hash
-        return hash
+    /// `key(level:index:)` in a buffer on the stack, for a read that keeps nothing.
+    private static func withKey<R>(level: Int, index: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var key: (UInt64, UInt8) = ((((index + 1) << UInt64(level)) - 1).bigEndian, UInt8(level))
+        return try withUnsafeBytes(of: &key) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<9])) }
     }
 
     /// A stored node, or a smaller one recomputed from its records' leaf hashes.
-    private func read(level: Int, index: UInt64) throws -> TreeHash {
+    func node(level: Int, index: UInt64) throws -> TreeHash {
         if level >= Self.storedLevel {
-            guard let value = try access.get(tree, Self.key(level: level, index: index)), value.mv_size == 32 else {
+            let value = try Self.withKey(level: level, index: index) { key -> MDB_val? in
+                if let cursors { try Self.get(cursors.tree, key) } else { try access.get(tree, key) }
+            }
+            guard let value, value.mv_size == 32 else {
                 throw StoreError(.corrupt, "the Merkle tree lacks the node of level \(level), index \(index)")
             }
             return TreeHash(uncheckedBytes: value.buffer)
         }
         if level == 0 { return try leafHash(seq: index + 1) }
-        return Merkle.nodeHash(try read(level: level - 1, index: index << 1), try read(level: level - 1, index: index << 1 | 1))
+        return Merkle.nodeHash(try node(level: level - 1, index: index << 1), try node(level: level - 1, index: index << 1 | 1))
     }
 
     /// The leaf hash of record `seq` (leaf index `seq − 1`).
     func leafHash(seq: UInt64) throws -> TreeHash {
+        if let cursors {
+            guard let value = try withUnsafeBytes(of: seq.bigEndian, { try Self.get(cursors.events, $0) }) else {
+                throw StoreError(.corrupt, "the Merkle tree needs record \(seq), which is missing")
+            }
+            return try CanonicalRecord.view(value: value.buffer) { Merkle.leafHash($0.canonical) }
+        }
         guard let hash = try access.withRecord(at: seq, { Merkle.leafHash($0.canonical) }) else {
             throw StoreError(.corrupt, "the Merkle tree needs record \(seq), which is missing")
         }
@@ -160,16 +186,15 @@ extension ReadTransaction {
     }
 
     /// The root of the tree of `size` records and the inclusion proof of each record in `seqs`,
-    /// reading each stored node once: the proofs of one employee's events share their upper
-    /// levels, and those are the nodes the root is folded from.
+    /// in one descent of the tree: the proofs of one employee's events share their upper levels,
+    /// and each shared node is read once, with no table of the nodes read; the nodes are read
+    /// in about key order, through cursors.
     public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
         try checkTree(covers: size)
-        let nodes = try StoredTree(access: access, memoized: true)
-        let proofs = try seqs.map { seq in
-            guard seq >= 1 && seq <= size else { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-            return try nodes.inclusionProof(index: seq - 1, size: size)
+        for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
+        return try StoredTree.withCursors(access) { nodes in
+            (try nodes.root(size: size), try nodes.inclusionProofs(indices: seqs.map { $0 - 1 }, size: size))
         }
-        return (try nodes.root(size: size), proofs)
     }
 
     /// The consistency proof from the tree of `oldSize` records to the tree of `newSize`.

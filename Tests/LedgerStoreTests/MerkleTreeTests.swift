@@ -44,7 +44,7 @@ struct MerkleTreeTests {
                 #expect(try txn.inclusionProof(seq: seq, size: 73) == reference.inclusionProof(index: seq - 1, size: 73))
                 #expect(try txn.leafHash(seq: seq) == reference.leaves[Int(seq - 1)])
             }
-            // The memoized batch of proofs (a dossier's) agrees with the proofs one by one, at every size.
+            // The batch of proofs in one descent (a dossier's) agrees with the proofs one by one, at every size.
             for size in UInt64(1)...73 {
                 let seqs = Array(stride(from: UInt64(1), through: size, by: 3)) + [size, 1]
                 let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: size)
@@ -52,6 +52,7 @@ struct MerkleTreeTests {
                 #expect(proofs == (try seqs.map { try reference.inclusionProof(index: $0 - 1, size: size) }))
             }
             #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [74], size: 73) }
+            #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [3, 0], size: 73) }
         }
         #expect(try store.verifyTree() == nil)
     }

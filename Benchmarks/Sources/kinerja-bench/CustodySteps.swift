@@ -27,11 +27,11 @@ func ledgerCustody(_ options: Options) throws {
     var proofsCPU: [Double] = []
     for nip in historySample(options) {
         let cpu = threadCPUSeconds()
-        proofs.append(try seconds {
-            let proof = try ledger.dossierProof(employee: nip, checkpoint: note!)
-            precondition(proof.contains("\"proof\""))
-        } * 1000)
+        var proof = ""
+        proofs.append(try seconds { proof = try ledger.dossierProof(employee: nip, checkpoint: note!) } * 1000)
         proofsCPU.append((threadCPUSeconds() - cpu) * 1000)
+        // Checked outside the timed region: Foundation's search over the whole answer cost 0.6 ms.
+        precondition(proof.contains("\"proof\""))
     }
     let checkpoint = percentiles(checkpoints)
     let proof = percentiles(proofs)

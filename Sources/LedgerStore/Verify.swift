@@ -48,10 +48,13 @@ extension Store {
         try withTransaction(readOnly: true) { access in
             let pass = try VerifyPass(access: access, keysOf: keysOf, tagRule: tagRule, tree: tree)
             let outcome = try pass.run(access, threads: threads) { work in
-                _ = try? self.withTransaction(readOnly: true) { other in
-                    work(other)
-                    return ((), commit: false)
-                }
+                // A read transaction of its own for the second thread, begun directly: this one
+                // holds the resize lock shared until both threads are done, so going through
+                // `withTransaction` (whose answer to MDB_MAP_RESIZED takes that lock exclusively)
+                // could wait on itself. On any error the second thread just does not help.
+                guard let txn = try? self.environment.begin(readOnly: true) else { return }
+                defer { mdb_txn_abort(txn) }
+                work(TxnAccess(txn: txn, databases: self.environment.databases))
             }
             return (outcome, commit: false)
         }
@@ -256,6 +259,7 @@ struct IndexDigest: Equatable {
         streams.merge(other.streams)
         ids.merge(other.ids)
         keys.merge(other.keys)
+        versionsContinue = versionsContinue && other.versionsContinue
     }
 
     /// Whether, in the stream index read in key order, each stream's versions run 1, 2, 3...

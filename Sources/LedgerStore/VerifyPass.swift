@@ -184,10 +184,14 @@ final class VerifyPass: @unchecked Sendable {
         try access.withCursor(access.databases.events) { cursor in
             var key = MDB_val()
             var value = MDB_val()
-            var rc = withSeqKey(first) { firstKey in
-                key = firstKey
-                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-            }
+            // The first chunk starts at the table's first key, so that a stray key sorting before
+            // seq 1 is seen; the others where the chunk before them stopped looking.
+            var rc = first == 1
+                ? mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+                : withSeqKey(first) { firstKey in
+                    key = firstKey
+                    return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+                }
             var expected = first
             while expected <= last {
                 guard rc == MDB_SUCCESS, key.bigEndianUInt64() == expected else {
@@ -227,8 +231,13 @@ final class VerifyPass: @unchecked Sendable {
                 expected += 1
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
-            // Nothing may follow the head's record.
-            if last == head.seq && rc != MDB_NOTFOUND { recordsBroken = true }
+            // Nothing may follow the head's record; the next chunk's first record must follow
+            // this chunk's last (a stray key between two chunks is read by neither otherwise).
+            if last == head.seq {
+                if rc != MDB_NOTFOUND { recordsBroken = true }
+            } else if rc != MDB_SUCCESS || key.bigEndianUInt64() != last + 1 {
+                recordsBroken = true
+            }
         }
         local.recordsBroken = local.recordsBroken || recordsBroken
         local.treeBroken = treeBroken

@@ -154,4 +154,83 @@ struct VerifyPassTests {
         verdict = try Self.verdicts(path)
         #expect(verdict.all.tree != nil && verdict.all.tree?.seq == verdict.tree?.seq)
     }
+
+    @Test("a stray event key between two chunks or before seq 1 is found and named")
+    func strayEventKeys() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let intact = try Self.ledger(in: dir)
+        for (name, key) in [("boundary", seqKey(4_096) + [0]), ("zero", seqKey(0)), ("short", [UInt8(0)])] {
+            let path = try copy(intact, in: dir, name)
+            put(path, "events", key: key, value: [UInt8](repeating: 1, count: 40))
+            let store = try Store.open(at: path, options: Self.options())
+            // `verify` is the pass too: when it finds a fault, the record-by-record checks name it.
+            let verified = try store.verify(keysOf: { Self.keys($0) })
+            let all = try store.verifyAll(tags: true, tree: true, keysOf: { Self.keys($0) })
+            #expect(!verified.isIntact, "\(name): verify misses it")
+            #expect(all.records == verified, "\(name)")
+        }
+    }
+
+    @Test("a stream whose versions skip one, its records re-hashed and its index agreeing, is found")
+    func versionsThatSkip() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = try copy(try Self.ledger(in: dir), in: dir, "skip")
+        // The last record, 9 000, is version 693 of s:4: an insider makes it 694 and re-hashes
+        // it, its stream index entry and the head; the tree is dropped for opening to rebuild.
+        let stream = Array("s:4".utf8)
+        rawWrite(path) { txn, dbi in
+            func get(_ database: String, _ key: [UInt8]) -> [UInt8] {
+                var key = key
+                return key.withUnsafeMutableBytes { k in
+                    var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                    var value = MDB_val()
+                    #expect(mdb_get(txn, dbi(database), &kv, &value) == 0)
+                    return Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+                }
+            }
+            func set(_ database: String, _ key: [UInt8], _ value: [UInt8]) {
+                var key = key
+                var value = value
+                key.withUnsafeMutableBytes { k in
+                    value.withUnsafeMutableBytes { v in
+                        var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                        var vv = MDB_val(mv_size: v.count, mv_data: v.baseAddress)
+                        #expect(mdb_put(txn, dbi(database), &kv, &vv, 0) == 0)
+                    }
+                }
+            }
+            let previous = ChainHash(bytes: get("events", seqKey(8_999)).prefix(32))!
+            var record = get("events", seqKey(9_000))
+            // hash (32) ‖ format (1) ‖ seq (8) ‖ stream (varint 3, "s:4") ‖ version (8)
+            #expect(Array(record[42..<45]) == stream && Array(record[45..<53]) == seqKey(693))
+            record.replaceSubrange(45..<53, with: seqKey(694))
+            let hash = record.withUnsafeBytes { ChainHash.chain(previous, UnsafeRawBufferPointer(rebasing: $0[32...])) }
+            record.replaceSubrange(0..<32, with: hash.bytes)
+            set("events", seqKey(9_000), record)
+            var key = stream + [0] + seqKey(693)
+            key.withUnsafeMutableBytes { k in
+                var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                #expect(mdb_del(txn, dbi("streams"), &kv, nil) == 0)
+            }
+            set("streams", stream + [0] + seqKey(694), seqKey(9_000))
+            var head = get("meta", Array("head".utf8))
+            head.replaceSubrange(8..<40, with: hash.bytes)
+            set("meta", Array("head".utf8), head)
+            #expect(mdb_drop(txn, dbi("tree"), 1) == 0)
+            key = Array("tree".utf8)
+            key.withUnsafeMutableBytes { k in
+                var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                #expect(mdb_del(txn, dbi("meta"), &kv, nil) == 0)
+            }
+        }
+        let verdict = try Self.verdicts(path)
+        guard case .broken(let seq, _) = verdict.records else {
+            Issue.record("the record-by-record checks miss a version skipped: \(verdict.records)")
+            return
+        }
+        #expect(seq == 9_000)
+        #expect(verdict.all.records == verdict.records)
+    }
 }

@@ -173,7 +173,7 @@ struct API: Sendable {
         }
         // The actor rule and the role table: a line the decoder refuses for its actor (an activity
         // about another employee, an actor that is no identity) is not the identity's to record: 403.
-        if let actorRule = decoded.invalid.first(where: { $0.field == "actor" }) {
+        if let actorRule = decoded.invalid.filter({ $0.field == "actor" }).min(by: { $0.line < $1.line }) {
             throw ServerError(.forbidden, "forbidden", "line \(actorRule.line): \(identity.role.rawValue) \(identity.name) may not record this: \(actorRule.rule): nothing was stored")
         }
         if let other = decoded.submissions.first(where: { $0.submission.event.actor.text != identity.name }) {

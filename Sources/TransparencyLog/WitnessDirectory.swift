@@ -68,7 +68,9 @@ public struct WitnessDirectory: Sendable {
         try locked {
             let (log, key) = try load()
             let decision = try log.decide(request, key: key, time: time)
-            if case .cosigned(let updated, _) = decision, let latest = updated.latest {
+            // The checkpoint it already holds is cosigned again without rewriting it: anyone may
+            // post one (the endpoint takes no token), and a loop of them must cost no disk writes.
+            if case .cosigned(let updated, _) = decision, let latest = updated.latest, latest.text != log.latest?.text {
                 try writeAtomically(Self.checkpointFile, latest.formatted)
             }
             return decision

@@ -82,6 +82,13 @@ import TransparencyLog
             let proof = try log.ledger.consistencyProof(from: UInt64(Fixture.grants), checkpoint: second)
             let grown = AddCheckpointRequest(oldSize: UInt64(Fixture.grants), proof: proof, checkpoint: second)
             #expect(try await client.call("/v1/witness/add-checkpoint", .post, as: "auditor:inspektorat", witness, body: grown.formatted).status == .ok)
+            // The checkpoint the witness holds, posted again by anyone: cosigned, the file not rewritten.
+            let held = (state as NSString).appendingPathComponent("checkpoint")
+            let inode = try FileManager.default.attributesOfItem(atPath: held)[.systemFileNumber] as? Int
+            let again = AddCheckpointRequest(oldSize: UInt64(Fixture.grants) + 3, proof: [], checkpoint: second)
+            let recosigned = try await client.call("/v1/witness/add-checkpoint", .post, as: nil, witness, body: again.formatted)
+            #expect(recosigned.status == .ok && recosigned.body.hasPrefix("— inspektorat.example.go.id/witness "), "\(recosigned.body)")
+            #expect(try FileManager.default.attributesOfItem(atPath: held)[.systemFileNumber] as? Int == inode)
 
             // A forged signature, a malformed body, a rollback: refused, never a 500.
             let other = try NoteSigningKey(name: Self.origin)

@@ -5,6 +5,13 @@
 public enum WireEncoder {
     public static func encode(_ event: Event, recorded: RecordedFields? = nil) -> String {
         var json = JSONWriter()
+        encode(event, recorded: recorded, into: &json)
+        return json.text
+    }
+
+    /// Appends the event's JSON object to `json`: the same bytes as ``encode(_:recorded:)``,
+    /// without a String of its own (a dossier proof writes one per event into its answer).
+    public static func encode(_ event: Event, recorded: RecordedFields? = nil, into json: inout JSONWriter) {
         json.raw("{")
         if let recorded {
             json.key("seq", first: true)
@@ -50,7 +57,6 @@ public enum WireEncoder {
             json.string(recorded.hash.hex)
         }
         json.raw("}")
-        return json.text
     }
 
     private static func writeData(_ data: EventData, to json: inout JSONWriter) {

@@ -15,32 +15,45 @@ import TransparencyLog
 /// they read the stored nodes. A dossier proof from a rewritten ledger fails `check-proof` (its
 /// events come from the records, its proofs would not lead to the checkpoint's root).
 ///
-/// Bounded: only levels from `minLevel` up (about `N / 2^minLevel` nodes, 10 k for 10 M
-/// records), and at most `capacity` of them; past it, nodes are read from the table as before.
+/// Bounded: only levels from `minLevel` up (about `2N / 2^minLevel` slots, 20 k for 10 M
+/// records), and at most `capacity` slots; past it, nodes are read from the table as before.
 final class TreeNodeCache: Sendable {
     static let minLevel = 10
+    /// The most slots kept, over all levels (40 bytes each: 5 MB).
     static let capacity = 1 << 17
 
-    private struct Key: Hashable {
-        let level: Int
-        let index: UInt64
+    /// Per level from `minLevel`, the nodes by index: a lookup is an array index, not a hash
+    /// table's search (a dossier looks up a thousand nodes or so).
+    private struct Levels {
+        var levels: [[TreeHash?]] = []
+        var slots = 0
     }
 
-    private let nodes = Mutex<[Key: TreeHash]>([:])
+    private let state = Mutex(Levels())
 
     init() {}
 
     func node(level: Int, index: UInt64) -> TreeHash? {
-        nodes.withLock { $0[Key(level: level, index: index)] }
+        state.withLock { state in
+            let row = level - Self.minLevel
+            guard row >= 0, row < state.levels.count, index < UInt64(state.levels[row].count) else { return nil }
+            return state.levels[row][Int(index)]
+        }
     }
 
     /// Keeps the hash of the complete subtree (`level`, `index`), read from a committed snapshot.
     func keep(level: Int, index: UInt64, _ hash: TreeHash) {
-        nodes.withLock { nodes in
-            guard nodes.count < Self.capacity else { return }
-            nodes[Key(level: level, index: index)] = hash
+        state.withLock { state in
+            let row = level - Self.minLevel
+            guard row >= 0, index < UInt64(Self.capacity) else { return }
+            while state.levels.count <= row { state.levels.append([]) }
+            let missing = Int(index) + 1 - state.levels[row].count
+            if missing > 0 {
+                guard state.slots + missing <= Self.capacity else { return }
+                state.levels[row].append(contentsOf: repeatElement(nil, count: missing))
+                state.slots += missing
+            }
+            state.levels[row][Int(index)] = hash
         }
     }
-
-    var count: Int { nodes.withLock { $0.count } }
 }

@@ -382,6 +382,16 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `"…"`: the hash in lowercase hex, as ``ChainHash/hex`` writes it, with no String of its own.
+    public mutating func hex(_ hash: ChainHash) {
+        let digits: StaticString = "0123456789abcdef"
+        bytes.append(UInt8(ascii: "\""))
+        for word in [hash.words.0, hash.words.1, hash.words.2, hash.words.3] {
+            for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits.utf8Start[Int(word >> UInt64(shift) & 0x0f)]) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// The shortest text that reads back as the same binary64; integers without a fraction.
     public mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {

@@ -21,7 +21,9 @@ public enum WireEncoder {
             json.key("version")
             json.raw(String(recorded.version))
             json.key("recorded_at")
-            json.string(Timestamp(micros: recorded.recordedAt).utcMicrosecondText)
+            json.raw("\"")
+            json.raw { Timestamp(micros: recorded.recordedAt).appendUTCMicrosecondText(to: &$0) }
+            json.raw("\"")
             json.key("id")
         } else {
             json.key("id", first: true)
@@ -43,7 +45,9 @@ public enum WireEncoder {
         json.key("actor")
         json.string(event.actor.text)
         json.key("occurred_at")
-        json.string(event.occurredAt.description)
+        json.raw("\"")
+        json.raw { event.occurredAt.appendDescription(to: &$0) }
+        json.raw("\"")
         if let reason = event.reason {
             json.key("reason")
             json.string(reason)
@@ -52,9 +56,9 @@ public enum WireEncoder {
         writeData(event.data, to: &json)
         if let recorded {
             json.key("prev_hash")
-            json.string(recorded.prevHash.hex)
+            json.hex(recorded.prevHash)
             json.key("hash")
-            json.string(recorded.hash.hex)
+            json.hex(recorded.hash)
         }
         json.raw("}")
     }

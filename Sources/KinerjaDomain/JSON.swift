@@ -347,8 +347,21 @@ public struct JSONWriter {
     /// Lets `write` append text that is already valid JSON (e.g. base64) straight to the bytes.
     public mutating func raw(_ write: (inout [UInt8]) -> Void) { write(&bytes) }
 
+    /// Room for `count` more bytes without growing the buffer again.
+    public mutating func reserveCapacity(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
+
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole rather than a byte at a time.
+        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")
@@ -365,6 +378,16 @@ public struct JSONWriter {
                 bytes.append(hex[Int(byte & 0xF)])
             default: bytes.append(byte)
             }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `"…"`: the hash in lowercase hex, as ``ChainHash/hex`` writes it, with no String of its own.
+    public mutating func hex(_ hash: ChainHash) {
+        let digits: StaticString = "0123456789abcdef"
+        bytes.append(UInt8(ascii: "\""))
+        for word in [hash.words.0, hash.words.1, hash.words.2, hash.words.3] {
+            for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits.utf8Start[Int(word >> UInt64(shift) & 0x0f)]) }
         }
         bytes.append(UInt8(ascii: "\""))
     }

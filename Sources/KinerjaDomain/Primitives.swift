@@ -254,26 +254,78 @@ public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
     public var utcMicrosecondText: String { Timestamp(micros: micros, offsetMinutes: 0).format(fixedFraction: true) }
 
     private func format(fixedFraction: Bool) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        append(to: &text, fixedFraction: fixedFraction)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// ``description``'s bytes appended to `text`, with no String of their own.
+    public func appendDescription(to text: inout [UInt8]) { append(to: &text, fixedFraction: false) }
+
+    /// ``utcMicrosecondText``'s bytes appended to `text`, with no String of their own.
+    public func appendUTCMicrosecondText(to text: inout [UInt8]) {
+        Timestamp(micros: micros, offsetMinutes: 0).append(to: &text, fixedFraction: true)
+    }
+
+    private func append(to text: inout [UInt8], fixedFraction: Bool) {
+        func put(_ value: Int, _ width: Int) {
+            guard value >= 0 else {
+                text.append(contentsOf: pad(value, width).utf8)
+                return
+            }
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while value / divisor >= 10 { divisor *= 10 }  // wider than `width`: all digits
+            var rest = value
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
         let local = micros + Int64(offsetMinutes) * 60_000_000
         let days = floorDivide(local, Self.microsPerDay)
         let microsOfDay = local - days * Self.microsPerDay
         let date = CivilDate(daysSinceEpoch: Int(days))
         let secondsOfDay = Int(microsOfDay / 1_000_000)
         var fraction = Int(microsOfDay % 1_000_000)
-        var text = date.description + "T" + pad(secondsOfDay / 3600, 2) + ":" + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2)
+        if (0...9999).contains(date.year) {
+            put(date.year, 4)
+            text.append(UInt8(ascii: "-"))
+            put(date.month, 2)
+            text.append(UInt8(ascii: "-"))
+            put(date.day, 2)
+        } else {
+            text.append(contentsOf: date.description.utf8)
+        }
+        text.append(UInt8(ascii: "T"))
+        put(secondsOfDay / 3600, 2)
+        text.append(UInt8(ascii: ":"))
+        put(secondsOfDay / 60 % 60, 2)
+        text.append(UInt8(ascii: ":"))
+        put(secondsOfDay % 60, 2)
         if fixedFraction {
-            text += "." + pad(fraction, 6)
+            text.append(UInt8(ascii: "."))
+            put(fraction, 6)
         } else if fraction != 0 {
             var width = 6
             while fraction % 10 == 0 {
                 fraction /= 10
                 width -= 1
             }
-            text += "." + pad(fraction, width)
+            text.append(UInt8(ascii: "."))
+            put(fraction, width)
         }
-        if offsetMinutes == 0 { return text + "Z" }
+        if offsetMinutes == 0 {
+            text.append(UInt8(ascii: "Z"))
+            return
+        }
         let magnitude = abs(Int(offsetMinutes))
-        return text + (offsetMinutes < 0 ? "-" : "+") + pad(magnitude / 60, 2) + ":" + pad(magnitude % 60, 2)
+        text.append(offsetMinutes < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+        put(magnitude / 60, 2)
+        text.append(UInt8(ascii: ":"))
+        put(magnitude % 60, 2)
     }
 }
 

@@ -5,6 +5,13 @@
 public enum WireEncoder {
     public static func encode(_ event: Event, recorded: RecordedFields? = nil) -> String {
         var json = JSONWriter()
+        encode(event, recorded: recorded, into: &json)
+        return json.text
+    }
+
+    /// Appends the event's JSON object to `json`: the same bytes as ``encode(_:recorded:)``,
+    /// without a String of its own (a dossier proof writes one per event into its answer).
+    public static func encode(_ event: Event, recorded: RecordedFields? = nil, into json: inout JSONWriter) {
         json.raw("{")
         if let recorded {
             json.key("seq", first: true)
@@ -14,7 +21,9 @@ public enum WireEncoder {
             json.key("version")
             json.raw(String(recorded.version))
             json.key("recorded_at")
-            json.string(Timestamp(micros: recorded.recordedAt).utcMicrosecondText)
+            json.raw("\"")
+            json.raw { Timestamp(micros: recorded.recordedAt).appendUTCMicrosecondText(to: &$0) }
+            json.raw("\"")
             json.key("id")
         } else {
             json.key("id", first: true)
@@ -36,7 +45,9 @@ public enum WireEncoder {
         json.key("actor")
         json.string(event.actor.text)
         json.key("occurred_at")
-        json.string(event.occurredAt.description)
+        json.raw("\"")
+        json.raw { event.occurredAt.appendDescription(to: &$0) }
+        json.raw("\"")
         if let reason = event.reason {
             json.key("reason")
             json.string(reason)
@@ -45,12 +56,11 @@ public enum WireEncoder {
         writeData(event.data, to: &json)
         if let recorded {
             json.key("prev_hash")
-            json.string(recorded.prevHash.hex)
+            json.hex(recorded.prevHash)
             json.key("hash")
-            json.string(recorded.hash.hex)
+            json.hex(recorded.hash)
         }
         json.raw("}")
-        return json.text
     }
 
     private static func writeData(_ data: EventData, to json: inout JSONWriter) {

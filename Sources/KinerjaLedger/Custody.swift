@@ -75,6 +75,13 @@ extension Ledger {
     /// --format jsonl` prints it, with its inclusion proof. One read transaction: the tree's
     /// nodes are read once for the checkpoint's root and every proof, which share them.
     public func dossierProof(employee: NIP, checkpoint note: SignedNote) throws -> String {
+        String(decoding: try dossierProofBytes(employee: employee, checkpoint: note), as: UTF8.self)
+    }
+
+    /// ``dossierProof(employee:checkpoint:)`` as the UTF-8 bytes its callers write out (a file,
+    /// stdout, an HTTP body): a String of them would validate every byte again, a tenth of the
+    /// proof's time for an employee with a few hundred events.
+    public func dossierProofBytes(employee: NIP, checkpoint note: SignedNote) throws -> [UInt8] {
         let checkpoint = try named(note, key: nil)
         var json = JSONWriter()
         json.raw("{\"checkpoint\":")
@@ -85,23 +92,25 @@ extension Ledger {
             let seqs = try txn.seqs(inStream: Subject.employee(employee).stream).filter { $0 <= checkpoint.size }
             let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: checkpoint.size)
             try Self.check(checkpoint, hasRoot: root)
+            // About 1 kB an event with its proof: one allocation, not a doubling every few events.
+            json.reserveCapacity(seqs.count * 1536)
             for (number, (seq, proof)) in zip(seqs, proofs).enumerated() {
                 // The record before (its hash is this one's prev_hash) and this one, in one
                 // cursor walk: one descent of the records' B-tree, not two.
+                // The event is written straight into the answer: no String of its own.
                 var previous = ChainHash.zero
-                var line: String?
+                var found = false
                 try txn.forEachRecord(from: seq == 1 ? 1 : seq - 1, through: seq) { record in
                     guard record.seq == seq else {
                         previous = record.hash
                         return
                     }
                     let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-                    line = WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous))
+                    json.raw(number > 0 ? ",{\"event\":" : "{\"event\":")
+                    WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous), into: &json)
+                    found = true
                 }
-                guard let line else { throw CustodyError("record \(seq) of the employee's stream is missing") }
-                if number > 0 { json.raw(",") }
-                json.raw("{\"event\":")
-                json.raw(line)
+                guard found else { throw CustodyError("record \(seq) of the employee's stream is missing") }
                 json.raw(",\"proof\":[")
                 for (index, hash) in proof.enumerated() {
                     json.raw(index == 0 ? "\"" : ",\"")
@@ -112,7 +121,7 @@ extension Ledger {
             }
         }
         json.raw("]}\n")
-        return json.text
+        return json.bytes
     }
 
     /// A C2SP tlog-proof of one event: its canonical bytes as `extra`, its index (`seq − 1`),

@@ -19,8 +19,8 @@ extension API {
         return try await blocking { [self] in
             try authorizeRead(identity, employee: nip)
             let checkpoint = try latestCheckpoint()
-            let proof = try custody { try ledger.dossierProof(employee: nip, checkpoint: checkpoint) }
-            return Response.text(proof, contentType: "application/json")
+            let proof = try custody { try ledger.dossierProofBytes(employee: nip, checkpoint: checkpoint) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: proof)))
         }
     }
 

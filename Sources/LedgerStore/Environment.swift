@@ -40,6 +40,8 @@ final class Environment: @unchecked Sendable {
     let databases: Databases
     let path: String
     let resizeLock = ResizeLock()
+    /// Upper Merkle nodes for dossier proofs, kept across read transactions (``TreeNodeCache``).
+    let treeCache = TreeNodeCache()
     let clock: @Sendable () -> Int64
     /// The writer's tag rule: each write transaction extends the tag index with it.
     let tagRule: TagRule?

@@ -20,6 +20,9 @@ struct StoredTree: TreeNodes {
     /// dossier's proofs): LMDB finds a key on the page its cursor is on without descending from
     /// the root, and each descent of a large ledger's B-trees is a string of cache misses.
     private let cursors: (tree: OpaquePointer, events: OpaquePointer)?
+    /// The upper nodes kept across read transactions (``TreeNodeCache``); nil outside a
+    /// read-only transaction and wherever the stored nodes must be read (verify, extend, roots).
+    private let cache: TreeNodeCache?
 
     init(access: TxnAccess) throws {
         guard let tree = access.databases.tree else {
@@ -28,19 +31,22 @@ struct StoredTree: TreeNodes {
         self.access = access
         self.tree = tree
         cursors = nil
+        cache = nil
     }
 
-    private init(_ plain: StoredTree, cursors: (tree: OpaquePointer, events: OpaquePointer)) {
+    private init(_ plain: StoredTree, cursors: (tree: OpaquePointer, events: OpaquePointer), cache: TreeNodeCache?) {
         access = plain.access
         tree = plain.tree
         self.cursors = cursors
+        self.cache = cache
     }
 
-    /// `body` with a tree that reads through cursors, valid only inside `body`.
-    static func withCursors<R>(_ access: TxnAccess, _ body: (StoredTree) throws -> R) throws -> R {
+    /// `body` with a tree that reads through cursors, valid only inside `body`, and keeps its
+    /// upper nodes in `cache` (only from a read-only transaction: see ``TreeNodeCache``).
+    static func withCursors<R>(_ access: TxnAccess, cache: TreeNodeCache? = nil, _ body: (StoredTree) throws -> R) throws -> R {
         let plain = try StoredTree(access: access)
         return try access.withCursor(plain.tree) { tree in
-            try access.withCursor(access.databases.events) { events in try body(StoredTree(plain, cursors: (tree, events))) }
+            try access.withCursor(access.databases.events) { events in try body(StoredTree(plain, cursors: (tree, events), cache: cache)) }
         }
     }
 
@@ -66,17 +72,49 @@ struct StoredTree: TreeNodes {
 
     /// A stored node, or a smaller one recomputed from its records' leaf hashes.
     func node(level: Int, index: UInt64) throws -> TreeHash {
-        if level >= Self.storedLevel {
-            let value = try Self.withKey(level: level, index: index) { key -> MDB_val? in
-                if let cursors { try Self.get(cursors.tree, key) } else { try access.get(tree, key) }
-            }
-            guard let value, value.mv_size == 32 else {
-                throw StoreError(.corrupt, "the Merkle tree lacks the node of level \(level), index \(index)")
-            }
-            return TreeHash(uncheckedBytes: value.buffer)
+        if level >= TreeNodeCache.minLevel, let cache {
+            if let hash = cache.node(level: level, index: index) { return hash }
+            let hash = try storedNode(level: level, index: index)
+            cache.keep(level: level, index: index, hash)
+            return hash
         }
+        if level >= Self.storedLevel { return try storedNode(level: level, index: index) }
         if level == 0 { return try leafHash(seq: index + 1) }
+        if let cursors {
+            // The subtree's records are adjacent: one search for the first, then the cursor's
+            // next ones (on the same page or the next), not a search each.
+            let first = (index << UInt64(level)) + 1
+            var range = CompactRange()
+            var value = try withUnsafeBytes(of: first.bigEndian) { try Self.get(cursors.events, $0) }
+            for seq in first..<first + (1 << UInt64(level)) {
+                if seq > first {
+                    var key = MDB_val()
+                    var next = MDB_val()
+                    let rc = mdb_cursor_get(cursors.events, &key, &next, MDB_NEXT)
+                    if rc == MDB_NOTFOUND {
+                        value = nil
+                    } else {
+                        try LMDBError.check(rc)
+                        value = key.mv_size == 8 && key.buffer.loadUnaligned(as: UInt64.self) == seq.bigEndian ? next : nil
+                    }
+                }
+                guard let record = value else { throw StoreError(.corrupt, "the Merkle tree needs record \(seq), which is missing") }
+                range.append(try CanonicalRecord.view(value: record.buffer) { Merkle.leafHash($0.canonical) })
+            }
+            return range.root
+        }
         return Merkle.nodeHash(try node(level: level - 1, index: index << 1), try node(level: level - 1, index: index << 1 | 1))
+    }
+
+    /// A node of the node table (`level` ≥ `storedLevel`).
+    private func storedNode(level: Int, index: UInt64) throws -> TreeHash {
+        let value = try Self.withKey(level: level, index: index) { key -> MDB_val? in
+            if let cursors { try Self.get(cursors.tree, key) } else { try access.get(tree, key) }
+        }
+        guard let value, value.mv_size == 32 else {
+            throw StoreError(.corrupt, "the Merkle tree lacks the node of level \(level), index \(index)")
+        }
+        return TreeHash(uncheckedBytes: value.buffer)
     }
 
     /// The leaf hash of record `seq` (leaf index `seq − 1`).
@@ -192,7 +230,7 @@ extension ReadTransaction {
     public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
         try checkTree(covers: size)
         for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-        return try StoredTree.withCursors(access) { nodes in
+        return try StoredTree.withCursors(access, cache: treeCache) { nodes in
             (try nodes.root(size: size), try nodes.inclusionProofs(indices: seqs.map { $0 - 1 }, size: size))
         }
     }

@@ -49,7 +49,7 @@ public final class Store: Sendable {
     /// Runs `body` on a consistent snapshot.
     public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         try withTransaction(readOnly: true) { access in
-            let transaction = try ReadTransaction(access: access)
+            let transaction = try ReadTransaction(access: access, treeCache: environment.treeCache)
             return (try body(transaction), commit: false)
         }
     }

@@ -147,9 +147,13 @@ public struct ReadTransaction: ~Copyable {
     /// The head of the snapshot.
     public let head: Head
 
-    init(access: TxnAccess) throws {
+    /// The store's upper Merkle nodes kept across read-only transactions (``TreeNodeCache``).
+    let treeCache: TreeNodeCache?
+
+    init(access: TxnAccess, treeCache: TreeNodeCache? = nil) throws {
         self.access = access
         self.head = try access.head()
+        self.treeCache = treeCache
     }
 
     /// Calls `body` with each record from `first` through `last` (clamped to the head), in `seq` order.

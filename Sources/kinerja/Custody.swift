@@ -152,6 +152,16 @@ func readNote(_ path: String) throws -> SignedNote {
 }
 
 /// Writes `text` to `path`, or to standard output when `path` is nil.
+/// `bytes` (UTF-8 text) to the file `path`, written atomically, or to stdout.
+func emit(_ bytes: [UInt8], to path: String?) throws {
+    guard let path else {
+        fflush(nil)  // anything print buffered comes first
+        FileHandle.standardOutput.write(Data(bytes))
+        return
+    }
+    try failing { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
+}
+
 func emit(_ text: String, to path: String?) throws {
     guard let path else {
         print(text, terminator: "")
@@ -242,7 +252,7 @@ struct Prove: ParsableCommand {
         let note = try readNote(checkpoint)
         if let employee {
             if case .failure(let invalid) = NIP.validate(employee) { throw ValidationError("--employee: \(invalid.rule)") }
-            try emit(try failing { try ledger.dossierProof(employee: NIP(unchecked: employee), checkpoint: note) }, to: out)
+            try emit(try failing { try ledger.dossierProofBytes(employee: NIP(unchecked: employee), checkpoint: note) }, to: out)
         } else if let event {
             guard let id = EventID(event) else { throw ValidationError("--event: \(event) is not a UUID") }
             try emit(try failing { try ledger.eventProof(id: id, checkpoint: note) }.formatted, to: out)

@@ -1,0 +1,61 @@
+import Foundation
+import KinerjaSamples
+import LedgerStore
+import Testing
+import TransparencyLog
+
+@Suite("The upper Merkle nodes kept in memory across read transactions")
+struct TreeNodeCacheTests {
+    /// Batched proofs (the path that keeps upper nodes, from level 10: subtrees of 1024 records)
+    /// for a spread of leaves of the tree of `size` records.
+    func batched(_ store: Store, size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]], seqs: [UInt64]) {
+        let seqs = Array(stride(from: UInt64(1), through: size, by: 41)) + [size, 1, (size + 1) / 2]
+        let (root, proofs) = try store.read { try $0.inclusionProofs(seqs: seqs, size: size) }
+        return (root, proofs, seqs)
+    }
+
+    @Test("proofs with a warm cache equal the stored tree's read node by node, and a fresh store's, across appends that complete new subtrees")
+    func warmEqualsCold() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        var n = 0
+        var warm: [UInt64: (root: TreeHash, proofs: [[TreeHash]])] = [:]
+        do {
+            let store = try Store.create(at: path, options: StoreOptions(syncsEachCommit: false))
+            // Sizes on both sides of 1024, 2048, 3072 and 4096: each batch completes new cached levels.
+            for batch in [1000, 23, 1, 1, 500, 523, 1, 1024, 1, 1023, 7] {
+                try store.append { txn in
+                    for _ in 0..<batch {
+                        n += 1
+                        try txn.append(stream: "s:\(n % 5)", id: id(n), payload: bytes("record \(n)"))
+                    }
+                }
+                let head = try store.read { $0.head.seq }
+                // The head's tree, and smaller ones the warm cache also serves.
+                for size in Set([head, head - 1, 1, 1023, 1024, 1025, 2048, 3071, 3072].filter { $0 >= 1 && $0 <= head }).sorted() {
+                    let (root, proofs, seqs) = try batched(store, size: size)
+                    let (storedRoot, stored) = try store.read { txn in
+                        (try txn.treeRoot(size: size), try seqs.map { try txn.inclusionProof(seq: $0, size: size) })
+                    }
+                    #expect(root == storedRoot, "size \(size)")
+                    #expect(proofs == stored, "size \(size)")
+                    for (seq, proof) in zip(seqs, proofs) {
+                        let leaf = try store.read { try $0.leafHash(seq: seq) }
+                        #expect(Merkle.verifyInclusion(leaf: leaf, index: seq - 1, size: size, proof: proof, root: root))
+                    }
+                    warm[size] = (root, proofs)
+                }
+            }
+            #expect(n == 4104)
+            #expect(try store.verifyTree() == nil)
+        }
+        // A fresh store (the environment closed with the last store, so nothing is kept) gives the same proofs.
+        let fresh = try Store.open(at: path)
+        for (size, expected) in warm {
+            let (root, proofs, _) = try batched(fresh, size: size)
+            #expect(root == expected.root, "size \(size)")
+            #expect(proofs == expected.proofs, "size \(size)")
+        }
+    }
+}

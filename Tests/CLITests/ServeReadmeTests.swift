@@ -162,7 +162,7 @@ struct ServeReadmeTests {
     /// server's witnessing writes beside it: they are run again until they match or 40 s pass.
     /// After a grant, its token is kept in the variable `tokens` names for its identity.
     private func play(
-        _ block: String, in session: ShellSession, ports: [Int: Int], tokens: [String: String] = [:],
+        _ block: String, commandCount: Int, in session: ShellSession, ports: [Int: Int], tokens: [String: String] = [:],
         sortedOutput: (String) -> Bool = { _ in false }, retried: (String) -> Bool = { _ in false }
     ) throws {
         func mapped(_ text: String, _ forward: Bool) -> String {
@@ -179,7 +179,7 @@ struct ServeReadmeTests {
             return Set(text.split(separator: "\n")).sorted().joined(separator: "\n")
         }
         let commands = transcriptCommands(block)
-        #expect(!commands.isEmpty)
+        #expect(commands.count == commandCount, "the block's commands: \(commands.map(\.command))")
         for (command, expected) in commands {
             var actual = mapped(try session.run(mapped(command, true)), false)
             let deadline = Date().addingTimeInterval(40)
@@ -205,7 +205,7 @@ struct ServeReadmeTests {
             "kinerja init --origin bkpsdm.example.go.id/kinerja > /dev/null && kinerja key generate bkpsdm.example.go.id/kinerja --out log.key > log.vkey; echo $?")
         #expect(setup == "0\n")
         try play(
-            try consoleBlock(after: "<!-- serve-transcript:start -->"), in: session, ports: [8088: port],
+            try consoleBlock(after: "<!-- serve-transcript:start -->"), commandCount: 33, in: session, ports: [8088: port],
             tokens: [
                 "hr:bkpsdm-kota": "HR", "197001011995031001": "SEKDA", "198003152005012002": "KADINKES",
                 "199005202015031003": "ANALYST", "auditor:inspektorat": "AUDITOR", "lms:bpsdm-prov": "LMS",
@@ -236,7 +236,7 @@ struct ServeReadmeTests {
         #expect(setup == "ready\n")
         let listening = try session.run("kinerja serve --listen 127.0.0.1:\(port) &")
         #expect(listening.hasSuffix("listening on 127.0.0.1:\(port)\n"), "\(listening)")
-        try play(try consoleBlock(after: "### Dossiers, pages and the witnessed checkpoint (real output)"), in: session, ports: [8097: port])
+        try play(try consoleBlock(after: "### Dossiers, pages and the witnessed checkpoint (real output)"), commandCount: 9, in: session, ports: [8097: port])
     }
 
     @Test("Witnesses: the server keeps its checkpoint witnessed, with one witness stopped for a while, as the README shows")
@@ -247,7 +247,7 @@ struct ServeReadmeTests {
         let training = try session.run(#"sed -n 8p samples/sample.jsonl | sed 's/"actor":"[^"]*",//' > training.jsonl; echo $?"#)
         #expect(training == "0\n")
         try play(
-            try consoleBlock(after: "### Witnesses: the server keeps its checkpoint witnessed (real output)"), in: session,
+            try consoleBlock(after: "### Witnesses: the server keeps its checkpoint witnessed (real output)"), commandCount: 24, in: session,
             ports: [8200: ports[0], 8201: ports[1], 8202: ports[2]],
             sortedOutput: Self.readsWitnessing, retried: Self.readsWitnessing)
     }

@@ -139,28 +139,9 @@ extension Ledger {
     public func witnessState() -> Data? { FileManager.default.contents(atPath: witnessStatePath) }
 
     /// Writes the witnesses' state whole or not at all.
-    public func writeWitnessState(_ data: Data) throws { try writeAtomically(witnessStatePath, data) }
+    public func writeWitnessState(_ data: Data) throws { try AtomicFile.write(data, to: witnessStatePath) }
 
-    private func writePublished(_ note: SignedNote) throws { try writeAtomically(publishedCheckpointPath, Data(note.formatted.utf8)) }
-
-    /// Whole or not at all: a temporary file, synced, renamed over the old one, the directory synced.
-    private func writeAtomically(_ target: String, _ data: Data) throws {
-        let temporary = target + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CustodyError("cannot write \(temporary)")
-        }
-        let descriptor = openFile(temporary, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            _ = fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(temporary, target) == 0 else { throw CustodyError("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
-        let directory = openFile(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
-        }
-    }
+    private func writePublished(_ note: SignedNote) throws { try AtomicFile.write(note.formatted.utf8, to: publishedCheckpointPath) }
 
     /// One publisher at a time: a cosignature added while another is being added is not lost.
     private func lockingPublished<R>(_ body: () throws -> R) throws -> R {

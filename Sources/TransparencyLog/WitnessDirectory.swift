@@ -32,7 +32,7 @@ public struct WitnessDirectory: Sendable {
             throw TransparencyLogError(.malformed, "\(path) already holds a witness's state")
         }
         let absoluteKey = URL(fileURLWithPath: keyFile).standardizedFileURL.path
-        try directory.writeAtomically(configFile, "origin \(origin)\nlog-vkey \(logKey)\nkey \(absoluteKey)\n")
+        try AtomicFile.write("origin \(origin)\nlog-vkey \(logKey)\nkey \(absoluteKey)\n".utf8, to: directory.file(configFile))
         return directory
     }
 
@@ -71,7 +71,7 @@ public struct WitnessDirectory: Sendable {
             // The checkpoint it already holds is cosigned again without rewriting it: anyone may
             // post one (the endpoint takes no token), and a loop of them must cost no disk writes.
             if case .cosigned(let updated, _) = decision, let latest = updated.latest, latest.text != log.latest?.text {
-                try writeAtomically(Self.checkpointFile, latest.formatted)
+                try AtomicFile.write(latest.formatted.utf8, to: file(Self.checkpointFile))
             }
             return decision
         }
@@ -85,29 +85,5 @@ public struct WitnessDirectory: Sendable {
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw TransparencyLogError(.malformed, "cannot lock \(path)") }
         return try body()
-    }
-
-    /// Writes `name` whole or not at all: a temporary file, synced, renamed over, the directory synced.
-    private func writeAtomically(_ name: String, _ text: String) throws {
-        let temporary = file(name + ".tmp")
-        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw TransparencyLogError(.malformed, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else {
-                close(descriptor)
-                throw TransparencyLogError(.malformed, "cannot write \(temporary): \(String(cString: strerror(errno)))")
-            }
-            written += count
-        }
-        guard fsync(descriptor) == 0, close(descriptor) == 0 else { throw TransparencyLogError(.malformed, "cannot sync \(temporary)") }
-        guard rename(temporary, file(name)) == 0 else { throw TransparencyLogError(.malformed, "cannot rename \(temporary): \(String(cString: strerror(errno)))") }
-        let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
-        }
     }
 }

@@ -88,10 +88,12 @@ import Glibc
         for _ in 0..<2 {
             _ = prompt.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             var answer = ""
-            for _ in 0..<50 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
+            // Up to 30 s for the answer (it comes at once on a quiet machine; the whole suite
+            // runs in parallel on two cores, where 5 s was once not enough).
+            for _ in 0..<300 where !answer.contains("ok\n") { answer += prompt.receive() ?? "" }
             outcome.answers.append(answer)
         }
-        for _ in 0..<50 where !outcome.silentClosed { outcome.silentClosed = prompt.receive() == nil }
+        for _ in 0..<300 where !outcome.silentClosed { outcome.silentClosed = prompt.receive() == nil }
         return outcome
     }
 }

@@ -17,7 +17,10 @@ struct Options {
     }
 
     func required(_ name: String) -> String {
-        guard let value = string(name) else { fatalError("\(name) is required") }
+        guard let value = string(name) else {
+            FileHandle.standardError.write(Data("kinerja-bench: \(name) is required\n".utf8))
+            exit(64)
+        }
         return value
     }
 }

@@ -148,14 +148,18 @@ func ledgerAccountability(_ options: Options) throws {
     let head = try ledger.head().seq
     var random = SeededRandom(seed: 11)
     var latencies: [Double] = []
+    var cpu: [Double] = []
     for _ in 0..<options.int("--samples", 10) {
         var request = ReportRequest()
         request.unit = units.randomElement(using: &random)!
         request.point = .seq(UInt64.random(in: head / 2...head, using: &random))
+        let start = threadCPUSeconds()
         latencies.append(try seconds { _ = try Reports.accountability(ledger, request, bounded: bounded) } * 1000)
+        cpu.append((threadCPUSeconds() - start) * 1000)
     }
     let (p50, p99) = percentiles(latencies)
-    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99])
+    let (cpuP50, cpuP99) = percentiles(cpu)
+    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99])
 }
 
 /// `decode --input F`: the strict wire decoder alone, on one thread (lines per second).

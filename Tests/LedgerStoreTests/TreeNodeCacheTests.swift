@@ -40,6 +40,12 @@ struct TreeNodeCacheTests {
                     }
                     #expect(root == storedRoot, "size \(size)")
                     #expect(proofs == stored, "size \(size)")
+                    // The records with their proofs (a dossier's reads, through the same cache).
+                    var proven: [[TreeHash]] = []
+                    try store.read { txn in
+                        try txn.forEachProvenRecord(seqs: seqs, size: size, root: { #expect($0 == storedRoot) }) { _, _, proof in proven.append(proof) }
+                    }
+                    #expect(proven == stored, "size \(size)")
                     for (seq, proof) in zip(seqs, proofs) {
                         let leaf = try store.read { try $0.leafHash(seq: seq) }
                         #expect(Merkle.verifyInclusion(leaf: leaf, index: seq - 1, size: size, proof: proof, root: root))

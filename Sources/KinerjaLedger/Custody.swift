@@ -94,13 +94,13 @@ extension Ledger {
             json.reserveCapacity(seqs.count * 1536)
             var number = 0
             // Each record with its predecessor's hash and its proof, in about one B-tree descent
-            // of the records and a few of the node table each. The event is written straight
-            // into the answer: no String of its own.
+            // of the records and a few of the node table each. The event's JSON is transcoded
+            // from its canonical bytes straight into the answer: no Event, no String of its own.
             try txn.forEachProvenRecord(seqs: seqs, size: checkpoint.size, root: { try Self.check(checkpoint, hasRoot: $0) }) { record, previous, proof in
-                let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
+                let event = try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
                 json.raw(number > 0 ? ",{\"event\":" : "{\"event\":")
                 number += 1
-                WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous), into: &json)
+                try WireEncoder.encode(event, stream: record.streamBytes, version: record.version, prevHash: previous, hash: record.hash, into: &json)
                 json.raw(",\"proof\":[")
                 for (index, hash) in proof.enumerated() {
                     json.raw(index == 0 ? "\"" : ",\"")

@@ -23,6 +23,8 @@ struct StoredTree: TreeNodes {
     /// The upper nodes kept across read transactions (``TreeNodeCache``); nil outside a
     /// read-only transaction and wherever the stored nodes must be read (verify, extend, roots).
     private let cache: TreeNodeCache?
+    /// The lowest level read through `cache` (``TreeNodeCache/minLevel(size:)`` of the head).
+    private let cachedLevel: Int
 
     init(access: TxnAccess) throws {
         guard let tree = access.databases.tree else {
@@ -32,21 +34,24 @@ struct StoredTree: TreeNodes {
         self.tree = tree
         cursors = nil
         cache = nil
+        cachedLevel = .max
     }
 
-    private init(_ plain: StoredTree, cursors: (tree: OpaquePointer, events: OpaquePointer), cache: TreeNodeCache?) {
+    private init(_ plain: StoredTree, cursors: (tree: OpaquePointer, events: OpaquePointer), cache: TreeNodeCache?, head: UInt64) {
         access = plain.access
         tree = plain.tree
         self.cursors = cursors
         self.cache = cache
+        cachedLevel = cache == nil ? .max : TreeNodeCache.minLevel(size: head)
     }
 
     /// `body` with a tree that reads through cursors, valid only inside `body`, and keeps its
-    /// upper nodes in `cache` (only from a read-only transaction: see ``TreeNodeCache``).
-    static func withCursors<R>(_ access: TxnAccess, cache: TreeNodeCache? = nil, _ body: (StoredTree) throws -> R) throws -> R {
+    /// upper nodes in `cache` (only from a read-only transaction: see ``TreeNodeCache``), as
+    /// deep as the cache's budget allows for a ledger whose head is `head`.
+    static func withCursors<R>(_ access: TxnAccess, cache: TreeNodeCache? = nil, head: UInt64, _ body: (StoredTree) throws -> R) throws -> R {
         let plain = try StoredTree(access: access)
         return try access.withCursor(plain.tree) { tree in
-            try access.withCursor(access.databases.events) { events in try body(StoredTree(plain, cursors: (tree, events), cache: cache)) }
+            try access.withCursor(access.databases.events) { events in try body(StoredTree(plain, cursors: (tree, events), cache: cache, head: head)) }
         }
     }
 
@@ -72,10 +77,10 @@ struct StoredTree: TreeNodes {
 
     /// A stored node, or a smaller one recomputed from its records' leaf hashes.
     func node(level: Int, index: UInt64) throws -> TreeHash {
-        if level >= TreeNodeCache.minLevel, let cache {
+        if level >= cachedLevel, let cache {
             if let hash = cache.node(level: level, index: index) { return hash }
             let hash = try storedNode(level: level, index: index)
-            cache.keep(level: level, index: index, hash)
+            cache.keep(level: level, index: index, hash, lowest: cachedLevel)
             return hash
         }
         if level >= Self.storedLevel { return try storedNode(level: level, index: index) }
@@ -230,7 +235,7 @@ extension ReadTransaction {
     public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
         try checkTree(covers: size)
         for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-        return try StoredTree.withCursors(access, cache: treeCache) { nodes in
+        return try StoredTree.withCursors(access, cache: treeCache, head: head.seq) { nodes in
             (try nodes.root(size: size), try nodes.inclusionProofs(indices: seqs.map { $0 - 1 }, size: size))
         }
     }
@@ -246,7 +251,7 @@ extension ReadTransaction {
     ) throws {
         try checkTree(covers: size)
         for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-        try StoredTree.withCursors(access, cache: treeCache) { nodes in
+        try StoredTree.withCursors(access, cache: treeCache, head: head.seq) { nodes in
             try root(try nodes.root(size: size))
             try nodes.forEachProvenRecord(seqs: seqs, size: size, body)
         }
@@ -272,9 +277,9 @@ extension StoredTree {
     /// - one cursor walk a record over the aligned block of 4 leaves that holds it, from the
     ///   record before it: the record, its `prev_hash`, and the leaves of its level-0 and
     ///   level-1 siblings (recomputed, not stored) — one descent, not three;
-    /// - its stored siblings below the cached levels (2…9: distinct for each of an employee's
-    ///   records, which lie thousands of records apart) read in key order through one cursor,
-    ///   so those on one page of the node table cost one descent;
+    /// - its stored siblings below the cached levels (2…7 at 10 M records: distinct for each of
+    ///   an employee's records, which lie thousands of records apart) read in key order through
+    ///   one cursor, so those on one page of the node table cost one descent;
     /// - the siblings it shares with the record before it in `seqs` (the upper levels) taken
     ///   from that record's proof, and the right edge's incomplete ranges computed once.
     /// The proofs are ``TreeNodes/inclusionProof(index:size:)``'s, hash for hash.
@@ -288,7 +293,6 @@ extension StoredTree {
         var suffixes: [(range: Range<UInt64>, hash: TreeHash)] = []
         // Stored siblings below the cache's levels: (key order, position in the proof).
         var pending: [(lastLeaf: UInt64, level: Int, index: UInt64, position: Int)] = []
-        let cachedLevel = cache == nil ? Int.max : TreeNodeCache.minLevel
         for seq in seqs {
             let index = seq - 1
             Merkle.inclusionPath(index: index, size: size, into: &steps)

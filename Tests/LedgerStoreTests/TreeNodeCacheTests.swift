@@ -1,6 +1,6 @@
 import Foundation
 import KinerjaSamples
-import LedgerStore
+@testable import LedgerStore
 import Testing
 import TransparencyLog
 
@@ -63,5 +63,34 @@ struct TreeNodeCacheTests {
             #expect(root == expected.root, "size \(size)")
             #expect(proofs == expected.proofs, "size \(size)")
         }
+    }
+
+    @Test("the cache keeps levels as deep as its budget allows for the head's size, and drops the rows below when the ledger outgrows them")
+    func budget() {
+        // (size >> level) · 2 ≤ 131 072 slots.
+        #expect(TreeNodeCache.minLevel(size: 0) == 2)
+        #expect(TreeNodeCache.minLevel(size: 262_144) == 2)
+        #expect(TreeNodeCache.minLevel(size: 262_148) == 3)
+        #expect(TreeNodeCache.minLevel(size: 1_000_000) == 4)
+        #expect(TreeNodeCache.minLevel(size: 9_987_612) == 8)
+        #expect(TreeNodeCache.minLevel(size: 1_000_000_000) == 14)
+        let hash = Merkle.leafHash([1, 2, 3])
+        let cache = TreeNodeCache()
+        cache.keep(level: 2, index: 99, hash, lowest: 2)
+        cache.keep(level: 5, index: 9, hash, lowest: 2)
+        #expect(cache.node(level: 2, index: 99) == hash)
+        #expect(cache.node(level: 2, index: 98) == nil)
+        #expect(cache.usage == (110, 2))
+        // A larger head: level 2 no longer fits, its row is dropped; level 5 stays.
+        cache.keep(level: 2, index: 7, hash, lowest: 3)
+        #expect(cache.node(level: 2, index: 99) == nil)
+        #expect(cache.node(level: 5, index: 9) == hash)
+        #expect(cache.usage == (10, 3))
+        // Past the budget, nothing more is kept.
+        cache.keep(level: 6, index: UInt64(TreeNodeCache.capacity), hash, lowest: 3)
+        #expect(cache.node(level: 6, index: UInt64(TreeNodeCache.capacity)) == nil)
+        cache.keep(level: 7, index: UInt64(TreeNodeCache.capacity - 1), hash, lowest: 3)
+        #expect(cache.node(level: 7, index: UInt64(TreeNodeCache.capacity - 1)) == nil)
+        #expect(cache.usage == (10, 3))
     }
 }

@@ -48,6 +48,10 @@ func ledgerCustody(_ options: Options) throws {
         dump?.write(Data(proof[(proof.firstIndex(of: UInt8(ascii: "[")) ?? 0)...]))
     }
     try dump?.close()
+    // `--trace yes`: each answer's CPU time and event count on stderr, in the order asked.
+    if options.string("--trace") == "yes" {
+        for (index, cpu) in proofsCPU.enumerated() { FileHandle.standardError.write(Data("proof \(index) cpu_ms \(cpu)\n".utf8)) }
+    }
     let checkpoint = percentiles(checkpoints)
     let proof = percentiles(proofs)
     let proofCPU = percentiles(proofsCPU)

@@ -58,7 +58,7 @@ final class TreeNodeCache: Sendable {
         state.withLock { state in
             if lowest > state.lowest {
                 // The ledger grew past what the lower rows' budget allows: drop them.
-                for row in state.lowest..<min(lowest, state.levels.count) {
+                for row in state.levels.indices where row >= state.lowest && row < lowest {
                     state.slots -= state.levels[row].count
                     state.levels[row] = []
                 }

@@ -92,5 +92,11 @@ struct TreeNodeCacheTests {
         cache.keep(level: 7, index: UInt64(TreeNodeCache.capacity - 1), hash, lowest: 3)
         #expect(cache.node(level: 7, index: UInt64(TreeNodeCache.capacity - 1)) == nil)
         #expect(cache.usage == (10, 3))
+        // A cache that kept nothing yet (an index past the budget) rises twice without harm.
+        let empty = TreeNodeCache()
+        empty.keep(level: 9, index: UInt64(TreeNodeCache.capacity), hash, lowest: 9)
+        empty.keep(level: 12, index: 1, hash, lowest: 12)
+        #expect(empty.node(level: 12, index: 1) == hash)
+        #expect(empty.usage == (2, 12))
     }
 }

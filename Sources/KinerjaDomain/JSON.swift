@@ -351,18 +351,21 @@ public struct JSONWriter {
     public mutating func reserveCapacity(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 
     public mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``string(_:)`` of the String whose UTF-8 bytes are `utf8` (the caller checked they are
+    /// UTF-8): the same bytes, with no String built.
+    public mutating func string(utf8 value: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escape: copy them whole rather than a byte at a time.
-        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            bytes.append(contentsOf: utf8)
-            return true
-        }
-        if copied == true {
+        guard value.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            bytes.append(contentsOf: value)
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        for byte in value.utf8 {
+        for byte in value {
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")
             case UInt8(ascii: "\\"): raw("\\\\")

@@ -36,16 +36,21 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Lowercase `8-4-4-4-12`.
     public var description: String {
-        let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(36)
+        appendDescription(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``description``'s 36 bytes to `out`, with no String of its own.
+    public func appendDescription(to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
         for index in 0..<32 {
             if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
             let word = index < 16 ? high : low
             let shift = UInt64(60 - (index % 16) * 4)
-            out.append(hex[Int((word >> shift) & 0xF)])
+            out.append(hex.utf8Start[Int((word >> shift) & 0xF)])
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (a: EventID, b: EventID) -> Bool { (a.high, a.low) < (b.high, b.low) }

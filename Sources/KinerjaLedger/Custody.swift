@@ -90,27 +90,17 @@ extension Ledger {
         try store.read { txn in
             try Self.check(checkpoint, covers: txn.head.seq)
             let seqs = try txn.seqs(inStream: Subject.employee(employee).stream).filter { $0 <= checkpoint.size }
-            let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: checkpoint.size)
-            try Self.check(checkpoint, hasRoot: root)
             // About 1 kB an event with its proof: one allocation, not a doubling every few events.
             json.reserveCapacity(seqs.count * 1536)
-            for (number, (seq, proof)) in zip(seqs, proofs).enumerated() {
-                // The record before (its hash is this one's prev_hash) and this one, in one
-                // cursor walk: one descent of the records' B-tree, not two.
-                // The event is written straight into the answer: no String of its own.
-                var previous = ChainHash.zero
-                var found = false
-                try txn.forEachRecord(from: seq == 1 ? 1 : seq - 1, through: seq) { record in
-                    guard record.seq == seq else {
-                        previous = record.hash
-                        return
-                    }
-                    let event = try PayloadCodec.decode(record.payload, streamBytes: record.streamBytes, id: EventID(record.id))
-                    json.raw(number > 0 ? ",{\"event\":" : "{\"event\":")
-                    WireEncoder.encode(event, recorded: RecordedFields(record, previous: previous), into: &json)
-                    found = true
-                }
-                guard found else { throw CustodyError("record \(seq) of the employee's stream is missing") }
+            var number = 0
+            // Each record with its predecessor's hash and its proof, in about one B-tree descent
+            // of the records and a few of the node table each. The event's JSON is transcoded
+            // from its canonical bytes straight into the answer: no Event, no String of its own.
+            try txn.forEachProvenRecord(seqs: seqs, size: checkpoint.size, root: { try Self.check(checkpoint, hasRoot: $0) }) { record, previous, proof in
+                let event = try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
+                json.raw(number > 0 ? ",{\"event\":" : "{\"event\":")
+                number += 1
+                try WireEncoder.encode(event, stream: record.streamBytes, version: record.version, prevHash: previous, hash: record.hash, into: &json)
                 json.raw(",\"proof\":[")
                 for (index, hash) in proof.enumerated() {
                     json.raw(index == 0 ? "\"" : ",\"")

@@ -15,18 +15,30 @@ import TransparencyLog
 /// they read the stored nodes. A dossier proof from a rewritten ledger fails `check-proof` (its
 /// events come from the records, its proofs would not lead to the checkpoint's root).
 ///
-/// Bounded: only levels from `minLevel` up (about `2N / 2^minLevel` slots, 20 k for 10 M
-/// records), and at most `capacity` slots; past it, nodes are read from the table as before.
+/// Bounded: at most `capacity` slots (40 bytes each: 5 MB), and only from the lowest level
+/// whose nodes, with all the nodes above them, fit in them (``minLevel(size:)``: level 8 at
+/// 10 M records, 14 at a billion) — the upper part of the tree a proof reads most, as deep as
+/// the budget allows. As the ledger grows the lowest level rises, and the rows below it are
+/// dropped; past the budget, nodes are read from the table as before.
 final class TreeNodeCache: Sendable {
-    static let minLevel = 10
     /// The most slots kept, over all levels (40 bytes each: 5 MB).
     static let capacity = 1 << 17
 
-    /// Per level from `minLevel`, the nodes by index: a lookup is an array index, not a hash
-    /// table's search (a dossier looks up a thousand nodes or so).
+    /// The lowest level kept for a ledger of `size` records: the lowest stored level from which
+    /// every node up to the root fits in ``capacity`` slots (about `2 · size / 2^level` nodes).
+    static func minLevel(size: UInt64) -> Int {
+        var level = StoredTree.storedLevel
+        while (size >> UInt64(level)) * 2 > UInt64(capacity) { level += 1 }
+        return level
+    }
+
+    /// Per level, the nodes by index: a lookup is an array index, not a hash table's search
+    /// (a dossier looks up a thousand nodes or so).
     private struct Levels {
         var levels: [[TreeHash?]] = []
         var slots = 0
+        /// The lowest level kept now; rows below it were dropped.
+        var lowest = 0
     }
 
     private let state = Mutex(Levels())
@@ -35,25 +47,35 @@ final class TreeNodeCache: Sendable {
 
     func node(level: Int, index: UInt64) -> TreeHash? {
         state.withLock { state in
-            let row = level - Self.minLevel
-            guard row >= 0, row < state.levels.count, index < UInt64(state.levels[row].count) else { return nil }
-            return state.levels[row][Int(index)]
+            guard level < state.levels.count, index < UInt64(state.levels[level].count) else { return nil }
+            return state.levels[level][Int(index)]
         }
     }
 
-    /// Keeps the hash of the complete subtree (`level`, `index`), read from a committed snapshot.
-    func keep(level: Int, index: UInt64, _ hash: TreeHash) {
+    /// Keeps the hash of the complete subtree (`level`, `index`), read from a committed
+    /// snapshot, if `level` is at least `lowest` (``minLevel(size:)`` of the ledger's head).
+    func keep(level: Int, index: UInt64, _ hash: TreeHash, lowest: Int) {
         state.withLock { state in
-            let row = level - Self.minLevel
-            guard row >= 0, index < UInt64(Self.capacity) else { return }
-            while state.levels.count <= row { state.levels.append([]) }
-            let missing = Int(index) + 1 - state.levels[row].count
+            if lowest > state.lowest {
+                // The ledger grew past what the lower rows' budget allows: drop them.
+                for row in state.levels.indices where row >= state.lowest && row < lowest {
+                    state.slots -= state.levels[row].count
+                    state.levels[row] = []
+                }
+                state.lowest = lowest
+            }
+            guard level >= state.lowest, index < UInt64(Self.capacity) else { return }
+            while state.levels.count <= level { state.levels.append([]) }
+            let missing = Int(index) + 1 - state.levels[level].count
             if missing > 0 {
                 guard state.slots + missing <= Self.capacity else { return }
-                state.levels[row].append(contentsOf: repeatElement(nil, count: missing))
+                state.levels[level].append(contentsOf: repeatElement(nil, count: missing))
                 state.slots += missing
             }
-            state.levels[row][Int(index)] = hash
+            state.levels[level][Int(index)] = hash
         }
     }
+
+    /// The slots in use and the lowest level kept (for tests).
+    var usage: (slots: Int, lowest: Int) { state.withLock { ($0.slots, $0.lowest) } }
 }

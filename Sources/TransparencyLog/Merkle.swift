@@ -37,6 +37,29 @@ public enum Merkle {
         return 1 << (63 - UInt64((n - 1).leadingZeroBitCount))
     }
 
+    /// The leaf ranges whose hashes make `PATH(index, D[0:size])` of RFC 6962 §2.1.1, from the
+    /// leaf's sibling up, into `steps` (emptied first): proof hash `i` is `MTH` of `steps[i]`.
+    /// Arithmetic only, no hash: a store reads each range's node in the order that suits it. A
+    /// range is a complete aligned subtree (a power of two of leaves) or, on the tree's right
+    /// edge only, a suffix `start..<size`.
+    public static func inclusionPath(index: UInt64, size: UInt64, into steps: inout [Range<UInt64>]) {
+        precondition(index < size, "leaf \(index) is not in a tree of \(size)")
+        steps.removeAll(keepingCapacity: true)
+        var start: UInt64 = 0
+        var end = size
+        while end - start > 1 {
+            let k = split(end - start)
+            if index - start < k {
+                steps.append(start + k..<end)
+                end = start + k
+            } else {
+                steps.append(start..<start + k)
+                start += k
+            }
+        }
+        steps.reverse()
+    }
+
     // MARK: Verifying (RFC 9162 §2.1.3.2 and §2.1.4.2)
 
     /// RFC 9162's "right-shift both fn and sn equally until either LSB(fn) is set or fn is 0".
@@ -171,8 +194,8 @@ extension TreeNodes {
     }
 
     /// `MTH(D[start:end])` where `start` is aligned to the split of the range, as every range the
-    /// RFC's recursion visits is.
-    func subtree(_ start: UInt64, _ end: UInt64) throws -> TreeHash {
+    /// RFC's recursion visits is (``Merkle/inclusionPath(index:size:into:)``'s ranges are).
+    public func subtree(_ start: UInt64, _ end: UInt64) throws -> TreeHash {
         let count = end - start
         if count & (count - 1) == 0 {
             let level = count.trailingZeroBitCount

@@ -51,6 +51,30 @@ struct MerkleTreeTests {
                 #expect(root == (try reference.root(size: size)))
                 #expect(proofs == (try seqs.map { try reference.inclusionProof(index: $0 - 1, size: size) }))
             }
+            // The records with their proofs (a dossier's reads): each record, its predecessor's
+            // hash and its proof as the in-memory tree gives them, for every seq at every size,
+            // in ascending, descending and repeated orders.
+            for size in UInt64(1)...73 {
+                let ascending = Array(UInt64(1)...size)
+                let orders: [[UInt64]] = [ascending, ascending.reversed(), [size, 1, size, (size + 1) / 2, 1]]
+                for seqs in orders {
+                    var visited: [UInt64] = []
+                    var rootSeen: TreeHash?
+                    try txn.forEachProvenRecord(seqs: seqs, size: size, root: { rootSeen = $0 }) { record, previous, proof in
+                        visited.append(record.seq)
+                        let before = record.seq == 1 ? ChainHash.zero : try txn.record(at: record.seq - 1)!.hash
+                        let stored = try txn.record(at: record.seq)!.hash
+                        let expected = try reference.inclusionProof(index: record.seq - 1, size: size)
+                        #expect(previous == before, "seq \(record.seq)")
+                        #expect(record.hash == stored)
+                        #expect(proof == expected, "seq \(record.seq) of \(size)")
+                    }
+                    #expect(visited == seqs)
+                    #expect(rootSeen == (try reference.root(size: size)))
+                }
+            }
+            #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [74], size: 73, root: { _ in }) { _, _, _ in } }
+            #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [0], size: 73, root: { _ in }) { _, _, _ in } }
             #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [74], size: 73) }
             #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [3, 0], size: 73) }
         }

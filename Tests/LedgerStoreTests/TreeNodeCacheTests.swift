@@ -1,6 +1,6 @@
 import Foundation
 import KinerjaSamples
-import LedgerStore
+@testable import LedgerStore
 import Testing
 import TransparencyLog
 
@@ -40,6 +40,12 @@ struct TreeNodeCacheTests {
                     }
                     #expect(root == storedRoot, "size \(size)")
                     #expect(proofs == stored, "size \(size)")
+                    // The records with their proofs (a dossier's reads, through the same cache).
+                    var proven: [[TreeHash]] = []
+                    try store.read { txn in
+                        try txn.forEachProvenRecord(seqs: seqs, size: size, root: { #expect($0 == storedRoot) }) { _, _, proof in proven.append(proof) }
+                    }
+                    #expect(proven == stored, "size \(size)")
                     for (seq, proof) in zip(seqs, proofs) {
                         let leaf = try store.read { try $0.leafHash(seq: seq) }
                         #expect(Merkle.verifyInclusion(leaf: leaf, index: seq - 1, size: size, proof: proof, root: root))
@@ -57,5 +63,40 @@ struct TreeNodeCacheTests {
             #expect(root == expected.root, "size \(size)")
             #expect(proofs == expected.proofs, "size \(size)")
         }
+    }
+
+    @Test("the cache keeps levels as deep as its budget allows for the head's size, and drops the rows below when the ledger outgrows them")
+    func budget() {
+        // (size >> level) · 2 ≤ 131 072 slots.
+        #expect(TreeNodeCache.minLevel(size: 0) == 2)
+        #expect(TreeNodeCache.minLevel(size: 262_144) == 2)
+        #expect(TreeNodeCache.minLevel(size: 262_148) == 3)
+        #expect(TreeNodeCache.minLevel(size: 1_000_000) == 4)
+        #expect(TreeNodeCache.minLevel(size: 9_987_612) == 8)
+        #expect(TreeNodeCache.minLevel(size: 1_000_000_000) == 14)
+        let hash = Merkle.leafHash([1, 2, 3])
+        let cache = TreeNodeCache()
+        cache.keep(level: 2, index: 99, hash, lowest: 2)
+        cache.keep(level: 5, index: 9, hash, lowest: 2)
+        #expect(cache.node(level: 2, index: 99) == hash)
+        #expect(cache.node(level: 2, index: 98) == nil)
+        #expect(cache.usage == (110, 2))
+        // A larger head: level 2 no longer fits, its row is dropped; level 5 stays.
+        cache.keep(level: 2, index: 7, hash, lowest: 3)
+        #expect(cache.node(level: 2, index: 99) == nil)
+        #expect(cache.node(level: 5, index: 9) == hash)
+        #expect(cache.usage == (10, 3))
+        // Past the budget, nothing more is kept.
+        cache.keep(level: 6, index: UInt64(TreeNodeCache.capacity), hash, lowest: 3)
+        #expect(cache.node(level: 6, index: UInt64(TreeNodeCache.capacity)) == nil)
+        cache.keep(level: 7, index: UInt64(TreeNodeCache.capacity - 1), hash, lowest: 3)
+        #expect(cache.node(level: 7, index: UInt64(TreeNodeCache.capacity - 1)) == nil)
+        #expect(cache.usage == (10, 3))
+        // A cache that kept nothing yet (an index past the budget) rises twice without harm.
+        let empty = TreeNodeCache()
+        empty.keep(level: 9, index: UInt64(TreeNodeCache.capacity), hash, lowest: 9)
+        empty.keep(level: 12, index: 1, hash, lowest: 12)
+        #expect(empty.node(level: 12, index: 1) == hash)
+        #expect(empty.usage == (2, 12))
     }
 }

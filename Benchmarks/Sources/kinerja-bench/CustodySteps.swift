@@ -11,9 +11,14 @@ import TransparencyLog
 ///   stored nodes — the work each import commit does for its own records.
 /// - A signed checkpoint of the head, and an employee's dossier proof against it (the sample
 ///   employees of `ledger-history`), p50 / p99.
+///
+/// `--keep-tree yes` keeps the ledger's tree as it is (no drop, no rebuild: `tree_seconds` is
+/// the open alone), for measuring and profiling the proofs again; `--rounds N` asks every
+/// sample employee's proof N times (the figures are over all of them).
 func ledgerCustody(_ options: Options) throws {
     let path = options.required("--ledger")
-    dropTree(path)
+    let keepTree = options.string("--keep-tree") == "yes"
+    if !keepTree { dropTree(path) }
     var opened: Ledger?
     let build = try seconds { opened = try Ledger.open(at: path) }
     let ledger = opened!
@@ -25,7 +30,14 @@ func ledgerCustody(_ options: Options) throws {
     for _ in 0..<200 { checkpoints.append(try seconds { note = try ledger.checkpoint(key: key) } * 1000) }
     var proofs: [Double] = []
     var proofsCPU: [Double] = []
-    for nip in historySample(options) {
+    let sample = historySample(options)
+    // `--dump FILE`: every answer's events and proofs (from its `[`: the checkpoint's signature
+    // differs from run to run), to compare two builds' answers byte for byte.
+    let dump = options.string("--dump").map { path -> FileHandle in
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return FileHandle(forWritingAtPath: path)!
+    }
+    for nip in (0..<options.int("--rounds", 1)).flatMap({ _ in sample }) {
         let cpu = threadCPUSeconds()
         var proof: [UInt8] = []
         // The bytes the CLI and the server write out (dossierProof's String is those bytes validated again).
@@ -33,6 +45,12 @@ func ledgerCustody(_ options: Options) throws {
         proofsCPU.append((threadCPUSeconds() - cpu) * 1000)
         // Checked outside the timed region: Foundation's search over the whole answer cost 0.6 ms.
         precondition(String(decoding: proof, as: UTF8.self).contains("\"proof\""))
+        dump?.write(Data(proof[(proof.firstIndex(of: UInt8(ascii: "[")) ?? 0)...]))
+    }
+    try dump?.close()
+    // `--trace yes`: each answer's CPU time and event count on stderr, in the order asked.
+    if options.string("--trace") == "yes" {
+        for (index, cpu) in proofsCPU.enumerated() { FileHandle.standardError.write(Data("proof \(index) cpu_ms \(cpu)\n".utf8)) }
     }
     let checkpoint = percentiles(checkpoints)
     let proof = percentiles(proofs)

@@ -83,7 +83,8 @@ public func buildApplication(
                 idleTimeout: .seconds(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
         services: witnessing(ledger: ledger, configuration),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: DeferredMetadataLogHandler.logger(label: "kinerja")
     )
 }
 

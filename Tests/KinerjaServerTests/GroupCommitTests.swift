@@ -59,6 +59,11 @@ import Testing
         let statistics = writer.statistics
         #expect(statistics.requests == 66)
         #expect(statistics.transactions < statistics.requests)
+        // Every event of those requests, stored, duplicate or refused: 3, 64 × 3, then 2.
+        #expect(statistics.events == 3 + 64 * 3 + 2)
+        #expect(statistics.busy > .zero)
+        #expect(statistics.eventsPerTransaction == Double(statistics.events) / Double(statistics.transactions))
+        #expect(statistics.description.hasPrefix("group commit: \(statistics.transactions) transactions, 66 requests, 197 events ("))
         guard case .intact = try ledger.verify() else { Issue.record("the chain does not verify"); return }
     }
 

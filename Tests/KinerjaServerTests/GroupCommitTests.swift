@@ -65,6 +65,12 @@ import Testing
         #expect(statistics.eventsPerTransaction == Double(statistics.events) / Double(statistics.transactions))
         #expect(statistics.description.hasPrefix("group commit: \(statistics.transactions) transactions, 66 requests, 197 events ("))
         guard case .intact = try ledger.verify() else { Issue.record("the chain does not verify"); return }
+        // The writer thread asked to run before others: granted to root (or with CAP_SYS_NICE or
+        // an RLIMIT_NICE), else it keeps the default priority.
+        let nice = try #require(writer.writerThreadNice)
+        #expect(geteuid() == 0 ? nice == GroupCommitter.writerNice : [0, GroupCommitter.writerNice].contains(nice))
+        // Only that thread: the process's other threads keep their priority.
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) != GroupCommitter.writerNice)
     }
 
     /// The wire line of the event stored at `seq`, as a client would send it again (a fresh event, no `seq`).

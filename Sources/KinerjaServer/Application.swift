@@ -69,12 +69,15 @@ public enum Limits {
 /// let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), ServerConfiguration(port: 8080))
 /// try await app.runService()
 /// ```
-/// `onServerRunning` gets the port listened on (the one the system chose for port 0).
+/// `onServerRunning` gets the port listened on (the one the system chose for port 0). `writer`
+/// is the appends' writer (one is made from `configuration` if none is given): whoever passes it
+/// can read its ``GroupCommitter/statistics``.
 public func buildApplication(
-    ledger: Ledger, access: AccessList, _ configuration: ServerConfiguration, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ledger: Ledger, access: AccessList, _ configuration: ServerConfiguration, writer: GroupCommitter? = nil,
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let api = API(ledger: ledger, access: access, policy: AccessPolicy(year: configuration.year), signingKey: configuration.signingKey,
-        witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
+        witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: writer ?? GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
     return Application(
         router: api.router(),
         server: .http1(
@@ -83,7 +86,8 @@ public func buildApplication(
                 idleTimeout: .seconds(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
         services: witnessing(ledger: ledger, configuration),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: DeferredMetadataLogHandler.logger(label: "kinerja")
     )
 }
 

@@ -46,10 +46,13 @@ struct Serve: AsyncParsableCommand {
         if !witnesses.isEmpty, try failing({ try ledger.origin() }) == nil {
             throw ValidationError("--witness needs the ledger's origin, the name its checkpoints carry: kinerja origin set NAME")
         }
-        let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration) { port in
+        let writer = GroupCommitter(ledger: ledger, groups: configuration.groupCommit)
+        let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), configuration, writer: writer) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))
         }
         try await app.runService()
+        // After a graceful stop (SIGTERM, SIGINT): what the writer did, for the benchmark and the operator.
+        FileHandle.standardOutput.write(Data("\(writer.statistics)\n".utf8))
     }
 }
 

@@ -59,7 +59,22 @@ import Testing
         let statistics = writer.statistics
         #expect(statistics.requests == 66)
         #expect(statistics.transactions < statistics.requests)
+        // Every event of those requests, stored, duplicate or refused: 3, 64 × 3, then 2.
+        #expect(statistics.events == 3 + 64 * 3 + 2)
+        #expect(statistics.busy > .zero)
+        #expect(statistics.eventsPerTransaction == Double(statistics.events) / Double(statistics.transactions))
+        #expect(statistics.description.hasPrefix("group commit: \(statistics.transactions) transactions, 66 requests, 197 events ("))
         guard case .intact = try ledger.verify() else { Issue.record("the chain does not verify"); return }
+        // The writer thread asked to run before others: where the system lets a thread of this
+        // process do so (root with CAP_SYS_NICE, or an RLIMIT_NICE), it runs at writerNice; else
+        // it keeps the default priority.
+        let nice = try #require(writer.writerThreadNice)
+        let allowed = try await onThread {
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, GroupCommitter.writerNice) == 0
+        }
+        #expect(nice == (allowed ? GroupCommitter.writerNice : getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)))
+        // Only that thread: the process's other threads keep their priority.
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) != GroupCommitter.writerNice)
     }
 
     /// The wire line of the event stored at `seq`, as a client would send it again (a fresh event, no `seq`).

@@ -64,6 +64,7 @@ func serverLoad(_ options: Options) throws {
         let serverCPU = server.cpuSeconds()
         server.stop()
         let appended = try cli.events() - before
+        let commits = GroupCommitLine((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")
         let writeReport = WrkReport(try String(contentsOfFile: directory + "/wrk-write.txt", encoding: .utf8))
         let readReport = WrkReport(reading == nil ? "" : try String(contentsOfFile: directory + "/wrk-read.txt", encoding: .utf8))
         precondition(writeReport.errors == 0, "non-2xx answers to appends: \(writeReport.text)")
@@ -73,6 +74,8 @@ func serverLoad(_ options: Options) throws {
             "history_per_s": readReport.rate, "history_p50_ms": readReport.p50, "history_p99_ms": readReport.p99,
             "history_errors": readReport.errors, "load_average": loadAverage,
             "server_cpu_s": serverCPU, "wrk_cpu_s": wrkCPU, "server_cpu_us_per_event": serverCPU * 1e6 / Double(max(appended, 1)),
+            "transactions": commits.transactions, "events_per_transaction": commits.eventsPerTransaction,
+            "writer_busy_share": commits.busySeconds / Double(duration),
         ])
     }
 
@@ -80,14 +83,16 @@ func serverLoad(_ options: Options) throws {
         .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
     print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu); wrk and the server on the same machine, loopback")
     print("\(clients) clients posting one event per request for \(duration) s, \(readers) connections reading histories of \(employees) employees at the same time\n")
-    print("| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | server CPU s (µs/event) | wrk CPU s | load average at start |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | server CPU s (µs/event) | wrk CPU s | events / commit | writer busy | load average at start |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows {
         let mode = (row["group_commit"] as! Bool) ? "group commit" : "one per request"
         let figures = String(
             format: "%.0f | %.2f / %.2f | %.0f | %.2f / %.2f", row["events_per_s"] as! Double, row["write_p50_ms"] as! Double, row["write_p99_ms"] as! Double,
             row["history_per_s"] as! Double, row["history_p50_ms"] as! Double, row["history_p99_ms"] as! Double)
             + String(format: " | %.1f (%.0f) | %.1f", row["server_cpu_s"] as! Double, row["server_cpu_us_per_event"] as! Double, row["wrk_cpu_s"] as! Double)
+            + String(format: " | %.1f | %.0f %%", row["events_per_transaction"] as! Double, 100 * (row["writer_busy_share"] as! Double))
         print("| \(mode) | \(figures) | \(row["load_average"] as! String) |")
     }
     let grouped = rows[0]
@@ -177,6 +182,24 @@ private struct WrkReport {
             return (Double(text.dropLast(unit.count)) ?? .nan) * scale
         }
         return .nan
+    }
+}
+
+/// The line `kinerja serve` prints when it stops: `group commit: T transactions, R requests, E
+/// events (X a transaction), writer busy S s` (zeros from a server that printed none).
+private struct GroupCommitLine {
+    var transactions = 0
+    var eventsPerTransaction = 0.0
+    var busySeconds = 0.0
+
+    init(_ log: String) {
+        guard let line = log.split(separator: "\n").last(where: { $0.hasPrefix("group commit: ") }) else { return }
+        let words = line.split(separator: " ")
+        transactions = Int(words[2]) ?? 0
+        if let events = words.firstIndex(of: "events").flatMap({ Int(words[$0 - 1]) }), transactions > 0 {
+            eventsPerTransaction = Double(events) / Double(transactions)
+        }
+        if let busy = words.firstIndex(of: "busy").map({ words[$0 + 1] }) { busySeconds = Double(busy) ?? 0 }
     }
 }
 

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+
+/// The server's log handler: swift-log's `StreamLogHandler` (standard output, the same lines),
+/// but metadata set on a logger is only kept, not formatted. Hummingbird gives every request a
+/// logger with its own `hb.request.id`, and `StreamLogHandler` formats its whole metadata
+/// (sorted, joined, the request id written out) whenever one key is set: on every request,
+/// for a line that is almost never logged. Here the metadata is formatted only when a line is.
+struct DeferredMetadataLogHandler: LogHandler {
+    private var stream: StreamLogHandler
+    var metadata: Logger.Metadata = [:]
+
+    /// Writes through `stream` (with no metadata of its own): by default to standard output.
+    init(label: String, stream: StreamLogHandler? = nil) {
+        self.stream = stream ?? StreamLogHandler.standardOutput(label: label)
+    }
+
+    var logLevel: Logger.Level {
+        get { stream.logLevel }
+        set { stream.logLevel = newValue }
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { stream.metadataProvider }
+        set { stream.metadataProvider = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        if !metadata.isEmpty {
+            event.metadata = metadata.merging(event.metadata ?? [:]) { _, explicit in explicit }
+        }
+        stream.log(event: event)
+    }
+
+    /// The server's logger: level `LOG_LEVEL` when set (as Hummingbird's own default), else info.
+    static func logger(label: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
+        var logger = Logger(label: label) { DeferredMetadataLogHandler(label: $0) }
+        if let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
+        return logger
+    }
+}

@@ -86,12 +86,12 @@ public struct AuditTrail: Projection, Sendable {
                 + " (results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue))"
         case .feedbackGiven(let feedback):
             var line = Line()
-            line.append(feedback.relation.rawValue)
+            line.append(string: feedback.relation.rawValue)
             line.append(" feedback for ")
-            line.append(feedback.period.description)
+            line.append(string: feedback.period.description)
             if let aspect = feedback.aspect {
                 line.append(" on ")
-                line.append(aspect.rawValue)
+                line.append(string: aspect.rawValue)
                 if let topic = feedback.topic {
                     line.append(", ")
                     line.append(topic)
@@ -112,7 +112,7 @@ public struct AuditTrail: Projection, Sendable {
             line.append("), ")
             line.number(total)
             line.append(" JP in ")
-            line.append(String(year))
+            line.append(string: String(year))
             return line.text
         case .unitRated(let rating):
             let before = event.unit.flatMap { state.unitRating($0.string, year: rating.period.year) }.map { " (was \($0.rating.rawValue))" } ?? ""
@@ -166,7 +166,7 @@ private struct Line {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(_ text: String) {
+    mutating func append(string text: String) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
@@ -176,7 +176,7 @@ private struct Line {
 
     /// `YYYY-MM-DD`, as ``CivilDate/description`` writes it.
     mutating func append(_ date: CivilDate) {
-        guard (0...9999).contains(date.year) else { return append(date.description) }
+        guard (0...9999).contains(date.year) else { return append(string: date.description) }
         digits(date.year, 4)
         bytes.append(UInt8(ascii: "-"))
         digits(date.month, 2)
@@ -191,22 +191,20 @@ private struct Line {
             if integer >= 0 && integer < 10_000 {
                 digits(Int(integer), integer < 10 ? 1 : integer < 100 ? 2 : integer < 1000 ? 3 : 4)
             } else {
-                append(String(integer))
+                append(string: String(integer))
             }
         } else {
-            append(value.plainText)
+            append(string: value.plainText)
         }
     }
 
+    /// `value` in `count` decimal digits, zero-padded (it has no more).
     private mutating func digits(_ value: Int, _ count: Int) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
-        var rest = value
-        var index = start + count - 1
-        while index >= start {
-            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / divisor % 10))
+            divisor /= 10
         }
     }
 

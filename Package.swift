@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "KinerjaSamples", dependencies: ["KinerjaDomain"]),
         .testTarget(
             name: "KinerjaDomainTests",
-            dependencies: ["KinerjaDomain", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["CanonicalBytes", "KinerjaDomain", "KinerjaSamples", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"]),
         .testTarget(

@@ -85,12 +85,35 @@ public struct AuditTrail: Projection, Sendable {
                 + "\(state.predicate(before.period, correction.resultsRating, correction.behaviorRating).rawValue)"
                 + " (results \(correction.resultsRating.rawValue), behaviour \(correction.behaviorRating.rawValue))"
         case .feedbackGiven(let feedback):
-            let about = [feedback.aspect?.rawValue, feedback.topic?.string].compactMap { $0 }
-            return "\(feedback.relation.rawValue) feedback for \(feedback.period)" + (about.isEmpty ? "" : " on " + about.joined(separator: ", "))
+            var line = Line()
+            line.append(string: feedback.relation.rawValue)
+            line.append(" feedback for ")
+            line.append(string: feedback.period.description)
+            if let aspect = feedback.aspect {
+                line.append(" on ")
+                line.append(string: aspect.rawValue)
+                if let topic = feedback.topic {
+                    line.append(", ")
+                    line.append(topic)
+                }
+            } else if let topic = feedback.topic {
+                line.append(" on ")
+                line.append(topic)
+            }
+            return line.text
         case .trainingCompleted(let training):
             let year = training.completedOn.year
             let total = (record.flatMap { state.employee(number: $0).year(year)?.trainingHours } ?? 0) + training.hours
-            return "+\(training.hours.plainText) JP (\(training.title.string)), \(total.plainText) JP in \(year)"
+            var line = Line()
+            line.append("+")
+            line.number(training.hours)
+            line.append(" JP (")
+            line.append(training.title)
+            line.append("), ")
+            line.number(total)
+            line.append(" JP in ")
+            line.append(string: String(year))
+            return line.text
         case .unitRated(let rating):
             let before = event.unit.flatMap { state.unitRating($0.string, year: rating.period.year) }.map { " (was \($0.rating.rawValue))" } ?? ""
             return "unit rated \(rating.rating.rawValue) for \(rating.period)\(before)"
@@ -105,8 +128,24 @@ public struct AuditTrail: Projection, Sendable {
             return "objection upheld: the score for \(before.period) \(before.predicate.rawValue) → \(state.predicate(before.period, ratings.results, ratings.behavior).rawValue)"
                 + " (results \(ratings.results.rawValue), behaviour \(ratings.behavior.rawValue))"
         case .activityLogged(let activity):
-            let output = activity.output.map { ": \($0.value.plainText) \($0.unit.string)" } ?? ""
-            return "activity on \(activity.date) toward \(activity.targetID.string)\(output)" + (activity.evidence.map { ", evidence \($0.string)" } ?? "")
+            // Most of an employee's events: the line is written as bytes, once (interpolating
+            // it was most of the cost of a history).
+            var line = Line()
+            line.append("activity on ")
+            line.append(activity.date)
+            line.append(" toward ")
+            line.append(activity.targetID)
+            if let output = activity.output {
+                line.append(": ")
+                line.number(output.value)
+                line.append(" ")
+                line.append(output.unit)
+            }
+            if let evidence = activity.evidence {
+                line.append(", evidence ")
+                line.append(evidence)
+            }
+            return line.text
         case .accessGranted(let grant):
             let units = (try? grant.unitCodes()) ?? []
             return "granted the role \(grant.role.rawValue)" + (units.isEmpty ? "" : " in " + units.joined(separator: ", ")) + ", token id \(grant.tokenID.string)"
@@ -114,4 +153,60 @@ public struct AuditTrail: Projection, Sendable {
             return "revoked token id \(revocation.tokenID.string)"
         }
     }
+}
+
+/// A line of text written as UTF-8 bytes and made a `String` once: what ``AuditTrail/change(_:before:)``
+/// builds for the frequent events (one allocation, where interpolation appended piece by piece).
+private struct Line {
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(128) }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(string text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// The text's bytes as stored (checked for UTF-8 when the event was appended).
+    mutating func append(_ text: TextView) { bytes.append(contentsOf: text.bytes) }
+
+    /// `YYYY-MM-DD`, as ``CivilDate/description`` writes it.
+    mutating func append(_ date: CivilDate) {
+        guard (0...9999).contains(date.year) else { return append(string: date.description) }
+        digits(date.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(date.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(date.day, 2)
+    }
+
+    /// As `plainText` writes it: an integral value without a fraction.
+    mutating func number(_ value: Double) {
+        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
+            let integer = Int64(value)
+            if integer >= 0 && integer < 10_000 {
+                digits(Int(integer), integer < 10 ? 1 : integer < 100 ? 2 : integer < 1000 ? 3 : 4)
+            } else {
+                append(string: String(integer))
+            }
+        } else {
+            append(string: value.plainText)
+        }
+    }
+
+    /// `value` in `count` decimal digits, zero-padded (it has no more).
+    private mutating func digits(_ value: Int, _ count: Int) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -101,10 +101,14 @@ public struct History: Projection, Sendable {
     /// The training hours, feedback and activities of `year` in `snapshot`, as ``snapshot(of:in:)`` sets them.
     private static func setCounts(of year: Int, in record: AppraisalState.Employee, _ snapshot: inout EmployeeState) {
         guard let counts = record.year(year) else { return }
-        snapshot.trainingHours[year] = counts.hasTraining ? counts.trainingHours : nil
-        snapshot.feedback[year] = counts.feedback > 0 ? counts.feedback : nil
-        let activities = counts.activityCount
-        snapshot.activities[year] = activities > 0 ? activities : nil
+        // Each dictionary written only if its value moved: the snapshot shares them with the
+        // entry before, and a write copies the whole dictionary (a daily log moves one count).
+        let hours = counts.hasTraining ? counts.trainingHours : nil
+        if snapshot.trainingHours[year] != hours { snapshot.trainingHours[year] = hours }
+        let feedback = counts.feedback > 0 ? counts.feedback : nil
+        if snapshot.feedback[year] != feedback { snapshot.feedback[year] = feedback }
+        let activities = counts.activityCount > 0 ? counts.activityCount : nil
+        if snapshot.activities[year] != activities { snapshot.activities[year] = activities }
     }
 
     /// The record of `employee` in `state`, with its strings built.

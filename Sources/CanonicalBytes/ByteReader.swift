@@ -16,68 +16,108 @@ public struct ByteReader {
     }
 
     public let buffer: UnsafeRawBufferPointer
-    public private(set) var offset: Int
+    /// Where the next read starts. The fixed-size reads, varints and strings are `@inlinable`
+    /// (a replay calls a dozen per record, from other modules); their errors are built out of line.
+    public var offset: Int { position }
+    @usableFromInline var position: Int
 
+    @inlinable
     public init(_ buffer: UnsafeRawBufferPointer, offset: Int = 0) {
         self.buffer = buffer
-        self.offset = offset
+        self.position = offset
     }
 
-    public var isAtEnd: Bool { offset == buffer.count }
-    public var remaining: Int { buffer.count - offset }
+    @inlinable public var isAtEnd: Bool { position == buffer.count }
+    @inlinable public var remaining: Int { buffer.count - position }
 
     /// The bytes not read yet.
-    public var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[offset...]) }
+    public var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[position...]) }
 
+    @inlinable @inline(__always)
     public mutating func readUInt8() throws(Malformed) -> UInt8 {
-        guard offset < buffer.count else { throw Malformed(offset: offset, what: "unexpected end") }
-        defer { offset += 1 }
-        return buffer[offset]
+        guard position < buffer.count else { throw Self.unexpectedEnd(position) }
+        let byte = buffer.load(fromByteOffset: position, as: UInt8.self)
+        position += 1
+        return byte
     }
 
+    @inlinable @inline(__always)
     public mutating func readBool() throws(Malformed) -> Bool {
         switch try readUInt8() {
         case 0: return false
         case 1: return true
-        case let other: throw Malformed(offset: offset - 1, what: "flag \(other) is neither 0 nor 1")
+        case let other: throw Self.notAFlag(other, at: position - 1)
         }
     }
 
-    public mutating func readUInt16() throws(Malformed) -> UInt16 { try readBigEndian() }
-    public mutating func readInt16() throws(Malformed) -> Int16 { Int16(bitPattern: try readBigEndian()) }
-    public mutating func readUInt64() throws(Malformed) -> UInt64 { try readBigEndian() }
-    public mutating func readInt64() throws(Malformed) -> Int64 { Int64(bitPattern: try readBigEndian()) }
-    public mutating func readDouble() throws(Malformed) -> Double { Double(bitPattern: try readBigEndian()) }
+    @inlinable @inline(__always) public mutating func readUInt16() throws(Malformed) -> UInt16 { try readBigEndian() }
+    @inlinable @inline(__always) public mutating func readInt16() throws(Malformed) -> Int16 { Int16(bitPattern: try readBigEndian()) }
+    @inlinable @inline(__always) public mutating func readUInt64() throws(Malformed) -> UInt64 { try readBigEndian() }
+    @inlinable @inline(__always) public mutating func readInt64() throws(Malformed) -> Int64 { Int64(bitPattern: try readBigEndian()) }
+    @inlinable @inline(__always) public mutating func readDouble() throws(Malformed) -> Double { Double(bitPattern: try readBigEndian()) }
 
+    @inlinable @inline(__always)
     public mutating func readVarint() throws(Malformed) -> UInt64 {
+        // One byte: every length and count below 128, nearly all of them.
+        if position < buffer.count {
+            let byte = buffer.load(fromByteOffset: position, as: UInt8.self)
+            if byte & 0x80 == 0 {
+                position += 1
+                return UInt64(byte)
+            }
+        }
+        return try readLongVarint()
+    }
+
+    @usableFromInline
+    mutating func readLongVarint() throws(Malformed) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
-        let start = offset
+        let start = position
         while true {
             let byte = try readUInt8()
             guard shift < 64 else { throw Malformed(offset: start, what: "varint longer than 64 bits") }
             result |= UInt64(byte & 0x7f) << shift
             if byte & 0x80 == 0 {
                 // The shortest form only: a trailing zero group would give a second encoding.
-                if byte == 0 && offset - start > 1 { throw Malformed(offset: start, what: "varint not in shortest form") }
+                if byte == 0 && position - start > 1 { throw Malformed(offset: start, what: "varint not in shortest form") }
                 return result
             }
             shift += 7
         }
     }
 
+    @inlinable @inline(__always)
     public mutating func readBytes(count: Int) throws(Malformed) -> UnsafeRawBufferPointer {
-        guard count >= 0, count <= remaining else { throw Malformed(offset: offset, what: "length \(count) past the end") }
-        defer { offset += count }
-        return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])
+        guard count >= 0, count <= remaining else { throw Self.pastTheEnd(count, at: position) }
+        let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress.map { $0 + position }, count: count)
+        position += count
+        return bytes
     }
 
     /// A `str`'s bytes, in place, not checked for UTF-8.
+    @inlinable @inline(__always)
     public mutating func readStringBytes() throws(Malformed) -> UnsafeRawBufferPointer {
-        let start = offset
+        let start = position
         let length = try readVarint()
-        guard length <= UInt64(remaining) else { throw Malformed(offset: start, what: "string length \(length) past the end") }
+        guard length <= UInt64(remaining) else { throw Self.stringPastTheEnd(length, at: start) }
         return try readBytes(count: Int(length))
+    }
+
+    // The errors, built out of line: the inlined reads stay small.
+
+    @usableFromInline @inline(never)
+    static func unexpectedEnd(_ offset: Int) -> Malformed { Malformed(offset: offset, what: "unexpected end") }
+
+    @usableFromInline @inline(never)
+    static func notAFlag(_ byte: UInt8, at offset: Int) -> Malformed { Malformed(offset: offset, what: "flag \(byte) is neither 0 nor 1") }
+
+    @usableFromInline @inline(never)
+    static func pastTheEnd(_ count: Int, at offset: Int) -> Malformed { Malformed(offset: offset, what: "length \(count) past the end") }
+
+    @usableFromInline @inline(never)
+    static func stringPastTheEnd(_ length: UInt64, at offset: Int) -> Malformed {
+        Malformed(offset: offset, what: "string length \(length) past the end")
     }
 
     public mutating func readString() throws(Malformed) -> String {
@@ -92,12 +132,13 @@ public struct ByteReader {
         try readBool() ? try readString() : nil
     }
 
-    private mutating func readBigEndian<T: FixedWidthInteger>() throws(Malformed) -> T {
+    @inlinable @inline(__always)
+    mutating func readBigEndian<T: FixedWidthInteger>() throws(Malformed) -> T {
         let size = MemoryLayout<T>.size
-        guard size <= remaining else { throw Malformed(offset: offset, what: "unexpected end") }
+        guard size <= remaining else { throw Self.unexpectedEnd(position) }
         // One unaligned load, not a copy through memmove (a call per number read on replay).
-        let value = buffer.loadUnaligned(fromByteOffset: offset, as: T.self)
-        offset += size
+        let value = buffer.loadUnaligned(fromByteOffset: position, as: T.self)
+        position += size
         return T(bigEndian: value)
     }
 }

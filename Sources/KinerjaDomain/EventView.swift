@@ -486,58 +486,69 @@ public struct EventView: ~Copyable {
 
     // MARK: Reading
 
+    @inline(__always)
     private static func text(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TextView {
         let offset = reader.offset
         return TextView(bytes: try reader.readStringBytes(), offset: offset)
     }
 
+    @inline(__always)
     private static func optionalText(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> TextView? {
         try reader.readBool() ? try text(&reader) : nil
     }
 
+    @inline(__always)
     private static func code<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code {
         let offset = reader.offset
         return try code(try reader.readUInt8(), at: offset)
     }
 
     /// A code, or nil for 0 (absent).
+    @inline(__always)
     private static func optionalCode<Code: WireCode>(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Code? {
         let offset = reader.offset
         let byte = try reader.readUInt8()
         return byte == 0 ? nil : try code(byte, at: offset)
     }
 
+    @inline(__always)
     private static func id(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> EventID {
         EventID(high: try reader.readUInt64(), low: try reader.readUInt64())
     }
 
+    @inline(__always)
     private static func code<Code: WireCode>(_ byte: UInt8, at offset: Int) throws(ByteReader.Malformed) -> Code {
         guard let code = Code(code: byte) else { throw ByteReader.Malformed(offset: offset, what: "code \(byte) is not a \(Code.self)") }
         return code
     }
 
+    @inline(__always)
     private static func period(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Period {
         let offset = reader.offset
         guard let period = Period(utf8: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not a period") }
         return period
     }
 
+    @inline(__always)
     private static func date(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> CivilDate {
         let offset = reader.offset
         guard let date = CivilDate(utf8: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not a date") }
         return date
     }
 
+    @inline(__always)
     private static func nip(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP {
         let offset = reader.offset
         guard let nip = NIP(digits: try reader.readStringBytes()) else { throw ByteReader.Malformed(offset: offset, what: "not an NIP") }
         return nip
     }
 
+    @inline(__always)
     private static func optionalNIP(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> NIP? {
         try reader.readBool() ? try nip(&reader) : nil
     }
 
+    @inline(__always)
     private static func alignment(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> AlignmentView {
         AlignmentView(employee: try nip(&reader), targetID: try text(&reader))
     }

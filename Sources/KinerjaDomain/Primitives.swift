@@ -97,10 +97,16 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> CivilDate? {
-        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
-            let year = decimal(utf8[0..<4]), let month = decimal(utf8[5..<7]), let day = decimal(utf8[8..<10])
+        // Each digit read in place (a replay parses a date per record; `decimal` over slices cost twice this).
+        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return nil }
+        @inline(__always) func digit(_ index: Int) -> Int? {
+            let value = utf8[index] &- UInt8(ascii: "0")
+            return value < 10 ? Int(value) : nil
+        }
+        guard let y0 = digit(0), let y1 = digit(1), let y2 = digit(2), let y3 = digit(3), let m0 = digit(5), let m1 = digit(6),
+            let d0 = digit(8), let d1 = digit(9)
         else { return nil }
-        return CivilDate(year: year, month: month, day: day)
+        return CivilDate(year: y0 * 1000 + y1 * 100 + y2 * 10 + y3, month: m0 * 10 + m1, day: d0 * 10 + d1)
     }
 
     public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
@@ -488,15 +494,33 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// 18 digits (ASCII), or nil: a record's bytes in place, read without the generic
     /// collection path (which, called from another module, walks a `Slice` through metadata
     /// lookups: it was 44 % of `verify`).
+    ///
+    /// Eight digits at a time in one word (SWAR, as simdjson parses them): a replay reads one
+    /// NIP per record, and the loop of 18 checked digits was 6 % of its instructions.
     public init?(digits utf8: UnsafeRawBufferPointer) {
         guard utf8.count == 18 else { return nil }
-        var number: UInt64 = 0
-        for index in 0..<18 {
-            let digit = utf8[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            number = number &* 10 &+ UInt64(digit)
-        }
-        self.number = number
+        let first = UInt64(littleEndian: utf8.loadUnaligned(as: UInt64.self))
+        let second = UInt64(littleEndian: utf8.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let last = utf8[16] &- UInt8(ascii: "0")
+        let final = utf8[17] &- UInt8(ascii: "0")
+        guard Self.isEightDigits(first), Self.isEightDigits(second), last < 10, final < 10 else { return nil }
+        number = Self.eightDigits(first) &* 10_000_000_000 &+ Self.eightDigits(second) &* 100 &+ UInt64(last) &* 10 &+ UInt64(final)
+    }
+
+    /// Whether the eight bytes of `word` (little-endian: the first in the low byte) are ASCII digits.
+    @inline(__always)
+    private static func isEightDigits(_ word: UInt64) -> Bool {
+        (word & 0xF0F0_F0F0_F0F0_F0F0) | (((word &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4) == 0x3333_3333_3333_3333
+    }
+
+    /// The value of eight ASCII digits in `word` (little-endian: the most significant first in memory).
+    @inline(__always)
+    private static func eightDigits(_ word: UInt64) -> UInt64 {
+        var value = word &- 0x3030_3030_3030_3030
+        value = value &* 10 &+ (value >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        value = ((value & mask) &* (100 &+ (1_000_000 << 32)) &+ ((value >> 16) & mask) &* (1 &+ (10_000 << 32))) >> 32
+        return value & 0xFFFF_FFFF
     }
 
     /// The employee an `employee:` stream's name (UTF-8, in place) names, or nil for any other stream.
@@ -507,8 +531,9 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.init(digits: UnsafeRawBufferPointer(rebasing: stream[9...]))
     }
 
-    /// The bytes `employee`, as one word in memory order.
-    private static let employeeWord = Array("employee".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    /// The bytes `employee`, as one word in memory order (a constant: a `static let` is a
+    /// lazy global, checked on every read).
+    private static var employeeWord: UInt64 { UInt64(littleEndian: 0x6565_796F_6C70_6D65) }
 
     /// 18 digits (ASCII), or nil. Inlinable: it is called per record on the import's path (the
     /// tag rule reads each stream's NIP), where an unspecialized generic walk of a `Slice` cost

@@ -114,9 +114,15 @@ struct TxnAccess {
                 key = firstKey
                 return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
             }
+            var page: UInt = 0
             while rc == MDB_SUCCESS {
                 guard let seq = key.bigEndianUInt64() else { throw StoreError(.corrupt, "an event key is not a seq") }
                 if seq > last { break }
+                // On reaching a new leaf page, prefetch all of it: its records are read next.
+                if let data = value.mv_data, UInt(bitPattern: data) >> 12 != page {
+                    page = UInt(bitPattern: data) >> 12
+                    kinerja_prefetch_page(data)
+                }
                 try CanonicalRecord.view(value: value.buffer, checkingStream: checkingStream, body)
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }

@@ -116,8 +116,9 @@ func lmdbImport(_ options: Options) throws {
 func lmdbScan(_ options: Options) throws {
     let raw = RawLMDB(options.required("--raw"))
     var result = (count: 0, sum: UInt64(0))
+    let cpu = threadCPUSeconds()
     let time = seconds { result = raw.scan() }
-    emit(["events": result.count, "seconds": time, "checksum": result.sum])
+    emit(["events": result.count, "seconds": time, "cpu_seconds": threadCPUSeconds() - cpu, "checksum": result.sum])
 }
 
 /// `lmdb-verify --raw R`: a cursor over every value (hash ‖ canonical record), re-chaining

@@ -78,6 +78,8 @@ func ledgerReplay(_ options: Options) throws {
     var projections = AllProjections()
     var events = 0
     var summary: [String: Any] = [:]
+    // The replay's CPU time on this thread alone, which a loaded machine's scheduler does not inflate.
+    let cpu = threadCPUSeconds()
     let time = try seconds {
         try ledger.replayInPlace { event in
             events += 1
@@ -85,6 +87,7 @@ func ledgerReplay(_ options: Options) throws {
         }
         summary = projections.summary()
     }
+    summary["cpu_seconds"] = threadCPUSeconds() - cpu
     summary["events"] = events
     summary["seconds"] = time
     emit(summary)
@@ -102,6 +105,13 @@ func ledgerVerify(_ options: Options) throws {
     let cpuTime = processCPUSeconds() - cpu
     guard let result, case .intact(_, let records) = result.verification, result.tree == nil else { fatalError("verify: \(String(describing: result))") }
     emit(["events": records, "seconds": time, "cpu_seconds": cpuTime])
+}
+
+/// The process's minor and major page faults so far.
+func faultCounts() -> (minor: Int, major: Int) {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return (usage.ru_minflt, usage.ru_majflt)
 }
 
 /// User + system CPU time of the process so far, all threads.
@@ -124,17 +134,34 @@ func ledgerHistory(_ options: Options) throws {
     var latencies: [Double] = []
     // Each call's CPU time alone (this thread's clock), which a loaded machine's scheduler does not inflate.
     var cpu: [Double] = []
-    for nip in historySample(options) {
+    // Minor page faults of each call: pages of the map touched for the first time by this
+    // process (CPU time in the kernel, no I/O); major faults read from the disk.
+    var faults: [Double] = []
+    var majorFaults = 0
+    var dump = ""
+    for (index, nip) in historySample(options).enumerated() {
+        let before = faultCounts()
         let start = threadCPUSeconds()
+        var entries = 0
         latencies.append(try seconds {
             let history = try Reports.history(ledger, employee: nip, ReportRequest())
             precondition(!history.entries.isEmpty)
+            entries = history.entries.count
         } * 1000)
         cpu.append((threadCPUSeconds() - start) * 1000)
+        let after = faultCounts()
+        faults.append(Double(after.minor - before.minor))
+        majorFaults += after.major - before.major
+        if options.string("--dump") != nil { dump += "\(index) \(latencies.last!) \(cpu.last!) \(after.minor - before.minor) \(entries)\n" }
     }
+    if let path = options.string("--dump") { try dump.write(toFile: path, atomically: false, encoding: .utf8) }
     let (p50, p99) = percentiles(latencies)
     let (cpuP50, cpuP99) = percentiles(cpu)
-    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99])
+    let (faultsP50, faultsP99) = percentiles(faults)
+    emit([
+        "samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99,
+        "minor_faults_p50": faultsP50, "minor_faults_p99": faultsP99, "major_faults": majorFaults,
+    ])
 }
 
 /// `ledger-accountability --ledger P --dir D --samples N [--full yes]`: the accountability report

@@ -80,8 +80,10 @@ public struct Batch: ~Copyable {
 
     public func streamVersion(_ stream: String) throws -> UInt64 {
         if let version = pendingVersions[stream] { return version }
-        if let version = try staged?.streamVersion(stream), version > 0 { return version }
-        return try access.streamVersion(stream)
+        // A staging area's index counts only the stream's staged records, which continue the
+        // ledger's snapshot (``StreamIndex``: a stream's version is its number of entries).
+        let staged = try staged?.streamVersion(stream) ?? 0
+        return try access.streamVersion(stream) + staged
     }
 
     /// The record at `seq`, staged or stored.
@@ -230,7 +232,7 @@ public struct Batch: ~Copyable {
             }
             try LMDBError.check(rc)
             var stream = record.position.stream
-            stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), version: record.position.version, seq: seq) }
+            stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), seq: seq) }
             ids.append(record.id, seq: seq)
             for key in record.keys {
                 key.withUnsafeBytes { keys.append($0, seq: seq) }
@@ -239,7 +241,7 @@ public struct Batch: ~Copyable {
                 try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
             }
         }
-        try streams.write(txn, databases.streams, flags: MDB_NOOVERWRITE)
+        try streams.write(txn, databases.streams, flags: MDB_APPENDDUP)
         try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)

@@ -6,7 +6,10 @@ import Synchronization
 struct Databases: Sendable {
     /// `seq` (u64 BE) → chain hash ‖ canonical record bytes.
     var events: MDB_dbi
-    /// stream ‖ 0x00 ‖ version (u64 BE) → `seq`.
+    /// The stream index, `stream-index`: stream ‖ 0x00 → the `seq` (u64 BE) of each of its
+    /// records, as sorted duplicates of fixed width (`MDB_DUPSORT | MDB_DUPFIXED`), so the nth is
+    /// version n. LMDB packs a stream's `seq`s together, 8 bytes each with no node header, and
+    /// each append adds at the end of its stream's run (``StreamIndex``).
     var streams: MDB_dbi
     /// id (16 bytes) → `seq`.
     var ids: MDB_dbi
@@ -46,7 +49,9 @@ final class Environment: @unchecked Sendable {
     /// The writer's tag rule: each write transaction extends the tag index with it.
     let tagRule: TagRule?
 
-    static let formatVersion: UInt32 = 1
+    /// 2: the stream index as sorted duplicates (``StreamIndex``); 1 had a key per record,
+    /// stream ‖ 0x00 ‖ version → `seq`, and is upgraded when opened (``upgradeStreamIndex(env:path:)``).
+    static let formatVersion: UInt32 = 2
 
     private static let openEnvironments = Mutex<[String: WeakEnvironment]>([:])
 
@@ -119,6 +124,7 @@ final class Environment: @unchecked Sendable {
             // Clear reader slots left by processes that died inside a read transaction.
             var dead: Int32 = 0
             mdb_reader_check(env, &dead)
+            if !create { try growingWhenFull(env) { try upgradeStreamIndex(env: env, path: path) } }
             var databases = try openDatabases(env: env, path: path, create: create, tree: options.keepsTree)
             if options.keepsTree && databases.tree == nil {
                 databases.tree = try growingWhenFull(env) { try buildTree(env: env, databases: databases) }
@@ -148,7 +154,9 @@ final class Environment: @unchecked Sendable {
             try check(rc, "cannot open the '\(name)' database")
             return handle
         }
-        var databases = Databases(events: try dbi("events"), streams: try dbi("streams"), ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var streams: MDB_dbi = 0
+        let streamsRC = mdb_dbi_open(txn, StreamIndex.name, UInt32(create ? MDB_CREATE : 0) | StreamIndex.flags, &streams)
+        var databases = Databases(events: try dbi("events"), streams: streams, ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
         var tree: MDB_dbi = 0
         let treeRC = keepsTree ? mdb_dbi_open(txn, "tree", create ? UInt32(MDB_CREATE) : 0, &tree) : MDB_NOTFOUND
         if treeRC != MDB_NOTFOUND {
@@ -171,7 +179,12 @@ final class Environment: @unchecked Sendable {
             if format > Environment.formatVersion {
                 throw StoreError(.newerFormat, "\(path) was written by a newer ledger format (\(format)); this build reads format \(Environment.formatVersion)")
             }
+            if format < Environment.formatVersion {
+                throw StoreError(.cannotOpen, "\(path) is a ledger of format \(format), which this build upgrades to format \(Environment.formatVersion) when it can write to it; it cannot")
+            }
         }
+        if streamsRC == MDB_NOTFOUND { throw StoreError(.notALedger, "\(path) is an LMDB environment but not a ledger (no '\(StreamIndex.name)' database)") }
+        try check(streamsRC, "cannot open the '\(StreamIndex.name)' database")
         try check(mdb_txn_commit(txn), "cannot commit the ledger's databases")
         committed = true
         return databases
@@ -246,6 +259,57 @@ final class Environment: @unchecked Sendable {
         let rc = mdb_txn_commit(txn)
         if rc == MDB_MAP_FULL { throw LMDBError.mapFull }
         return rc == MDB_SUCCESS ? tree : nil
+    }
+
+    /// Upgrades a ledger of format 1 to format 2: builds the stream index as sorted duplicates
+    /// (``StreamIndex``) from the records, drops the old one (`streams`) and marks the format, in
+    /// one write transaction that changes no record — a crash or a full map leaves format 1
+    /// whole. A no-op for a ledger of format 2, or one another process upgraded meanwhile (the
+    /// format is read again under the writer lock). Throws `MDB_MAP_FULL` with nothing written,
+    /// for ``growingWhenFull(_:_:)``.
+    private static func upgradeStreamIndex(env: OpaquePointer, path: String) throws {
+        func format(_ txn: OpaquePointer) -> UInt32? {
+            var meta: MDB_dbi = 0
+            guard mdb_dbi_open(txn, "meta", 0, &meta) == MDB_SUCCESS else { return nil }
+            var value = MDB_val()
+            let rc = withValue(MetaKey.format) { key in mdb_get(txn, meta, &key, &value) }
+            guard rc == MDB_SUCCESS, value.mv_size == 4 else { return nil }
+            return UInt32(bigEndian: value.mv_data.loadUnaligned(as: UInt32.self))
+        }
+        var txnPointer: OpaquePointer?
+        // A look first, without the writer lock: nearly every open finds format 2.
+        guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnPointer) == MDB_SUCCESS, let reader = txnPointer else { return }
+        let found = format(reader)
+        mdb_txn_abort(reader)
+        guard let found, found < 2 else { return }  // not a ledger, or newer: opening says so
+
+        let rc = mdb_txn_begin(env, nil, 0, &txnPointer)
+        guard rc == MDB_SUCCESS, let txn = txnPointer else {
+            throw StoreError(.cannotOpen, "\(path) is a ledger of format \(found); this build upgrades it to format \(formatVersion) when it opens it, which needs write access", cause: LMDBError(code: rc))
+        }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        guard let format = format(txn), format < 2 else { return }
+        func dbi(_ name: String, _ flags: Int32 = 0) throws -> MDB_dbi {
+            var handle: MDB_dbi = 0
+            let rc = mdb_dbi_open(txn, name, UInt32(flags), &handle)
+            if rc == MDB_NOTFOUND { throw StoreError(.notALedger, "\(path) is an LMDB environment but not a ledger (no '\(name)' database)") }
+            try check(rc, "cannot open the '\(name)' database to upgrade the ledger")
+            return handle
+        }
+        let old = try dbi("streams")
+        let databases = Databases(
+            events: try dbi("events"), streams: try dbi(StreamIndex.name, MDB_CREATE | Int32(StreamIndex.flags)),
+            ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        let access = TxnAccess(txn: txn, databases: databases)
+        try StreamIndex.rebuild(access)
+        try LMDBError.check(mdb_drop(txn, old, 1))
+        try Batch.put(txn, databases.meta, MetaKey.format, withUnsafeBytes(of: formatVersion.bigEndian, Array.init), flags: 0)
+        // A commit frees the transaction, whether or not it succeeds.
+        committed = true
+        let commitRC = mdb_txn_commit(txn)
+        if commitRC == MDB_MAP_FULL { throw LMDBError.mapFull }
+        try check(commitRC, "cannot commit the upgrade of the ledger to format \(formatVersion)")
     }
 
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {

@@ -41,12 +41,11 @@ struct IndexEntries {
         entries.append(Entry(prefix: prefix, start: start, count: bytes.count - start, seq: seq))
     }
 
-    /// Adds a key of a stream's record: stream ‖ 0x00 ‖ version (u64 BE), as ``TxnAccess/streamKey(_:version:)``.
-    mutating func appendStreamKey(_ stream: UnsafeRawBufferPointer, version: UInt64, seq: UInt64) {
+    /// Adds a stream index entry (``StreamIndex``): under stream ‖ 0x00, the record's `seq`.
+    mutating func appendStreamKey(_ stream: UnsafeRawBufferPointer, seq: UInt64) {
         let start = bytes.count
         bytes.append(contentsOf: stream)
         bytes.append(0)
-        withUnsafeBytes(of: version.bigEndian) { bytes.append(contentsOf: $0) }
         added(start: start, seq: seq)
     }
 
@@ -55,7 +54,8 @@ struct IndexEntries {
         withUnsafeBytes(of: (id.high.bigEndian, id.low.bigEndian)) { append($0, seq: seq) }
     }
 
-    /// Writes every entry, in key order (LMDB's default order: bytes, then length), through one
+    /// Writes every entry, in key order (LMDB's default order: bytes, then length) and, under one
+    /// key, in `seq` order (a stream's entries, appended with `MDB_APPENDDUP`), through one
     /// cursor of `dbi`: the value is the `seq` (u64 BE), or empty with `emptyValues`.
     func write(_ txn: OpaquePointer, _ dbi: MDB_dbi, flags: Int32, emptyValues: Bool = false) throws(LMDBError) {
         guard !entries.isEmpty else { return }
@@ -69,7 +69,8 @@ struct IndexEntries {
             order.sort { a, b in
                 if a.prefix != b.prefix { return a.prefix < b.prefix }
                 let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
-                return compared != 0 ? compared < 0 : a.count < b.count
+                if compared != 0 { return compared < 0 }
+                return a.count != b.count ? a.count < b.count : a.seq < b.seq
             }
             for entry in order {
                 var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))

@@ -174,7 +174,7 @@ public final class Store: Sendable {
                     var key = MDB_val(mv_size: seqBytes.count, mv_data: UnsafeMutableRawPointer(mutating: seqBytes.baseAddress))
                     var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
                     try LMDBError.check(mdb_cursor_put(events, &key, &data, UInt32(MDB_APPEND)))
-                    streams.appendStreamKey(record.streamBytes, version: record.version, seq: record.seq)
+                    streams.appendStreamKey(record.streamBytes, seq: record.seq)
                     ids.append(record.id, seq: record.seq)
                     head = Head(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
                 }
@@ -184,7 +184,7 @@ public final class Store: Sendable {
         try scratch.forEachClaim(from: seqs.lowerBound, through: seqs.upperBound) { seq, claims in
             for key in Claims.decode(claims) { keys.append(key, seq: seq) }
         }
-        try streams.write(access.txn, databases.streams, flags: MDB_NOOVERWRITE)
+        try streams.write(access.txn, databases.streams, flags: MDB_APPENDDUP)
         try ids.write(access.txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
         try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)

@@ -49,61 +49,6 @@ struct TxnAccess {
         return try CanonicalRecord.view(value: value.buffer, checkingStream: checkingStream, body)
     }
 
-    static func streamKey(_ stream: String, version: UInt64) -> [UInt8] {
-        Array(stream.utf8) + [0] + version.bigEndianBytes
-    }
-
-    static func streamKey(_ stream: UnsafeRawBufferPointer, version: UInt64) -> [UInt8] {
-        var key = [UInt8]()
-        key.reserveCapacity(stream.count + 9)
-        key.append(contentsOf: stream)
-        key.append(0)
-        key.append(contentsOf: version.bigEndianBytes)
-        return key
-    }
-
-    /// The stream's last version: the highest key under `stream ‖ 0x00`.
-    func streamVersion(_ stream: String) throws -> UInt64 {
-        let prefix = Array(stream.utf8) + [0]
-        return try withCursor(databases.streams) { cursor in
-            var key = MDB_val()
-            var value = MDB_val()
-            // Just past every key of the stream, then one step back.
-            let probe = Array(stream.utf8) + [1]
-            var rc = withValue(probe) { probeKey in
-                key = probeKey
-                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-            }
-            rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &key, &value, MDB_LAST) : mdb_cursor_get(cursor, &key, &value, MDB_PREV)
-            if rc == MDB_NOTFOUND { return 0 }
-            try LMDBError.check(rc)
-            let found = key.buffer
-            guard found.count == prefix.count + 8, found.starts(with: prefix) else { return 0 }
-            return UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
-        }
-    }
-
-    /// The `seq`s of a stream's records, in version order.
-    func seqs(inStream stream: String) throws -> [UInt64] {
-        let prefix = Array(stream.utf8) + [0]
-        return try withCursor(databases.streams) { cursor in
-            var result: [UInt64] = []
-            var key = MDB_val()
-            var value = MDB_val()
-            var rc = withValue(prefix) { prefixKey in
-                key = prefixKey
-                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-            }
-            while rc == MDB_SUCCESS, key.buffer.starts(with: prefix) {
-                guard let seq = value.bigEndianUInt64() else { throw StoreError(.corrupt, "a stream index entry of \(stream) is not a seq") }
-                result.append(seq)
-                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
-            }
-            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
-            return result
-        }
-    }
-
     /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
     func forEachRecord(from first: UInt64, through last: UInt64, checkingStream: Bool = true, _ body: (borrowing RecordView) throws -> Void) throws {
         guard first <= last else { return }

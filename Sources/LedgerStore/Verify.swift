@@ -162,8 +162,7 @@ extension Store {
         try access.forEachRecord(from: 1, through: .max) { record in
             guard found == nil else { return }
             let seq = record.seq
-            let streamKey = TxnAccess.streamKey(record.stream, version: record.version)
-            if try access.get(access.databases.streams, streamKey)?.bigEndianUInt64() != seq {
+            if try !access.streamIndexHolds(record.stream, seq: seq) {
                 found = .broken(seq: seq, reason: "the stream index has no entry for \(record.stream) version \(record.version) pointing here")
             } else if try access.seq(of: record.id) != seq {
                 found = .broken(seq: seq, reason: "the id index does not point at this record")
@@ -175,8 +174,15 @@ extension Store {
             }
         }
         if let found { return found }
-        // Every record is indexed: so some index holds an extra entry.
-        for (name, dbi) in [("stream", access.databases.streams), ("id", access.databases.ids), ("unique-key", access.databases.keys)] {
+        // Every record is indexed: so some index holds an extra entry, or (the stream index) one
+        // out of its place, whose version is not the record's.
+        try access.forEachStreamEntry { key, version, seq in
+            let claims = try access.withRecord(at: seq) { record in
+                record.version == version && key.count == record.streamBytes.count + 1 && key.starts(with: record.streamBytes)
+            } ?? false
+            if !claims { noteStray(seq, "the stream index has an entry pointing at seq \(seq) as version \(version) of its stream that the record does not claim") }
+        }
+        for (name, dbi) in [("id", access.databases.ids), ("unique-key", access.databases.keys)] {
             try access.withCursor(dbi) { cursor in
                 var key = MDB_val()
                 var value = MDB_val()
@@ -185,11 +191,7 @@ extension Store {
                     let keyBytes = Array(key.buffer)
                     if let seq = value.bigEndianUInt64() {
                         let claims = try access.withRecord(at: seq) { record -> Bool in
-                            switch name {
-                            case "stream": keyBytes == TxnAccess.streamKey(record.stream, version: record.version)
-                            case "id": keyBytes == record.id.bytes
-                            default: try keysOf(record).contains(keyBytes)
-                            }
+                            name == "id" ? keyBytes == record.id.bytes : try keysOf(record).contains(keyBytes)
                         } ?? false
                         if !claims { noteStray(seq, "the \(name) index has an entry pointing at seq \(seq) that the record does not claim") }
                     } else {
@@ -244,7 +246,7 @@ struct IndexDigest: Equatable {
         let seq = record.seq
         let stream = record.streamBytes
         withUnsafeTemporaryAllocation(byteCount: stream.count + 9, alignment: 1) { key in
-            // stream ‖ 0x00 ‖ version (u64 BE): ``TxnAccess/streamKey(_:version:)``.
+            // stream ‖ 0x00 ‖ version (u64 BE): the stream index's key and the entry's place (``StreamIndex``).
             key.copyMemory(from: stream)
             key[stream.count] = 0
             key.storeBytes(of: record.version.bigEndian, toByteOffset: stream.count + 1, as: UInt64.self)
@@ -279,23 +281,27 @@ struct IndexDigest: Equatable {
         keys = try Self.scan(access, access.databases.keys)
     }
 
-    /// The digest of the stream index, and whether each stream's versions run 1, 2, 3...
+    /// The digest of the stream index — each entry as stream ‖ 0x00 ‖ version (its place in its
+    /// stream) and `seq`, as ``add(record:keys:)`` makes them — and whether each stream's `seq`s rise.
     static func scanStreams(_ access: TxnAccess) throws -> (entry: Entry, versionsContinue: Bool) {
-        var stream: UnsafeRawBufferPointer?
-        var last = (version: UInt64(0), seq: UInt64(0))
+        var entry = Entry()
+        var last: UInt64 = 0
         var continuing = true
-        let entry = try Self.scan(access, access.databases.streams) { key, seq in
-            // A key is the stream's name, a zero byte and the version (8 bytes, big-endian).
-            guard key.count > 9 else { continuing = false; return }
-            let name = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
-            let version = key.loadUnaligned(fromByteOffset: key.count - 8, as: UInt64.self).bigEndian
-            if let stream, stream.elementsEqual(name) {
-                if version != last.version + 1 || seq <= last.seq { continuing = false }
-            } else if version != 1 {
-                continuing = false
+        var buffer = [UInt8](repeating: 0, count: 512 + 8)
+        try buffer.withUnsafeMutableBytes { scratch in
+            try access.forEachStreamEntry { key, version, seq in
+                // A key is the stream's name and a zero byte.
+                guard key.count >= 1, key.count <= 512, key[key.count - 1] == 0 else {
+                    continuing = false
+                    return
+                }
+                if version == 1 { last = 0 }
+                if seq <= last { continuing = false }
+                last = seq
+                scratch.copyMemory(from: key)
+                scratch.storeBytes(of: version.bigEndian, toByteOffset: key.count, as: UInt64.self)
+                entry.add(key: UnsafeRawBufferPointer(rebasing: scratch[..<(key.count + 8)]), seq: seq)
             }
-            stream = name
-            last = (version, seq)
         }
         return (entry, continuing)
     }

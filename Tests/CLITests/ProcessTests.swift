@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 import Glibc
 import KinerjaDomain
@@ -41,6 +42,83 @@ struct ProcessTests {
             #expect(seqs == seqs.sorted())
             #expect(!seqs.contains(0))
         }
+    }
+
+    @Test("eight processes opening a ledger of format 1 at once: one upgrades it, every one appends, verify passes")
+    func concurrentUpgrade() throws {
+        let cli = CLI(clock: nil)
+        defer { cli.remove() }
+        try cli.run("init")
+        // Nine generated agencies whose employees do not overlap: the first's events, then eight at once.
+        let files = (0...8).map { seed -> (events: [Event], nips: Set<String>) in
+            var generator = SampleGenerator(seed: UInt64(seed + 1), employees: seed == 0 ? 20 : 10)
+            return (generator.events(seed == 0 ? 500 : 100), Set(generator.employees.map(\.nip.text)))
+        }
+        try #require(files.map(\.nips.count).reduce(0, +) == Set(files.flatMap(\.nips)).count)
+        let paths = try files.enumerated().map { index, file in
+            try cli.write("agency-\(index).jsonl", file.events.map { WireEncoder.encode($0) }.joined(separator: "\n") + "\n")
+        }
+        #expect(try cli.run("append", paths[0], "--batch-size", "100").status == 0)
+        downgradeToFormat1(cli.ledger)
+        let processes = try paths.dropFirst().map { try cli.start(["append", $0, "--batch-size", "10"]) }
+        for result in processes.map({ $0.wait() }) {
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.hasPrefix("appended 100, duplicates 0, rejected 0\n"), "\(result.stdout)")
+        }
+        let verified = try cli.run("verify")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.hasPrefix("ok: 1300 events"), "\(verified.stdout)")
+    }
+
+    /// Rewrites the ledger at `path` (no store open on it in this process) as format 1 kept it:
+    /// `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, where format 2 keeps `stream-index`.
+    func downgradeToFormat1(_ path: String) {
+        var env: OpaquePointer?
+        mdb_env_create(&env)
+        mdb_env_set_maxdbs(env, 8)
+        mdb_env_set_mapsize(env, 1 << 30)
+        #expect(mdb_env_open(env, path, 0, 0o644) == 0)
+        defer { mdb_env_close(env) }
+        var txn: OpaquePointer?
+        #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
+        var index: MDB_dbi = 0
+        var streams: MDB_dbi = 0
+        var meta: MDB_dbi = 0
+        #expect(mdb_dbi_open(txn, "stream-index", 0, &index) == 0)
+        #expect(mdb_dbi_open(txn, "meta", 0, &meta) == 0)
+        var entries: [[UInt8]: [UInt8]] = [:]
+        var cursor: OpaquePointer?
+        mdb_cursor_open(txn, index, &cursor)
+        var key = MDB_val()
+        var value = MDB_val()
+        var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+        var version: UInt64 = 0
+        var last: [UInt8] = []
+        while rc == 0 {
+            let stream = Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
+            version = stream == last ? version + 1 : 1
+            last = stream
+            entries[stream + withUnsafeBytes(of: version.bigEndian, Array.init)] = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        mdb_cursor_close(cursor)
+        #expect(entries.count == 500)
+        #expect(mdb_drop(txn, index, 1) == 0)
+        #expect(mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams) == 0)
+        func put(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) {
+            var key = key
+            var value = value
+            key.withUnsafeMutableBytes { k in
+                value.withUnsafeMutableBytes { v in
+                    var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                    var vv = MDB_val(mv_size: v.count, mv_data: v.baseAddress)
+                    #expect(mdb_put(txn, dbi, &kv, &vv, 0) == 0)
+                }
+            }
+        }
+        for (key, seq) in entries { put(streams, key, seq) }
+        put(meta, Array("format".utf8), [0, 0, 0, 1])
+        #expect(mdb_txn_commit(txn) == 0)
     }
 
     @Test("export, interrupted restore, resume: the same bytes and head hash")

@@ -1,12 +1,13 @@
 #ifndef KINERJA_CLMDB_SHIM_H
 #define KINERJA_CLMDB_SHIM_H
 #include <lmdb.h>
+#include <stdint.h>
 
 /// Asks the CPU to bring the 4 KiB page holding `address` into its caches (a scan of the
 /// records reads every byte of each leaf page; fetched a line at a time, each record's first
 /// read waited on memory).
 static inline void kinerja_prefetch_page(const void *address) {
-    const char *page = (const char *)((unsigned long)address & ~4095UL);
+    const char *page = (const char *)((uintptr_t)address & ~(uintptr_t)4095);
     for (int offset = 0; offset < 4096; offset += 64) __builtin_prefetch(page + offset, 0, 3);
 }
 #endif

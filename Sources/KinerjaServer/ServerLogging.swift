@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The server's log handler: swift-log's `StreamLogHandler` (standard output, the same lines),
+/// The server's log handler: swift-log's `StreamLogHandler` (standard error, as swift-log's default handler: the same lines),
 /// but metadata set on a logger is only kept, not formatted. Hummingbird gives every request a
 /// logger with its own `hb.request.id`, and `StreamLogHandler` formats its whole metadata
 /// (sorted, joined, the request id written out) whenever one key is set: on every request,
@@ -10,9 +10,9 @@ struct DeferredMetadataLogHandler: LogHandler {
     private var stream: StreamLogHandler
     var metadata: Logger.Metadata = [:]
 
-    /// Writes through `stream` (with no metadata of its own): by default to standard output.
+    /// Writes through `stream` (with no metadata of its own): by default to standard error.
     init(label: String, stream: StreamLogHandler? = nil) {
-        self.stream = stream ?? StreamLogHandler.standardOutput(label: label)
+        self.stream = stream ?? StreamLogHandler.standardError(label: label)
     }
 
     var logLevel: Logger.Level {

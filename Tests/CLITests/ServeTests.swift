@@ -39,6 +39,10 @@ import FoundationNetworking
         let (server, base) = try cli.serve()
         let placements = try String(contentsOfFile: sampleFile, encoding: .utf8).split(separator: "\n").prefix(3).joined(separator: "\n")
         #expect(try await post(base, token: hr, placements).0 == 200)
+        // Standard output carries only what serve prints for its callers; logs go to standard error.
+        let printed = try String(contentsOfFile: server.stdoutPath, encoding: .utf8)
+        #expect(printed.split(separator: "\n").allSatisfy { $0.hasPrefix("listening on ") }, "\(printed)")
+        #expect(try String(contentsOfFile: server.stderrPath, encoding: .utf8).contains("Server started"))
         return (server, base, hr)
     }
 

@@ -61,18 +61,19 @@ import Glibc
     }
 
     /// The connection's one timer is not moved for each request: one that fires while the next
-    /// head is not yet due waits for it. A client asking every 0.5 s (header timeout 1 s) for
-    /// 2.5 s is never closed; silent afterwards, it is closed.
+    /// head is not yet due waits for it. A client asking every second (header timeout 3 s) for
+    /// 4 s is never closed; silent afterwards, it is closed. (A second of slack on each side: a
+    /// round trip on two busy cores can take a good part of one.)
     @Test func aClientAskingMoreOftenThanTheHeaderTimeoutStaysOpenThenIsClosedWhenSilent() async throws {
         let fixture = try Fixture()
-        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(port: 0, year: 2026, idleTimeout: 30, headerTimeout: 1))
+        let app = buildApplication(ledger: fixture.ledger, access: fixture.access, ServerConfiguration(port: 0, year: 2026, idleTimeout: 30, headerTimeout: 3))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let (answers, closedAfter) = try await onThread { () throws -> ([String], Duration?) in
                 let connection = try Connection(port: port)
                 var answers: [String] = []
-                for request in 0..<6 {
-                    if request > 0 { Thread.sleep(forTimeInterval: 0.5) }
+                for request in 0..<5 {
+                    if request > 0 { Thread.sleep(forTimeInterval: 1) }
                     guard connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") else { break }
                     var answer = ""
                     var closed = false
@@ -88,9 +89,9 @@ import Glibc
                 }
                 return (answers, nil)
             }
-            #expect(answers.count == 6 && answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(answers)")
+            #expect(answers.count == 5 && answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(answers)")
             let closed = try #require(closedAfter, "the silent client was not closed")
-            #expect(closed > .milliseconds(500) && closed < .seconds(10), "closed \(closed) after its last answer")
+            #expect(closed > .milliseconds(500) && closed < .seconds(15), "closed \(closed) after its last answer")
         }
     }
 

@@ -31,10 +31,10 @@ struct DeferredMetadataLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var event = event
-        if !metadata.isEmpty {
-            event.metadata = metadata.merging(event.metadata ?? [:]) { _, explicit in explicit }
-        }
+        // Handed over as the stream's own metadata, so that `StreamLogHandler` merges it with the
+        // metadata provider's and the line's in its order (the line's wins, then the provider's).
+        var stream = stream
+        if !metadata.isEmpty { stream.metadata = metadata }
         stream.log(event: event)
     }
 

@@ -42,7 +42,7 @@ struct StoredTree: TreeNodes {
         tree = plain.tree
         self.cursors = cursors
         self.cache = cache
-        cachedLevel = cache == nil ? .max : TreeNodeCache.minLevel(size: head)
+        cachedLevel = cache?.minLevel(size: head) ?? .max
     }
 
     /// `body` with a tree that reads through cursors, valid only inside `body`, and keeps its

@@ -228,18 +228,6 @@ extension ReadTransaction {
         return try StoredTree(access: access).inclusionProof(index: seq - 1, size: size)
     }
 
-    /// The root of the tree of `size` records and the inclusion proof of each record in `seqs`,
-    /// in one descent of the tree: the proofs of one employee's events share their upper levels,
-    /// and each shared node is read once, with no table of the nodes read; the nodes are read
-    /// in about key order, through cursors.
-    public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
-        try checkTree(covers: size)
-        for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-        return try StoredTree.withCursors(access, cache: treeCache, head: head.seq) { nodes in
-            (try nodes.root(size: size), try nodes.inclusionProofs(indices: seqs.map { $0 - 1 }, size: size))
-        }
-    }
-
     /// Each record of `seqs`, in that order, with the chain hash of the record before it (zero
     /// before the first) and its inclusion proof in the tree of `size` records — once `root` has
     /// accepted that tree's root. What a dossier proof reads, in about the fewest B-tree descents:

@@ -26,7 +26,9 @@ struct TreeNodeCacheTests {
         var warm: [UInt64: (root: TreeHash, proofs: [[TreeHash]])] = [:]
         do {
             let store = try Store.create(at: path, options: StoreOptions(syncsEachCommit: false))
-            // Sizes on both sides of 1024, 2048, 3072 and 4096: each batch completes new cached levels.
+            // Sizes on both sides of 1024, 2048, 3072 and 4096. Below 262 144 records the cache
+            // holds every stored level (2 and up): the batches complete subtrees it keeps from
+            // then on, and each power of two crossed adds a level above the old root.
             for batch in [1000, 23, 1, 1, 500, 523, 1, 1024, 1, 1023, 7] {
                 try store.append { txn in
                     for _ in 0..<batch {

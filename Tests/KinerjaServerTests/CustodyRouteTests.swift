@@ -1,9 +1,11 @@
+import CanonicalBytes
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import KinerjaLedger
 import KinerjaSamples
-import KinerjaServer
+@testable import KinerjaServer
+import LedgerStore
 import Testing
 import TransparencyLog
 
@@ -49,6 +51,37 @@ import TransparencyLog
             let noOrigin = try await client.call("/v1/checkpoint", as: "auditor:inspektorat", bare)
             #expect(noOrigin.status == .notFound, "\(noOrigin.body)")
         }
+    }
+
+    /// What the custody routes answer for an error of the ledger under a proof.
+    static func answer(_ error: any Error) -> ServerError? {
+        do {
+            try API.custody { () throws -> Void in throw error }
+        } catch let answer as ServerError {
+            return answer
+        } catch {
+            return nil
+        }
+        return nil
+    }
+
+    @Test func aProofOverADamagedLedgerIsA500ThatSaysSoNotTheGenericOne() {
+        // A record the tree and the stream index name is missing, or does not decode: the
+        // ledger's storage is damaged (500, saying so), not the request wrong (404).
+        let missing = Self.answer(StoreError(.corrupt, "record 12 is missing"))
+        #expect(missing?.status == .internalServerError)
+        #expect(missing?.code == "ledger_damaged")
+        #expect(missing?.message == "the ledger's storage is damaged: record 12 is missing; kinerja verify names the damage")
+        let malformed = Self.answer(ByteReader.Malformed(offset: 40, what: "string is not valid UTF-8"))
+        #expect(malformed?.status == .internalServerError)
+        #expect(malformed?.code == "ledger_damaged")
+        #expect(malformed?.message.contains("malformed record at byte 40: string is not valid UTF-8") == true)
+        let damaged = Self.answer(StoreError(.damaged, "the ledger's storage is damaged: page 9 is not LMDB; restore it from a copy or an export"))
+        #expect(damaged?.code == "ledger_damaged")
+        #expect(damaged?.message == "the ledger's storage is damaged: page 9 is not LMDB; restore it from a copy or an export")
+        // What the operator fixes stays a 404; any other failure stays the generic 500.
+        #expect(Self.answer(CustodyError("the ledger has no origin"))?.status == .notFound)
+        #expect(Self.answer(StoreError(.storage, "LMDB failed")) == nil)
     }
 
     @Test func aWitnessCosignsGrowthAndRefusesTheRest() async throws {

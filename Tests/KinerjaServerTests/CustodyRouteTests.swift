@@ -1,8 +1,9 @@
+import CLMDB
 import CanonicalBytes
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import KinerjaLedger
+@testable import KinerjaLedger
 import KinerjaSamples
 @testable import KinerjaServer
 import LedgerStore
@@ -82,6 +83,53 @@ import TransparencyLog
         // What the operator fixes stays a 404; any other failure stays the generic 500.
         #expect(Self.answer(CustodyError("the ledger has no origin"))?.status == .notFound)
         #expect(Self.answer(StoreError(.storage, "LMDB failed")) == nil)
+    }
+
+    @Test func aProofThatMeetsAMissingRecordAnswersLedgerDamagedAsJSON() async throws {
+        let scratch = TemporaryDirectory("kinerja-server")
+        defer { scratch.remove() }
+        let path = scratch.child("ledger")
+        let key = try NoteSigningKey(name: Self.origin)
+        var token = ""
+        var missing: UInt64 = 0
+        do {
+            let ledger = try Ledger.create(at: path)
+            try ledger.setOrigin(Self.origin)
+            token = try AccessList(ledgerPath: ledger.path).grant("auditor:inspektorat", role: .auditor, units: [], by: Fixture.operator, recordingIn: ledger).token
+            _ = try ledger.append(jsonLines: Data(try (1...5).map { try sampleLine($0) }.joined(separator: "\n").utf8))
+            // The analyst's first record: under a stored node, so the root needs it not, the proof does.
+            missing = try #require(try ledger.store.read { try $0.seqs(inStream: "employee:\(People.analyst)") }.first)
+            _ = try ledger.publishCheckpoint(key: key)
+        }
+        // The ledger closed (its last reference gone): remove the record, as damage would.
+        var env: OpaquePointer?
+        mdb_env_create(&env)
+        mdb_env_set_maxdbs(env, 16)
+        #expect(mdb_env_open(env, path, 0, 0o644) == 0)
+        var txn: OpaquePointer?
+        #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
+        var events: MDB_dbi = 0
+        #expect(mdb_dbi_open(txn, "events", 0, &events) == 0)
+        var seq = missing.bigEndian
+        withUnsafeMutableBytes(of: &seq) { raw in
+            var key = MDB_val(mv_size: 8, mv_data: raw.baseAddress)
+            #expect(mdb_del(txn, events, &key, nil) == 0)
+        }
+        #expect(mdb_txn_commit(txn) == 0)
+        mdb_env_close(env)
+
+        let (bearer, removed) = (token, missing)
+        let ledger = try Ledger.open(at: path)
+        let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), ServerConfiguration(year: 2026, signingKey: key))
+        try await app.test(.router) { client in
+            let answer = try await client.execute(uri: "/v1/employees/\(People.analyst)/proof", method: .get, headers: [.authorization: "Bearer \(bearer)"]) {
+                Answer(status: $0.status, body: String(buffer: $0.body))
+            }
+            #expect(answer.status == .internalServerError, "\(answer.body)")
+            #expect(answer.errorCode == "ledger_damaged", "\(answer.body)")
+            let message = (answer.json["error"] as? [String: Any])?["message"] as? String
+            #expect(message == "the ledger's storage is damaged: record \(removed) is missing; kinerja verify names the damage")
+        }
     }
 
     @Test func aWitnessCosignsGrowthAndRefusesTheRest() async throws {

@@ -85,7 +85,11 @@ import TransparencyLog
         #expect(Self.answer(StoreError(.storage, "LMDB failed")) == nil)
     }
 
-    @Test func aProofThatMeetsAMissingRecordAnswersLedgerDamagedAsJSON() async throws {
+    /// Damage done to a stored record behind the server's back.
+    enum Damage: CaseIterable, Sendable { case removed, textNotUTF8 }
+
+    @Test(arguments: Damage.allCases)
+    func aProofThatMeetsADamagedRecordAnswersLedgerDamagedAsJSON(_ damage: Damage) async throws {
         let scratch = TemporaryDirectory("kinerja-server")
         defer { scratch.remove() }
         let path = scratch.child("ledger")
@@ -113,7 +117,25 @@ import TransparencyLog
         var seq = missing.bigEndian
         withUnsafeMutableBytes(of: &seq) { raw in
             var key = MDB_val(mv_size: 8, mv_data: raw.baseAddress)
-            #expect(mdb_del(txn, events, &key, nil) == 0)
+            switch damage {
+            case .removed:
+                #expect(mdb_del(txn, events, &key, nil) == 0)
+            case .textNotUTF8:
+                // The placement's name, "Andi Pratama", its first byte made one UTF-8 never has.
+                var value = MDB_val()
+                #expect(mdb_get(txn, events, &key, &value) == 0)
+                var bytes = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+                let name = Array("Andi Pratama".utf8)
+                guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: name) }) else {
+                    Issue.record("no name in the record")
+                    return
+                }
+                bytes[at] = 0xFF
+                bytes.withUnsafeMutableBytes { changed in
+                    var replacement = MDB_val(mv_size: changed.count, mv_data: changed.baseAddress)
+                    #expect(mdb_put(txn, events, &key, &replacement, 0) == 0)
+                }
+            }
         }
         #expect(mdb_txn_commit(txn) == 0)
         mdb_env_close(env)
@@ -127,8 +149,13 @@ import TransparencyLog
             }
             #expect(answer.status == .internalServerError, "\(answer.body)")
             #expect(answer.errorCode == "ledger_damaged", "\(answer.body)")
-            let message = (answer.json["error"] as? [String: Any])?["message"] as? String
-            #expect(message == "the ledger's storage is damaged: record \(removed) is missing; kinerja verify names the damage")
+            let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            switch damage {
+            case .removed:
+                #expect(message == "the ledger's storage is damaged: record \(removed) is missing; kinerja verify names the damage")
+            case .textNotUTF8:
+                #expect(message.hasPrefix("the ledger's storage is damaged: a malformed record at byte ") && message.contains("not valid UTF-8"), "\(message)")
+            }
         }
     }
 

@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "KinerjaServerTests",
             dependencies: [
-                "KinerjaServer", "KinerjaLedger", "KinerjaSamples",
+                "KinerjaServer", "KinerjaLedger", "KinerjaSamples", "LedgerStore", "CLMDB",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

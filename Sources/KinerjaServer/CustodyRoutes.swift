@@ -1,8 +1,10 @@
+import CanonicalBytes
 import Foundation
 import Hummingbird
 import NIOCore
 import KinerjaDomain
 import KinerjaLedger
+import LedgerStore
 import TransparencyLog
 
 // PRODUCT §8 over HTTP: an employee's dossier proof against the latest checkpoint, and the
@@ -25,13 +27,25 @@ extension API {
     }
 
     /// A ledger that cannot sign a checkpoint (it has no origin yet) is the operator's to fix: 404.
+    /// A proof that meets a record missing or not decoding (a record the tree and the stream
+    /// index name, so the ledger is damaged, not the request wrong): 500 `ledger_damaged`,
+    /// saying so, rather than the generic `internal`.
     func custody<T>(_ body: () throws -> T) throws -> T {
+        try Self.custody(body)
+    }
+
+    static func custody<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as CustodyError {
             throw ServerError(.notFound, "not_found", error.description)
         } catch let error as PublishedCheckpointError {
             throw ServerError(.internalServerError, "corrupt_checkpoint", error.description)
+        } catch let error as StoreError where error.code == .corrupt || error.code == .damaged {
+            let message = error.code == .damaged ? error.message : "the ledger's storage is damaged: \(error.message); kinerja verify names the damage"
+            throw ServerError(.internalServerError, "ledger_damaged", message)
+        } catch let error as ByteReader.Malformed {
+            throw ServerError(.internalServerError, "ledger_damaged", "the ledger's storage is damaged: a \(error); kinerja verify names the damage")
         }
     }
 

@@ -44,7 +44,7 @@ final class Environment: @unchecked Sendable {
     let path: String
     let resizeLock = ResizeLock()
     /// Upper Merkle nodes for dossier proofs, kept across read transactions (``TreeNodeCache``).
-    let treeCache = TreeNodeCache()
+    let treeCache: TreeNodeCache
     let clock: @Sendable () -> Int64
     /// The writer's tag rule: each write transaction extends the tag index with it.
     let tagRule: TagRule?
@@ -59,8 +59,9 @@ final class Environment: @unchecked Sendable {
         weak var environment: Environment?
     }
 
-    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64, tagRule: TagRule?) {
+    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64, tagRule: TagRule?, treeCacheCapacity: Int) {
         self.env = env
+        treeCache = TreeNodeCache(capacity: treeCacheCapacity)
         self.databases = databases
         self.path = path
         self.clock = clock
@@ -133,7 +134,7 @@ final class Environment: @unchecked Sendable {
                 let opened = databases
                 databases.tags = try growingWhenFull(env) { try TagIndex.open(env: env, databases: opened, rule: rule) }
             }
-            return Environment(env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule)
+            return Environment(env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule, treeCacheCapacity: options.treeCacheCapacity)
         } catch {
             mdb_env_close(env)
             throw error
@@ -379,6 +380,10 @@ public struct StoreOptions: Sendable {
     /// the process's memory. Never for a ledger: a write to a page the disk cannot hold would
     /// be a SIGBUS, where the staging area reserves its blocks first (``Staging``).
     var writesInPlace = false
+    /// The slots of the environment's ``TreeNodeCache``: its default but in tests, where a tiny
+    /// one makes a ledger of a few records take the path a large one's dossier proofs take.
+    /// Read when the environment opens (a store opened again while another holds it shares it).
+    var treeCacheCapacity = TreeNodeCache.defaultCapacity
 
     /// The writer's tag rule, if it keeps a tag index (``TagRule``).
     public var tagRule: TagRule?

@@ -42,7 +42,7 @@ struct StoredTree: TreeNodes {
         tree = plain.tree
         self.cursors = cursors
         self.cache = cache
-        cachedLevel = cache == nil ? .max : TreeNodeCache.minLevel(size: head)
+        cachedLevel = cache?.minLevel(size: head) ?? .max
     }
 
     /// `body` with a tree that reads through cursors, valid only inside `body`, and keeps its
@@ -226,18 +226,6 @@ extension ReadTransaction {
         try checkTree(covers: size)
         guard seq >= 1 && seq <= size else { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
         return try StoredTree(access: access).inclusionProof(index: seq - 1, size: size)
-    }
-
-    /// The root of the tree of `size` records and the inclusion proof of each record in `seqs`,
-    /// in one descent of the tree: the proofs of one employee's events share their upper levels,
-    /// and each shared node is read once, with no table of the nodes read; the nodes are read
-    /// in about key order, through cursors.
-    public func inclusionProofs(seqs: [UInt64], size: UInt64) throws -> (root: TreeHash, proofs: [[TreeHash]]) {
-        try checkTree(covers: size)
-        for seq in seqs where seq < 1 || seq > size { throw StoreError(.corrupt, "record \(seq) is not in a tree of \(size) records") }
-        return try StoredTree.withCursors(access, cache: treeCache, head: head.seq) { nodes in
-            (try nodes.root(size: size), try nodes.inclusionProofs(indices: seqs.map { $0 - 1 }, size: size))
-        }
     }
 
     /// Each record of `seqs`, in that order, with the chain hash of the record before it (zero

@@ -15,18 +15,22 @@ import TransparencyLog
 /// they read the stored nodes. A dossier proof from a rewritten ledger fails `check-proof` (its
 /// events come from the records, its proofs would not lead to the checkpoint's root).
 ///
-/// Bounded: at most `capacity` slots (40 bytes each: 5 MB), and only from the lowest level
+/// Bounded: at most `capacity` slots (``defaultCapacity``: 40 bytes each, 5 MB), and only from the lowest level
 /// whose nodes, with all the nodes above them, fit in them (``minLevel(size:)``: level 8 at
 /// 10 M records, 14 at a billion) — the upper part of the tree a proof reads most, as deep as
 /// the budget allows. As the ledger grows the lowest level rises, and the rows below it are
 /// dropped; past the budget, nodes are read from the table as before.
 final class TreeNodeCache: Sendable {
-    /// The most slots kept, over all levels (40 bytes each: 5 MB).
-    static let capacity = 1 << 17
+    /// The most slots a ledger's cache keeps, over all levels (40 bytes each: 5 MB).
+    static let defaultCapacity = 1 << 17
+
+    /// The most slots this cache keeps, over all levels: ``defaultCapacity`` but in tests,
+    /// where a tiny one puts the cached levels above stored ones in a ledger of a few records.
+    let capacity: Int
 
     /// The lowest level kept for a ledger of `size` records: the lowest stored level from which
     /// every node up to the root fits in ``capacity`` slots (about `2 · size / 2^level` nodes).
-    static func minLevel(size: UInt64) -> Int {
+    func minLevel(size: UInt64) -> Int {
         var level = StoredTree.storedLevel
         while (size >> UInt64(level)) * 2 > UInt64(capacity) { level += 1 }
         return level
@@ -43,7 +47,10 @@ final class TreeNodeCache: Sendable {
 
     private let state = Mutex(Levels())
 
-    init() {}
+    init(capacity: Int = TreeNodeCache.defaultCapacity) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
 
     func node(level: Int, index: UInt64) -> TreeHash? {
         state.withLock { state in
@@ -64,11 +71,11 @@ final class TreeNodeCache: Sendable {
                 }
                 state.lowest = lowest
             }
-            guard level >= state.lowest, index < UInt64(Self.capacity) else { return }
+            guard level >= state.lowest, index < UInt64(capacity) else { return }
             while state.levels.count <= level { state.levels.append([]) }
             let missing = Int(index) + 1 - state.levels[level].count
             if missing > 0 {
-                guard state.slots + missing <= Self.capacity else { return }
+                guard state.slots + missing <= capacity else { return }
                 state.levels[level].append(contentsOf: repeatElement(nil, count: missing))
                 state.slots += missing
             }

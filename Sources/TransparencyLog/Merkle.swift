@@ -137,51 +137,13 @@ extension TreeNodes {
         size == 0 ? Merkle.emptyRoot : try subtree(0, size)
     }
 
-    /// `PATH(index, D[0:size])` of RFC 6962 §2.1.1: from the leaf's sibling up to the root's child.
+    /// `PATH(index, D[0:size])` of RFC 6962 §2.1.1: from the leaf's sibling up to the root's
+    /// child, the hashes of ``Merkle/inclusionPath(index:size:into:)``'s ranges.
     public func inclusionProof(index: UInt64, size: UInt64) throws -> [TreeHash] {
         precondition(index < size, "leaf \(index) is not in a tree of \(size)")
-        var proof: [TreeHash] = []
-        try path(index, 0, size, into: &proof)
-        return proof
-    }
-
-    /// The inclusion proofs of the leaves `indices`, each as ``inclusionProof(index:size:)`` gives
-    /// it, in one descent from the root: a range's sibling is read once for every leaf under the
-    /// range, where proofs one by one read the upper siblings they share once a leaf each.
-    public func inclusionProofs(indices: [UInt64], size: UInt64) throws -> [[TreeHash]] {
-        var proofs = [[TreeHash]](repeating: [], count: indices.count)
-        guard !indices.isEmpty else { return proofs }
-        // Positions in leaf order; a proof has at most one hash per bit of `size − 1`.
-        let order = indices.indices.sorted { indices[$0] < indices[$1] }
-        precondition(indices[order[order.count - 1]] < size, "leaf \(indices[order[order.count - 1]]) is not in a tree of \(size)")
-        let depth = 64 - (size - 1).leadingZeroBitCount
-        for position in proofs.indices { proofs[position].reserveCapacity(depth) }
-        try paths(order, in: order.indices, of: indices, 0, size, into: &proofs)
-        return proofs
-    }
-
-    /// `PATH` of every leaf `indices[order[i]]` for `i` in `slice`, all in `start..<end`.
-    private func paths(_ order: [Int], in slice: Range<Int>, of indices: [UInt64], _ start: UInt64, _ end: UInt64, into proofs: inout [[TreeHash]]) throws {
-        let count = end - start
-        guard count > 1 else { return }
-        let k = Merkle.split(count)
-        // The first leaf of the slice in the right half.
-        var low = slice.lowerBound
-        var high = slice.upperBound
-        while low < high {
-            let middle = (low + high) / 2
-            if indices[order[middle]] < start + k { low = middle + 1 } else { high = middle }
-        }
-        if low > slice.lowerBound {
-            try paths(order, in: slice.lowerBound..<low, of: indices, start, start + k, into: &proofs)
-            let sibling = try subtree(start + k, end)
-            for i in slice.lowerBound..<low { proofs[order[i]].append(sibling) }
-        }
-        if low < slice.upperBound {
-            try paths(order, in: low..<slice.upperBound, of: indices, start + k, end, into: &proofs)
-            let sibling = try subtree(start, start + k)
-            for i in low..<slice.upperBound { proofs[order[i]].append(sibling) }
-        }
+        var steps: [Range<UInt64>] = []
+        Merkle.inclusionPath(index: index, size: size, into: &steps)
+        return try steps.map { try subtree($0.lowerBound, $0.upperBound) }
     }
 
     /// `PROOF(oldSize, D[0:newSize])` of RFC 6962 §2.1.2 (empty when `oldSize` is 0 or `newSize`).
@@ -203,19 +165,6 @@ extension TreeNodes {
         }
         let k = Merkle.split(count)
         return Merkle.nodeHash(try subtree(start, start + k), try subtree(start + k, end))
-    }
-
-    private func path(_ index: UInt64, _ start: UInt64, _ end: UInt64, into proof: inout [TreeHash]) throws {
-        let count = end - start
-        guard count > 1 else { return }
-        let k = Merkle.split(count)
-        if index - start < k {
-            try path(index, start, start + k, into: &proof)
-            proof.append(try subtree(start + k, end))
-        } else {
-            try path(index, start + k, end, into: &proof)
-            proof.append(try subtree(start, start + k))
-        }
     }
 
     private func subproof(_ m: UInt64, _ start: UInt64, _ end: UInt64, complete: Bool, into proof: inout [TreeHash]) throws {

@@ -1,9 +1,12 @@
+import CLMDB
+import CanonicalBytes
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import KinerjaLedger
+@testable import KinerjaLedger
 import KinerjaSamples
-import KinerjaServer
+@testable import KinerjaServer
+import LedgerStore
 import Testing
 import TransparencyLog
 
@@ -48,6 +51,111 @@ import TransparencyLog
         try await keyed.test(.router) { client in
             let noOrigin = try await client.call("/v1/checkpoint", as: "auditor:inspektorat", bare)
             #expect(noOrigin.status == .notFound, "\(noOrigin.body)")
+        }
+    }
+
+    /// What the custody routes answer for an error of the ledger under a proof.
+    static func answer(_ error: any Error) -> ServerError? {
+        do {
+            try API.custody { () throws -> Void in throw error }
+        } catch let answer as ServerError {
+            return answer
+        } catch {
+            return nil
+        }
+        return nil
+    }
+
+    @Test func aProofOverADamagedLedgerIsA500ThatSaysSoNotTheGenericOne() {
+        // A record the tree and the stream index name is missing, or does not decode: the
+        // ledger's storage is damaged (500, saying so), not the request wrong (404).
+        let missing = Self.answer(StoreError(.corrupt, "record 12 is missing"))
+        #expect(missing?.status == .internalServerError)
+        #expect(missing?.code == "ledger_damaged")
+        #expect(missing?.message == "the ledger's storage is damaged: record 12 is missing; kinerja verify names the damage")
+        let malformed = Self.answer(ByteReader.Malformed(offset: 40, what: "string is not valid UTF-8"))
+        #expect(malformed?.status == .internalServerError)
+        #expect(malformed?.code == "ledger_damaged")
+        #expect(malformed?.message.contains("malformed record at byte 40: string is not valid UTF-8") == true)
+        let damaged = Self.answer(StoreError(.damaged, "the ledger's storage is damaged: page 9 is not LMDB; restore it from a copy or an export"))
+        #expect(damaged?.code == "ledger_damaged")
+        #expect(damaged?.message == "the ledger's storage is damaged: page 9 is not LMDB; restore it from a copy or an export")
+        // What the operator fixes stays a 404; any other failure stays the generic 500.
+        #expect(Self.answer(CustodyError("the ledger has no origin"))?.status == .notFound)
+        #expect(Self.answer(StoreError(.storage, "LMDB failed")) == nil)
+    }
+
+    /// Damage done to a stored record behind the server's back.
+    enum Damage: CaseIterable, Sendable { case removed, textNotUTF8 }
+
+    @Test(arguments: Damage.allCases)
+    func aProofThatMeetsADamagedRecordAnswersLedgerDamagedAsJSON(_ damage: Damage) async throws {
+        let scratch = TemporaryDirectory("kinerja-server")
+        defer { scratch.remove() }
+        let path = scratch.child("ledger")
+        let key = try NoteSigningKey(name: Self.origin)
+        var token = ""
+        var missing: UInt64 = 0
+        do {
+            let ledger = try Ledger.create(at: path)
+            try ledger.setOrigin(Self.origin)
+            token = try AccessList(ledgerPath: ledger.path).grant("auditor:inspektorat", role: .auditor, units: [], by: Fixture.operator, recordingIn: ledger).token
+            _ = try ledger.append(jsonLines: Data(try (1...5).map { try sampleLine($0) }.joined(separator: "\n").utf8))
+            // The analyst's first record: under a stored node, so the root needs it not, the proof does.
+            missing = try #require(try ledger.store.read { try $0.seqs(inStream: "employee:\(People.analyst)") }.first)
+            _ = try ledger.publishCheckpoint(key: key)
+        }
+        // The ledger closed (its last reference gone): remove the record, as damage would.
+        var env: OpaquePointer?
+        mdb_env_create(&env)
+        mdb_env_set_maxdbs(env, 16)
+        #expect(mdb_env_open(env, path, 0, 0o644) == 0)
+        var txn: OpaquePointer?
+        #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
+        var events: MDB_dbi = 0
+        #expect(mdb_dbi_open(txn, "events", 0, &events) == 0)
+        var seq = missing.bigEndian
+        withUnsafeMutableBytes(of: &seq) { raw in
+            var key = MDB_val(mv_size: 8, mv_data: raw.baseAddress)
+            switch damage {
+            case .removed:
+                #expect(mdb_del(txn, events, &key, nil) == 0)
+            case .textNotUTF8:
+                // The placement's name, "Andi Pratama", its first byte made one UTF-8 never has.
+                var value = MDB_val()
+                #expect(mdb_get(txn, events, &key, &value) == 0)
+                var bytes = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+                let name = Array("Andi Pratama".utf8)
+                guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: name) }) else {
+                    Issue.record("no name in the record")
+                    return
+                }
+                bytes[at] = 0xFF
+                bytes.withUnsafeMutableBytes { changed in
+                    var replacement = MDB_val(mv_size: changed.count, mv_data: changed.baseAddress)
+                    #expect(mdb_put(txn, events, &key, &replacement, 0) == 0)
+                }
+            }
+        }
+        #expect(mdb_txn_commit(txn) == 0)
+        mdb_env_close(env)
+
+        let (bearer, removed) = (token, missing)
+        let ledger = try Ledger.open(at: path)
+        let app = buildApplication(ledger: ledger, access: AccessList(ledgerPath: ledger.path), ServerConfiguration(year: 2026, signingKey: key))
+        try await app.test(.router) { client in
+            let answer = try await client.execute(uri: "/v1/employees/\(People.analyst)/proof", method: .get, headers: [.authorization: "Bearer \(bearer)"]) {
+                Answer(status: $0.status, body: String(buffer: $0.body))
+            }
+            #expect(answer.status == .internalServerError, "\(answer.body)")
+            #expect(answer.errorCode == "ledger_damaged", "\(answer.body)")
+            let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            switch damage {
+            case .removed:
+                #expect(message == "the ledger's storage is damaged: record \(removed) is missing; kinerja verify names the damage")
+            case .textNotUTF8:
+                #expect(message.hasPrefix("the ledger's storage is damaged: a malformed record at byte ") && message.contains("not valid UTF-8"), "\(message)")
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 import CLMDB
 import Foundation
 import KinerjaSamples
-import LedgerStore
+@testable import LedgerStore
 import Testing
 import TransparencyLog
 
@@ -14,6 +14,94 @@ struct MerkleTreeTests {
             try txn.forEachRecord { leaves.append(Merkle.leafHash($0.canonical)) }
             return leaves
         }
+    }
+
+    /// The records with their proofs (a dossier's reads) in `txn`: each record, its
+    /// predecessor's hash and its proof as the in-memory tree of the snapshot's records gives
+    /// them, and a proof that leads to the root, for every seq at every size of `sizes`, in
+    /// ascending, descending and repeated orders.
+    func checkProvenRecords(_ txn: borrowing ReadTransaction, sizes: ClosedRange<UInt64>) throws {
+        var leaves: [TreeHash] = []
+        try txn.forEachRecord { leaves.append(Merkle.leafHash($0.canonical)) }
+        let reference = MemoryTree(leaves: leaves)
+        for size in sizes {
+            let ascending = Array(UInt64(1)...size)
+            let orders: [[UInt64]] = [ascending, ascending.reversed(), [size, 1, size, (size + 1) / 2, 1]]
+            let root = try reference.root(size: size)
+            for seqs in orders {
+                var visited: [UInt64] = []
+                var rootSeen: TreeHash?
+                try txn.forEachProvenRecord(seqs: seqs, size: size, root: { rootSeen = $0 }) { record, previous, proof in
+                    visited.append(record.seq)
+                    let before = record.seq == 1 ? ChainHash.zero : try txn.record(at: record.seq - 1)!.hash
+                    let stored = try txn.record(at: record.seq)!.hash
+                    let expected = try reference.inclusionProof(index: record.seq - 1, size: size)
+                    #expect(previous == before, "seq \(record.seq)")
+                    #expect(record.hash == stored)
+                    #expect(proof == expected, "seq \(record.seq) of \(size)")
+                    #expect(Merkle.verifyInclusion(leaf: leaves[Int(record.seq - 1)], index: record.seq - 1, size: size, proof: proof, root: root), "seq \(record.seq) of \(size)")
+                }
+                #expect(visited == seqs)
+                #expect(rootSeen == root)
+            }
+        }
+    }
+
+    /// Appends `count` records to `store`, numbered on from `n`.
+    func append(_ store: Store, _ count: Int, _ n: inout Int) throws {
+        try store.append { txn in
+            for _ in 0..<count {
+                n += 1
+                try txn.append(stream: "s:\(n % 3)", id: id(n), payload: bytes("record \(n)"))
+            }
+        }
+    }
+
+    @Test("with a cache of a few slots, a dossier's stored siblings below the cached levels (read in key order) give every proof of every size and order")
+    func provenRecordsBelowTheCachedLevels() throws {
+        // The path a ledger of millions of records takes: a ledger's cache starts at level 2
+        // below 262 144 records, so here only a tiny cache leaves stored levels below it.
+        for (capacity, lowest) in [(8, 4), (4, 5)] {
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            var options = StoreOptions(syncsEachCommit: false)
+            options.treeCacheCapacity = capacity
+            let store = try Store.create(at: dir.child("l"), options: options)
+            var n = 0
+            for batch in [1, 2, 3, 1, 7, 16, 1, 9, 33] { try append(store, batch, &n) }
+            #expect(store.environment.treeCache.minLevel(size: 73) == lowest)
+            try store.read { txn in try checkProvenRecords(txn, sizes: 1...73) }
+            #expect(store.environment.treeCache.usage.lowest == lowest)
+            // Again, with the cache warm.
+            try store.read { txn in try checkProvenRecords(txn, sizes: 1...73) }
+        }
+    }
+
+    @Test("a reader holding an older head while appends raise the cache's lowest level (its rows dropped) still gets proofs that verify")
+    func olderReaderWhileRowsDrop() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var options = StoreOptions(syncsEachCommit: false)
+        options.treeCacheCapacity = 4
+        let store = try Store.create(at: dir.child("l"), options: options)
+        let cache = store.environment.treeCache
+        var n = 0
+        try append(store, 20, &n)
+        try store.read { old in
+            #expect(old.head.seq == 20)
+            try checkProvenRecords(old, sizes: 1...20)
+            #expect(cache.usage.lowest == 3)
+            // Each batch raises the lowest cached level (32 records: 4; 73: 5), dropping the
+            // rows the older reader reads through the cache.
+            for (batch, lowest) in [(12, 4), (41, 5)] {
+                try append(store, batch, &n)
+                try store.read { new in try checkProvenRecords(new, sizes: new.head.seq...new.head.seq) }
+                #expect(cache.usage.lowest == lowest)
+                try checkProvenRecords(old, sizes: 1...20)
+                #expect(cache.usage.lowest == lowest)
+            }
+        }
+        try store.read { txn in try checkProvenRecords(txn, sizes: 1...73) }
     }
 
     @Test("every root, inclusion and consistency proof of the stored tree equals the in-memory tree's, batch after batch")
@@ -44,39 +132,12 @@ struct MerkleTreeTests {
                 #expect(try txn.inclusionProof(seq: seq, size: 73) == reference.inclusionProof(index: seq - 1, size: 73))
                 #expect(try txn.leafHash(seq: seq) == reference.leaves[Int(seq - 1)])
             }
-            // The batch of proofs in one descent (a dossier's) agrees with the proofs one by one, at every size.
-            for size in UInt64(1)...73 {
-                let seqs = Array(stride(from: UInt64(1), through: size, by: 3)) + [size, 1]
-                let (root, proofs) = try txn.inclusionProofs(seqs: seqs, size: size)
-                #expect(root == (try reference.root(size: size)))
-                #expect(proofs == (try seqs.map { try reference.inclusionProof(index: $0 - 1, size: size) }))
-            }
-            // The records with their proofs (a dossier's reads): each record, its predecessor's
-            // hash and its proof as the in-memory tree gives them, for every seq at every size,
-            // in ascending, descending and repeated orders.
-            for size in UInt64(1)...73 {
-                let ascending = Array(UInt64(1)...size)
-                let orders: [[UInt64]] = [ascending, ascending.reversed(), [size, 1, size, (size + 1) / 2, 1]]
-                for seqs in orders {
-                    var visited: [UInt64] = []
-                    var rootSeen: TreeHash?
-                    try txn.forEachProvenRecord(seqs: seqs, size: size, root: { rootSeen = $0 }) { record, previous, proof in
-                        visited.append(record.seq)
-                        let before = record.seq == 1 ? ChainHash.zero : try txn.record(at: record.seq - 1)!.hash
-                        let stored = try txn.record(at: record.seq)!.hash
-                        let expected = try reference.inclusionProof(index: record.seq - 1, size: size)
-                        #expect(previous == before, "seq \(record.seq)")
-                        #expect(record.hash == stored)
-                        #expect(proof == expected, "seq \(record.seq) of \(size)")
-                    }
-                    #expect(visited == seqs)
-                    #expect(rootSeen == (try reference.root(size: size)))
-                }
-            }
+            // The records with their proofs (a dossier's reads).
+            try checkProvenRecords(txn, sizes: 1...73)
             #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [74], size: 73, root: { _ in }) { _, _, _ in } }
             #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [0], size: 73, root: { _ in }) { _, _, _ in } }
-            #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [74], size: 73) }
-            #expect(throws: StoreError.self) { try txn.inclusionProofs(seqs: [3, 0], size: 73) }
+            #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [3, 0], size: 73, root: { _ in }) { _, _, _ in } }
+            #expect(throws: StoreError.self) { try txn.forEachProvenRecord(seqs: [1], size: 74, root: { _ in }) { _, _, _ in } }
         }
         #expect(try store.verifyTree() == nil)
     }

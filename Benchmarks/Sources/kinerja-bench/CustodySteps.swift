@@ -14,7 +14,8 @@ import TransparencyLog
 ///
 /// `--keep-tree yes` keeps the ledger's tree as it is (no drop, no rebuild: `tree_seconds` is
 /// the open alone), for measuring and profiling the proofs again; `--rounds N` asks every
-/// sample employee's proof N times (the figures are over all of them).
+/// sample employee's proof N times (the figures are over all of them); `--trace yes` writes
+/// each proof's CPU milliseconds to stderr; `--dump FILE` writes every answer's events and proofs.
 func ledgerCustody(_ options: Options) throws {
     let path = options.required("--ledger")
     let keepTree = options.string("--keep-tree") == "yes"
@@ -48,7 +49,7 @@ func ledgerCustody(_ options: Options) throws {
         dump?.write(Data(proof[(proof.firstIndex(of: UInt8(ascii: "[")) ?? 0)...]))
     }
     try dump?.close()
-    // `--trace yes`: each answer's CPU time and event count on stderr, in the order asked.
+    // `--trace yes`: each answer's CPU time on stderr (`proof N cpu_ms T`), in the order asked.
     if options.string("--trace") == "yes" {
         for (index, cpu) in proofsCPU.enumerated() { FileHandle.standardError.write(Data("proof \(index) cpu_ms \(cpu)\n".utf8)) }
     }

@@ -45,10 +45,17 @@ public final class Ledger: Sendable {
 
     /// Flushes every commit to the disk (for a ledger opened without `syncsEachCommit`).
     public func sync() throws { try store.sync() }
+
+    /// A read transaction over the stored records as they lie, for this package's tests, which
+    /// compare a fast path's output with one built from the records: it can only read (every
+    /// append goes through the ledger's checks, and the store itself is not handed out).
+    package func readStorage<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        try store.read(body)
+    }
 }
 
 extension EventID {
-    init(_ id: RecordID) { self.init(high: id.high, low: id.low) }
+    package init(_ id: RecordID) { self.init(high: id.high, low: id.low) }
 }
 
 extension RecordID {
@@ -56,7 +63,7 @@ extension RecordID {
 }
 
 extension RecordedFields {
-    init(_ record: borrowing RecordView, previous: ChainHash) {
+    package init(_ record: borrowing RecordView, previous: ChainHash) {
         self.init(
             seq: record.seq, stream: record.stream, version: record.version,
             recordedAt: record.recordedAt, prevHash: previous, hash: record.hash)

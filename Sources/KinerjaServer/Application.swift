@@ -101,7 +101,7 @@ func witnessing(ledger: Ledger, _ configuration: ServerConfiguration) -> [any Se
 }
 
 /// The endpoints; each asks ``AccessPolicy`` before it reads or writes.
-struct API: Sendable {
+package struct API: Sendable {
     let ledger: Ledger
     let access: AccessList
     let policy: AccessPolicy

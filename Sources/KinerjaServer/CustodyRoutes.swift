@@ -34,7 +34,7 @@ extension API {
         try Self.custody(body)
     }
 
-    static func custody<T>(_ body: () throws -> T) throws -> T {
+    package static func custody<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as CustodyError {

@@ -36,7 +36,7 @@ enum MetaKey {
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
 /// an LMDB database twice in the same process at the same time").
-final class Environment: @unchecked Sendable {
+package final class Environment: @unchecked Sendable {
     // @unchecked: `env` is used only inside transactions, which LMDB serialises (one writer,
     // MDB_NOTLS readers); the map size changes only under `resizeLock.exclusive`.
     let env: OpaquePointer
@@ -44,7 +44,7 @@ final class Environment: @unchecked Sendable {
     let path: String
     let resizeLock = ResizeLock()
     /// Upper Merkle nodes for dossier proofs, kept across read transactions (``TreeNodeCache``).
-    let treeCache: TreeNodeCache
+    package let treeCache: TreeNodeCache
     let clock: @Sendable () -> Int64
     /// The writer's tag rule: each write transaction extends the tag index with it.
     let tagRule: TagRule?
@@ -383,7 +383,7 @@ public struct StoreOptions: Sendable {
     /// The slots of the environment's ``TreeNodeCache``: its default but in tests, where a tiny
     /// one makes a ledger of a few records take the path a large one's dossier proofs take.
     /// Read when the environment opens (a store opened again while another holds it shares it).
-    var treeCacheCapacity = TreeNodeCache.defaultCapacity
+    package var treeCacheCapacity = TreeNodeCache.defaultCapacity
 
     /// The writer's tag rule, if it keeps a tag index (``TagRule``).
     public var tagRule: TagRule?

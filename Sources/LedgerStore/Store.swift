@@ -23,7 +23,7 @@ import Synchronization
 /// Appends from several threads and processes are serialised by LMDB's writer lock; each
 /// batch is one transaction, durable when ``append(_:)`` returns.
 public final class Store: Sendable {
-    let environment: Environment
+    package let environment: Environment
 
     /// The ledger directory.
     public var path: String { environment.path }

@@ -20,17 +20,17 @@ import TransparencyLog
 /// 10 M records, 14 at a billion) — the upper part of the tree a proof reads most, as deep as
 /// the budget allows. As the ledger grows the lowest level rises, and the rows below it are
 /// dropped; past the budget, nodes are read from the table as before.
-final class TreeNodeCache: Sendable {
+package final class TreeNodeCache: Sendable {
     /// The most slots a ledger's cache keeps, over all levels (40 bytes each: 5 MB).
-    static let defaultCapacity = 1 << 17
+    package static let defaultCapacity = 1 << 17
 
     /// The most slots this cache keeps, over all levels: ``defaultCapacity`` but in tests,
     /// where a tiny one puts the cached levels above stored ones in a ledger of a few records.
-    let capacity: Int
+    package let capacity: Int
 
     /// The lowest level kept for a ledger of `size` records: the lowest stored level from which
     /// every node up to the root fits in ``capacity`` slots (about `2 · size / 2^level` nodes).
-    func minLevel(size: UInt64) -> Int {
+    package func minLevel(size: UInt64) -> Int {
         var level = StoredTree.storedLevel
         while (size >> UInt64(level)) * 2 > UInt64(capacity) { level += 1 }
         return level
@@ -47,12 +47,12 @@ final class TreeNodeCache: Sendable {
 
     private let state = Mutex(Levels())
 
-    init(capacity: Int = TreeNodeCache.defaultCapacity) {
+    package init(capacity: Int = TreeNodeCache.defaultCapacity) {
         precondition(capacity > 0)
         self.capacity = capacity
     }
 
-    func node(level: Int, index: UInt64) -> TreeHash? {
+    package func node(level: Int, index: UInt64) -> TreeHash? {
         state.withLock { state in
             guard level < state.levels.count, index < UInt64(state.levels[level].count) else { return nil }
             return state.levels[level][Int(index)]
@@ -61,7 +61,7 @@ final class TreeNodeCache: Sendable {
 
     /// Keeps the hash of the complete subtree (`level`, `index`), read from a committed
     /// snapshot, if `level` is at least `lowest` (``minLevel(size:)`` of the ledger's head).
-    func keep(level: Int, index: UInt64, _ hash: TreeHash, lowest: Int) {
+    package func keep(level: Int, index: UInt64, _ hash: TreeHash, lowest: Int) {
         state.withLock { state in
             if lowest > state.lowest {
                 // The ledger grew past what the lower rows' budget allows: drop them.
@@ -84,5 +84,5 @@ final class TreeNodeCache: Sendable {
     }
 
     /// The slots in use and the lowest level kept (for tests).
-    var usage: (slots: Int, lowest: Int) { state.withLock { ($0.slots, $0.lowest) } }
+    package var usage: (slots: Int, lowest: Int) { state.withLock { ($0.slots, $0.lowest) } }
 }

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KinerjaLedger
+import KinerjaLedger
 import KinerjaDomain
 import LedgerStore
 import Testing
@@ -36,7 +36,7 @@ struct DossierProofTests {
         try withLedger { ledger, _ in
             try everyKindOfEvent(ledger)
             var types: Set<EventType> = []
-            try ledger.store.read { txn in
+            try ledger.readStorage { txn in
                 var previous = ChainHash.zero
                 try txn.forEachRecord { record in
                     let view = try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
@@ -60,7 +60,7 @@ struct DossierProofTests {
             try ledger.setOrigin("test.example/kinerja")
             let key = try NoteSigningKey(name: "test.example/kinerja")
             let head = try ledger.head().seq
-            let employees = try ledger.store.read { txn in
+            let employees = try ledger.readStorage { txn in
                 var streams: Set<String> = []
                 try txn.forEachRecord { if $0.stream.hasPrefix("employee:") { streams.insert($0.stream) } }
                 return streams.sorted().map { NIP(unchecked: String($0.dropFirst("employee:".count))) }
@@ -73,7 +73,7 @@ struct DossierProofTests {
                     let plain = try straightforward(ledger, employee: employee, note: note, size: size)
                     #expect(fast == plain, "employee \(employee.text) at size \(size)")
                     let proven = try Ledger.checkProof(String(decoding: fast, as: UTF8.self), key: key.verifierKey)
-                    let recorded = try ledger.store.read { try $0.seqs(inStream: Subject.employee(employee).stream) }.filter { $0 <= size }
+                    let recorded = try ledger.readStorage { try $0.seqs(inStream: Subject.employee(employee).stream) }.filter { $0 <= size }
                     #expect(proven.events.map(\.seq) == recorded)
                 }
             }
@@ -88,7 +88,7 @@ struct DossierProofTests {
         json.raw("{\"checkpoint\":")
         json.string(note.formatted)
         json.raw(",\"events\":[")
-        try ledger.store.read { txn in
+        try ledger.readStorage { txn in
             let seqs = try txn.seqs(inStream: Subject.employee(employee).stream).filter { $0 <= size }
             for (number, seq) in seqs.enumerated() {
                 let previous = seq == 1 ? ChainHash.zero : try txn.record(at: seq - 1)!.hash

@@ -3,9 +3,9 @@ import CanonicalBytes
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import KinerjaLedger
+import KinerjaLedger
 import KinerjaSamples
-@testable import KinerjaServer
+import KinerjaServer
 import LedgerStore
 import Testing
 import TransparencyLog
@@ -102,7 +102,7 @@ import TransparencyLog
             token = try AccessList(ledgerPath: ledger.path).grant("auditor:inspektorat", role: .auditor, units: [], by: Fixture.operator, recordingIn: ledger).token
             _ = try ledger.append(jsonLines: Data(try (1...5).map { try sampleLine($0) }.joined(separator: "\n").utf8))
             // The analyst's first record: under a stored node, so the root needs it not, the proof does.
-            missing = try #require(try ledger.store.read { try $0.seqs(inStream: "employee:\(People.analyst)") }.first)
+            missing = try #require(try ledger.readStorage { try $0.seqs(inStream: "employee:\(People.analyst)") }.first)
             _ = try ledger.publishCheckpoint(key: key)
         }
         // The ledger closed (its last reference gone): remove the record, as damage would.

@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 import Testing
 
-@testable import KinerjaServer
+import KinerjaServer
 
 @Suite struct ServerLoggingTests {
     /// Lines written, kept for the test.

@@ -1,7 +1,7 @@
 import CLMDB
 import Foundation
 import KinerjaSamples
-@testable import LedgerStore
+import LedgerStore
 import Testing
 import TransparencyLog
 

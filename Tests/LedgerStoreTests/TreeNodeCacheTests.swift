@@ -1,6 +1,6 @@
 import Foundation
 import KinerjaSamples
-@testable import LedgerStore
+import LedgerStore
 import Testing
 import TransparencyLog
 

@@ -64,6 +64,17 @@ struct StoredTree: TreeNodes {
         return value
     }
 
+    /// The value of the record after the one `cursor` stands on when that is record `seq`; nil
+    /// when the log ends there or skips it.
+    private static func next(_ cursor: OpaquePointer, expecting seq: UInt64) throws -> MDB_val? {
+        var key = MDB_val()
+        var value = MDB_val()
+        let rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBError.check(rc)
+        return key.mv_size == 8 && key.buffer.loadUnaligned(as: UInt64.self) == seq.bigEndian ? value : nil
+    }
+
     /// last leaf index (u64 BE) ‖ level: the order in which appends complete nodes.
     static func key(level: Int, index: UInt64) -> [UInt8] {
         (((index + 1) << UInt64(level)) - 1).bigEndianBytes + [UInt8(level)]
@@ -92,17 +103,7 @@ struct StoredTree: TreeNodes {
             var range = CompactRange()
             var value = try withUnsafeBytes(of: first.bigEndian) { try Self.get(cursors.events, $0) }
             for seq in first..<first + (1 << UInt64(level)) {
-                if seq > first {
-                    var key = MDB_val()
-                    var next = MDB_val()
-                    let rc = mdb_cursor_get(cursors.events, &key, &next, MDB_NEXT)
-                    if rc == MDB_NOTFOUND {
-                        value = nil
-                    } else {
-                        try LMDBError.check(rc)
-                        value = key.mv_size == 8 && key.buffer.loadUnaligned(as: UInt64.self) == seq.bigEndian ? next : nil
-                    }
-                }
+                if seq > first { value = try Self.next(cursors.events, expecting: seq) }
                 guard let record = value else { throw StoreError(.corrupt, "the Merkle tree needs record \(seq), which is missing") }
                 range.append(try CanonicalRecord.view(value: record.buffer) { Merkle.leafHash($0.canonical) })
             }
@@ -305,17 +306,7 @@ extension StoredTree {
             var leaves: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) = (nil, nil, nil, nil)
             var value = try withUnsafeBytes(of: first.bigEndian) { try Self.get(cursors.events, $0) }
             for walked in first...last {
-                if walked > first {
-                    var key = MDB_val()
-                    var next = MDB_val()
-                    let rc = mdb_cursor_get(cursors.events, &key, &next, MDB_NEXT)
-                    if rc == MDB_NOTFOUND {
-                        value = nil
-                    } else {
-                        try LMDBError.check(rc)
-                        value = key.mv_size == 8 && key.buffer.loadUnaligned(as: UInt64.self) == walked.bigEndian ? next : nil
-                    }
-                }
+                if walked > first { value = try Self.next(cursors.events, expecting: walked) }
                 guard let found = value, found.mv_size > CanonicalRecord.hashSize else {
                     throw StoreError(.corrupt, "record \(walked) is missing")
                 }

@@ -38,18 +38,8 @@ enum StreamIndex {
 extension TxnAccess {
     /// The stream's last version: the number of its entries (0 for a stream with none).
     func streamVersion(_ stream: String) throws -> UInt64 {
-        let key = StreamIndex.key(stream)
-        return try withCursor(databases.streams) { cursor in
-            var found = MDB_val()
-            var value = MDB_val()
-            let rc = withValue(key) { probe in
-                found = probe
-                return mdb_cursor_get(cursor, &found, &value, MDB_SET)
-            }
-            if rc == MDB_NOTFOUND { return 0 }
-            try LMDBError.check(rc)
-            var count = 0
-            try LMDBError.check(mdb_cursor_count(cursor, &count))
+        try withCursor(databases.streams) { cursor in
+            guard let (count, _) = try Self.entries(cursor, of: stream) else { return 0 }
             return UInt64(count)
         }
     }
@@ -57,23 +47,29 @@ extension TxnAccess {
     /// The `seq`s of a stream's records, in version order: a page of them at a time
     /// (`MDB_GET_MULTIPLE`, `MDB_NEXT_MULTIPLE`).
     func seqs(inStream stream: String) throws -> [UInt64] {
-        let key = StreamIndex.key(stream)
-        return try withCursor(databases.streams) { cursor in
-            var found = MDB_val()
-            var value = MDB_val()
-            let rc = withValue(key) { probe in
-                found = probe
-                return mdb_cursor_get(cursor, &found, &value, MDB_SET)
-            }
-            if rc == MDB_NOTFOUND { return [] }
-            try LMDBError.check(rc)
-            var count = 0
-            try LMDBError.check(mdb_cursor_count(cursor, &count))
+        try withCursor(databases.streams) { cursor in
+            guard let (count, value) = try Self.entries(cursor, of: stream) else { return [] }
             var result: [UInt64] = []
             result.reserveCapacity(count)
             try Self.forEachSeq(cursor, count: count, first: value, stream: stream) { result.append($0) }
             return result
         }
+    }
+
+    /// Puts the cursor on the stream's entries: how many there are and the first one's value,
+    /// or nil for a stream with none.
+    private static func entries(_ cursor: OpaquePointer, of stream: String) throws -> (count: Int, first: MDB_val)? {
+        var found = MDB_val()
+        var value = MDB_val()
+        let rc = withValue(StreamIndex.key(stream)) { probe in
+            found = probe
+            return mdb_cursor_get(cursor, &found, &value, MDB_SET)
+        }
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBError.check(rc)
+        var count = 0
+        try LMDBError.check(mdb_cursor_count(cursor, &count))
+        return (count, value)
     }
 
     /// Calls `body` with each `seq` of the key the cursor stands on (`count` of them, `first`

@@ -175,38 +175,10 @@ private struct Line {
     mutating func append(_ text: TextView) { bytes.append(contentsOf: text.bytes) }
 
     /// `YYYY-MM-DD`, as ``CivilDate/description`` writes it.
-    mutating func append(_ date: CivilDate) {
-        guard (0...9999).contains(date.year) else { return append(string: date.description) }
-        digits(date.year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(date.month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(date.day, 2)
-    }
+    mutating func append(_ date: CivilDate) { date.appendDescription(to: &bytes) }
 
     /// As `plainText` writes it: an integral value without a fraction.
-    mutating func number(_ value: Double) {
-        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
-            let integer = Int64(value)
-            if integer >= 0 && integer < 10_000 {
-                digits(Int(integer), integer < 10 ? 1 : integer < 100 ? 2 : integer < 1000 ? 3 : 4)
-            } else {
-                append(string: String(integer))
-            }
-        } else {
-            append(string: value.plainText)
-        }
-    }
-
-    /// `value` in `count` decimal digits, zero-padded (it has no more).
-    private mutating func digits(_ value: Int, _ count: Int) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / divisor % 10))
-            divisor /= 10
-        }
-    }
+    mutating func number(_ value: Double) { value.appendPlainText(to: &bytes) }
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -396,13 +396,7 @@ public struct JSONWriter {
     }
 
     /// The shortest text that reads back as the same binary64; integers without a fraction.
-    public mutating func number(_ value: Double) {
-        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
-            raw(String(Int64(value)))
-        } else {
-            raw(value.description)
-        }
-    }
+    public mutating func number(_ value: Double) { value.appendPlainText(to: &bytes) }
 
     /// `"key":` with a leading comma unless `first`.
     public mutating func key(_ key: StaticString, first: Bool = false) {
@@ -452,8 +446,20 @@ extension JSONValue {
 extension Double {
     /// The number as the wire format writes it: no fraction when whole (`24`, `0.5`).
     public var plainText: String {
-        var json = JSONWriter()
-        json.number(self)
-        return json.text
+        var text: [UInt8] = []
+        appendPlainText(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// ``plainText``'s bytes appended to `text`: the shortest text that reads back as the same
+    /// binary64, an integer without a fraction (its digits written, no String made).
+    public func appendPlainText(to text: inout [UInt8]) {
+        guard self == rounded(), abs(self) < 9_007_199_254_740_992 else {
+            text.append(contentsOf: description.utf8)
+            return
+        }
+        let integer = Int(self)
+        if integer < 0 { text.append(UInt8(ascii: "-")) }
+        appendDigits(abs(integer), width: 1, to: &text)
     }
 }

@@ -163,6 +163,15 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
         }
     }
 
+    /// ``description``'s bytes appended to `text`, with no String of their own.
+    public func appendDescription(to text: inout [UInt8]) {
+        appendDigits(year, width: 4, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(month, width: 2, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(day, width: 2, to: &text)
+    }
+
     public static func < (a: CivilDate, b: CivilDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 }
 
@@ -178,6 +187,24 @@ func decimal(_ digits: some Collection<UInt8>) -> Int? {
 func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+}
+
+/// `value`'s decimal digits appended to `text`, zero-padded to `width` (all of them when it
+/// has more); a negative value as ``pad(_:_:)`` writes it.
+func appendDigits(_ value: Int, width: Int, to text: inout [UInt8]) {
+    guard value >= 0 else {
+        text.append(contentsOf: pad(value, width).utf8)
+        return
+    }
+    var divisor = 1
+    for _ in 1..<max(width, 1) { divisor *= 10 }
+    while value / divisor >= 10 { divisor *= 10 }
+    var rest = value
+    while divisor > 0 {
+        text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+        rest %= divisor
+        divisor /= 10
+    }
 }
 
 /// An RFC 3339 instant with the offset it was written in: dates are taken in that offset.
@@ -280,36 +307,14 @@ public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
     }
 
     private func append(to text: inout [UInt8], fixedFraction: Bool) {
-        func put(_ value: Int, _ width: Int) {
-            guard value >= 0 else {
-                text.append(contentsOf: pad(value, width).utf8)
-                return
-            }
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            while value / divisor >= 10 { divisor *= 10 }  // wider than `width`: all digits
-            var rest = value
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
+        func put(_ value: Int, _ width: Int) { appendDigits(value, width: width, to: &text) }
         let local = micros + Int64(offsetMinutes) * 60_000_000
         let days = floorDivide(local, Self.microsPerDay)
         let microsOfDay = local - days * Self.microsPerDay
         let date = CivilDate(daysSinceEpoch: Int(days))
         let secondsOfDay = Int(microsOfDay / 1_000_000)
         var fraction = Int(microsOfDay % 1_000_000)
-        if (0...9999).contains(date.year) {
-            put(date.year, 4)
-            text.append(UInt8(ascii: "-"))
-            put(date.month, 2)
-            text.append(UInt8(ascii: "-"))
-            put(date.day, 2)
-        } else {
-            text.append(contentsOf: date.description.utf8)
-        }
+        date.appendDescription(to: &text)
         text.append(UInt8(ascii: "T"))
         put(secondsOfDay / 3600, 2)
         text.append(UInt8(ascii: ":"))

@@ -34,7 +34,7 @@ extension Ledger {
             if let employee = filter.employee {
                 for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq >= filter.from && seq <= filter.through {
                     let previous = seq <= 1 ? ChainHash.zero : try txn.withRecord(at: seq - 1) { $0.hash } ?? .zero
-                    _ = try txn.withRecord(at: seq) { try Self.emit($0, previous: previous, filter: filter, include, body) }
+                    try txn.withIndexedRecord(at: seq) { try Self.emit($0, previous: previous, filter: filter, include, body) }
                 }
             } else {
                 var previous = filter.from <= 1 ? ChainHash.zero : try txn.withRecord(at: filter.from - 1) { $0.hash } ?? .zero
@@ -148,7 +148,7 @@ extension Ledger {
         let hash = through == 0 ? ChainHash.zero : try txn.withRecord(at: through) { $0.hash } ?? .zero
         if let employee {
             for seq in try txn.seqs(inStream: Subject.employee(employee).stream) where seq <= through {
-                _ = try txn.withRecord(at: seq, deliver)
+                try txn.withIndexedRecord(at: seq, deliver)
             }
         } else {
             try txn.forEachRecord(through: through, deliver)

@@ -70,7 +70,7 @@ extension Ledger {
     }
 
     private static func view<R>(_ txn: borrowing ReadTransaction, at seq: UInt64, _ body: (borrowing EventView) throws -> R) throws -> R? {
-        try txn.withRecord(at: seq) { record in
+        try txn.withIndexedRecord(at: seq) { record in
             try body(try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt))
         }
     }

@@ -27,9 +27,9 @@ extension API {
     }
 
     /// A ledger that cannot sign a checkpoint (it has no origin yet) is the operator's to fix: 404.
-    /// A proof that meets a record missing or not decoding (a record the tree and the stream
-    /// index name, so the ledger is damaged, not the request wrong): 500 `ledger_damaged`,
-    /// saying so, rather than the generic `internal`.
+    /// The custody errors' answers (a ledger without an origin or checkpoint: 404; a published
+    /// checkpoint that does not read: 500). A damaged ledger under a proof is answered by the
+    /// error middleware, as on every route (``ServerError/damagedLedger(_:)``).
     func custody<T>(_ body: () throws -> T) throws -> T {
         try Self.custody(body)
     }
@@ -41,11 +41,6 @@ extension API {
             throw ServerError(.notFound, "not_found", error.description)
         } catch let error as PublishedCheckpointError {
             throw ServerError(.internalServerError, "corrupt_checkpoint", error.description)
-        } catch let error as StoreError where error.code == .corrupt || error.code == .damaged {
-            let message = error.code == .damaged ? error.message : "the ledger's storage is damaged: \(error.message); kinerja verify names the damage"
-            throw ServerError(.internalServerError, "ledger_damaged", message)
-        } catch let error as ByteReader.Malformed {
-            throw ServerError(.internalServerError, "ledger_damaged", "the ledger's storage is damaged: a \(error); kinerja verify names the damage")
         }
     }
 

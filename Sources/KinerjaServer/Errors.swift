@@ -1,6 +1,8 @@
 import Foundation
+import CanonicalBytes
 import Hummingbird
 import KinerjaDomain
+import LedgerStore
 import NIOCore
 
 /// An error as the API answers it: `{"error": {"code", "message", "rejected": [{"line", "field", "rule"}]}}`.
@@ -75,8 +77,28 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw ServerError(error.status, "http_\(error.status.code)", error.status.reasonPhrase)
         } catch {
             context.logger.error("request failed: \(error)")
-            throw ServerError(.internalServerError, "internal", "the server failed to answer; its log says why")
+            throw ServerError.damagedLedger(error)
+                ?? ServerError(.internalServerError, "internal", "the server failed to answer; its log says why")
         }
     }
 }
 
+
+extension ServerError {
+    /// A read that met damaged storage — a record the indexes name missing, or stored bytes that
+    /// do not decode — on any route: 500 `ledger_damaged`, saying so, rather than the generic
+    /// `internal` (the request was not wrong; `kinerja verify` names the damage). Nil for
+    /// any other error.
+    package static func damagedLedger(_ error: any Error) -> ServerError? {
+        switch error {
+        case let error as StoreError where error.code == .damaged:
+            ServerError(.internalServerError, "ledger_damaged", error.message)
+        case let error as StoreError where error.code == .corrupt:
+            ServerError(.internalServerError, "ledger_damaged", "the ledger's storage is damaged: \(error.message); kinerja verify names the damage")
+        case let error as ByteReader.Malformed:
+            ServerError(.internalServerError, "ledger_damaged", "the ledger's storage is damaged: a \(error); kinerja verify names the damage")
+        default:
+            nil
+        }
+    }
+}

@@ -124,6 +124,13 @@ public struct ReadTransaction: ~Copyable {
         try access.withRecord(at: seq, checkingStream: false, body)
     }
 
+    /// ``withRecord(at:_:)`` for a `seq` an index names (a stream's, a tag's): its record must be
+    /// in the log, and one that is not is damage to report, never an answer with a record left out.
+    public func withIndexedRecord<R>(at seq: UInt64, _ body: (borrowing RecordView) throws -> R) throws -> R {
+        guard let result = try withRecord(at: seq, body) else { throw StoreError(.corrupt, "record \(seq) is missing") }
+        return result
+    }
+
     public func seq(of id: RecordID) throws -> UInt64? { try access.seq(of: id) }
 
     public func streamVersion(_ stream: String) throws -> UInt64 { try access.streamVersion(stream) }

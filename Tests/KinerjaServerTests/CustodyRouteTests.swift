@@ -54,14 +54,15 @@ import TransparencyLog
         }
     }
 
-    /// What the custody routes answer for an error of the ledger under a proof.
+    /// What a custody route answers for an error of the ledger under a proof: the route's own
+    /// mapping, then the error middleware's for damaged storage.
     static func answer(_ error: any Error) -> ServerError? {
         do {
             try API.custody { () throws -> Void in throw error }
         } catch let answer as ServerError {
             return answer
         } catch {
-            return nil
+            return ServerError.damagedLedger(error)
         }
         return nil
     }
@@ -156,6 +157,13 @@ import TransparencyLog
             case .textNotUTF8:
                 #expect(message.hasPrefix("the ledger's storage is damaged: a malformed record at byte ") && message.contains("not valid UTF-8"), "\(message)")
             }
+            // Any route that meets a missing record says so the same way (the error middleware's
+            // answer): a history does not leave the record out.
+            guard damage == .removed else { return }
+            let history = try await client.execute(uri: "/v1/employees/\(People.analyst)/history", method: .get, headers: [.authorization: "Bearer \(bearer)"]) {
+                Answer(status: $0.status, body: String(buffer: $0.body))
+            }
+            #expect(history.status == .internalServerError && history.errorCode == "ledger_damaged", "\(history.status) \(history.body)")
         }
     }
 

@@ -241,7 +241,7 @@ public struct Batch: ~Copyable {
                 try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
             }
         }
-        try streams.write(txn, databases.streams, flags: MDB_APPENDDUP)
+        try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
         try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)

@@ -6,11 +6,13 @@ import Synchronization
 struct Databases: Sendable {
     /// `seq` (u64 BE) → chain hash ‖ canonical record bytes.
     var events: MDB_dbi
-    /// The stream index, `stream-index`: stream ‖ 0x00 → the `seq` (u64 BE) of each of its
-    /// records, as sorted duplicates of fixed width (`MDB_DUPSORT | MDB_DUPFIXED`), so the nth is
-    /// version n. LMDB packs a stream's `seq`s together, 8 bytes each with no node header, and
-    /// each append adds at the end of its stream's run (``StreamIndex``).
+    /// The stream index's settled tier, `stream-index`: stream ‖ 0x00 → the `seq` (u64 BE) of
+    /// each of its records, as sorted duplicates of fixed width (`MDB_DUPSORT | MDB_DUPFIXED`).
+    /// LMDB packs a stream's `seq`s together, 8 bytes each with no node header (``StreamIndex``).
     var streams: MDB_dbi
+    /// The stream index's recent tier, `stream-recent`, of the same layout: each stream's `seq`s
+    /// newer than its settled ones, where commits add theirs (``StreamIndex/fold(_:bound:)``).
+    var recentStreams: MDB_dbi
     /// id (16 bytes) → `seq`.
     var ids: MDB_dbi
     /// a writer-defined unique key → `seq` of the record that claimed it.
@@ -32,6 +34,8 @@ enum MetaKey {
     static let tree = Array("tree".utf8)
     static let origin = Array("origin".utf8)
     static let tags = Array("tags".utf8)
+    /// The last stream key the stream index's last fold moved (``StreamIndex/fold(_:bound:)``).
+    static let streamFold = Array("stream-fold".utf8)
 }
 
 /// One open LMDB environment. Opened once per process and shared (lmdb.h: "Do not have open
@@ -48,10 +52,13 @@ package final class Environment: @unchecked Sendable {
     let clock: @Sendable () -> Int64
     /// The writer's tag rule: each write transaction extends the tag index with it.
     let tagRule: TagRule?
+    /// The stream index's recent tier's size past which a commit folds it (``StreamIndex/fold(_:bound:)``).
+    let streamRecentBound: Int
 
-    /// 2: the stream index as sorted duplicates (``StreamIndex``); 1 had a key per record,
-    /// stream ‖ 0x00 ‖ version → `seq`, and is upgraded when opened (``upgradeStreamIndex(env:path:)``).
-    static let formatVersion: UInt32 = 2
+    /// 3: the stream index in two tiers, settled and recent (``StreamIndex``); 2 had the settled
+    /// one only, as sorted duplicates; 1 had a key per record, stream ‖ 0x00 ‖ version → `seq`.
+    /// Both are upgraded when opened (``upgradeStreamIndex(env:path:)``).
+    static let formatVersion: UInt32 = 3
 
     private static let openEnvironments = Mutex<[String: WeakEnvironment]>([:])
 
@@ -59,13 +66,14 @@ package final class Environment: @unchecked Sendable {
         weak var environment: Environment?
     }
 
-    private init(env: OpaquePointer, databases: Databases, path: String, clock: @escaping @Sendable () -> Int64, tagRule: TagRule?, treeCacheCapacity: Int) {
+    private init(env: OpaquePointer, databases: Databases, path: String, options: StoreOptions) {
         self.env = env
-        treeCache = TreeNodeCache(capacity: treeCacheCapacity)
+        treeCache = TreeNodeCache(capacity: options.treeCacheCapacity)
         self.databases = databases
         self.path = path
-        self.clock = clock
-        self.tagRule = tagRule
+        self.clock = options.clock
+        self.tagRule = options.tagRule
+        streamRecentBound = options.streamRecentBound
     }
 
     deinit {
@@ -112,7 +120,7 @@ package final class Environment: @unchecked Sendable {
         try check(mdb_env_create(&envPointer), "cannot create an LMDB environment")
         guard let env = envPointer else { throw StoreError(.cannotOpen, "mdb_env_create returned no environment") }
         do {
-            try check(mdb_env_set_maxdbs(env, 8), "cannot set the number of databases")
+            try check(mdb_env_set_maxdbs(env, 10), "cannot set the number of databases")
             try check(mdb_env_set_mapsize(env, options.initialMapSize), "cannot set the map size")
             let flags = MDB_NOTLS | (options.syncsEachCommit ? 0 : MDB_NOSYNC | MDB_NOMETASYNC) | (options.writesInPlace ? MDB_WRITEMAP : 0)
             let rc = mdb_env_open(env, path, UInt32(flags), 0o644)
@@ -134,7 +142,7 @@ package final class Environment: @unchecked Sendable {
                 let opened = databases
                 databases.tags = try growingWhenFull(env) { try TagIndex.open(env: env, databases: opened, rule: rule) }
             }
-            return Environment(env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule, treeCacheCapacity: options.treeCacheCapacity)
+            return Environment(env: env, databases: databases, path: path, options: options)
         } catch {
             mdb_env_close(env)
             throw error
@@ -157,7 +165,10 @@ package final class Environment: @unchecked Sendable {
         }
         var streams: MDB_dbi = 0
         let streamsRC = mdb_dbi_open(txn, StreamIndex.name, UInt32(create ? MDB_CREATE : 0) | StreamIndex.flags, &streams)
-        var databases = Databases(events: try dbi("events"), streams: streams, ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
+        var recentStreams: MDB_dbi = 0
+        let recentRC = mdb_dbi_open(txn, StreamIndex.recentName, UInt32(create ? MDB_CREATE : 0) | StreamIndex.flags, &recentStreams)
+        var databases = Databases(
+            events: try dbi("events"), streams: streams, recentStreams: recentStreams, ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
         var tree: MDB_dbi = 0
         let treeRC = keepsTree ? mdb_dbi_open(txn, "tree", create ? UInt32(MDB_CREATE) : 0, &tree) : MDB_NOTFOUND
         if treeRC != MDB_NOTFOUND {
@@ -186,6 +197,8 @@ package final class Environment: @unchecked Sendable {
         }
         if streamsRC == MDB_NOTFOUND { throw StoreError(.notALedger, "\(path) is an LMDB environment but not a ledger (no '\(StreamIndex.name)' database)") }
         try check(streamsRC, "cannot open the '\(StreamIndex.name)' database")
+        if recentRC == MDB_NOTFOUND { throw StoreError(.notALedger, "\(path) is an LMDB environment but not a ledger (no '\(StreamIndex.recentName)' database)") }
+        try check(recentRC, "cannot open the '\(StreamIndex.recentName)' database")
         try check(mdb_txn_commit(txn), "cannot commit the ledger's databases")
         committed = true
         return databases
@@ -262,12 +275,13 @@ package final class Environment: @unchecked Sendable {
         return rc == MDB_SUCCESS ? tree : nil
     }
 
-    /// Upgrades a ledger of format 1 to format 2: builds the stream index as sorted duplicates
-    /// (``StreamIndex``) from the records, drops the old one (`streams`) and marks the format, in
-    /// one write transaction that changes no record — a crash or a full map leaves format 1
-    /// whole. A no-op for a ledger of format 2, or one another process upgraded meanwhile (the
-    /// format is read again under the writer lock). Throws `MDB_MAP_FULL` with nothing written,
-    /// for ``growingWhenFull(_:_:)``.
+    /// Upgrades a ledger of format 1 or 2 to format 3 (``StreamIndex``), in one write transaction
+    /// that changes no record — a crash or a full map leaves the old format whole: from format 1,
+    /// builds the settled tier as sorted duplicates from the records and drops the old index
+    /// (`streams`); from either, creates the recent tier, empty; then marks the format. A no-op
+    /// for a ledger of format 3, or one another process upgraded meanwhile (the format is read
+    /// again under the writer lock). Throws `MDB_MAP_FULL` with nothing written, for
+    /// ``growingWhenFull(_:_:)``.
     private static func upgradeStreamIndex(env: OpaquePointer, path: String) throws {
         func format(_ txn: OpaquePointer) -> UInt32? {
             var meta: MDB_dbi = 0
@@ -278,11 +292,11 @@ package final class Environment: @unchecked Sendable {
             return UInt32(bigEndian: value.mv_data.loadUnaligned(as: UInt32.self))
         }
         var txnPointer: OpaquePointer?
-        // A look first, without the writer lock: nearly every open finds format 2.
+        // A look first, without the writer lock: nearly every open finds the current format.
         guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnPointer) == MDB_SUCCESS, let reader = txnPointer else { return }
         let found = format(reader)
         mdb_txn_abort(reader)
-        guard let found, found < 2 else { return }  // not a ledger, or newer: opening says so
+        guard let found, found < formatVersion else { return }  // not a ledger, or newer: opening says so
 
         let rc = mdb_txn_begin(env, nil, 0, &txnPointer)
         guard rc == MDB_SUCCESS, let txn = txnPointer else {
@@ -290,7 +304,7 @@ package final class Environment: @unchecked Sendable {
         }
         var committed = false
         defer { if !committed { mdb_txn_abort(txn) } }
-        guard let format = format(txn), format < 2 else { return }
+        guard let format = format(txn), format < formatVersion else { return }
         func dbi(_ name: String, _ flags: Int32 = 0) throws -> MDB_dbi {
             var handle: MDB_dbi = 0
             let rc = mdb_dbi_open(txn, name, UInt32(flags), &handle)
@@ -298,13 +312,18 @@ package final class Environment: @unchecked Sendable {
             try check(rc, "cannot open the '\(name)' database to upgrade the ledger")
             return handle
         }
-        let old = try dbi("streams")
         let databases = Databases(
             events: try dbi("events"), streams: try dbi(StreamIndex.name, MDB_CREATE | Int32(StreamIndex.flags)),
+            recentStreams: try dbi(StreamIndex.recentName, MDB_CREATE | Int32(StreamIndex.flags)),
             ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
-        let access = TxnAccess(txn: txn, databases: databases)
-        try StreamIndex.rebuild(access)
-        try LMDBError.check(mdb_drop(txn, old, 1))
+        // Format 2's settled tier is format 3's; no recent entry exists before format 3.
+        try LMDBError.check(mdb_drop(txn, databases.recentStreams, 0))
+        if format < 2 {
+            let old = try dbi("streams")
+            try LMDBError.check(mdb_drop(txn, databases.streams, 0))
+            try StreamIndex.rebuild(TxnAccess(txn: txn, databases: databases))
+            try LMDBError.check(mdb_drop(txn, old, 1))
+        }
         try Batch.put(txn, databases.meta, MetaKey.format, withUnsafeBytes(of: formatVersion.bigEndian, Array.init), flags: 0)
         // A commit frees the transaction, whether or not it succeeds.
         committed = true
@@ -384,6 +403,10 @@ public struct StoreOptions: Sendable {
     /// one makes a ledger of a few records take the path a large one's dossier proofs take.
     /// Read when the environment opens (a store opened again while another holds it shares it).
     package var treeCacheCapacity = TreeNodeCache.defaultCapacity
+    /// The entries the stream index's recent tier holds before each commit folds its excess into
+    /// the settled tier (``StreamIndex/fold(_:bound:)``): its default but in tests, where a small
+    /// one folds a ledger of a few records, and in a staging area, which never folds (`.max`).
+    package var streamRecentBound = StreamIndex.defaultRecentBound
 
     /// The writer's tag rule, if it keeps a tag index (``TagRule``).
     public var tagRule: TagRule?

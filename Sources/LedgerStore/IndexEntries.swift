@@ -65,20 +65,50 @@ struct IndexEntries {
         defer { mdb_cursor_close(cursor) }
         let rc: Int32 = bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress!
-            var order = entries
-            order.sort { a, b in
-                if a.prefix != b.prefix { return a.prefix < b.prefix }
-                let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
-                if compared != 0 { return compared < 0 }
-                return a.count != b.count ? a.count < b.count : a.seq < b.seq
-            }
-            for entry in order {
+            for entry in sorted(base) {
                 var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
                 var seq = entry.seq.bigEndian
                 let rc = withUnsafeMutableBytes(of: &seq) { seqBytes in
                     var value = MDB_val(mv_size: emptyValues ? 0 : 8, mv_data: seqBytes.baseAddress)
                     return mdb_cursor_put(cursor, &key, &value, UInt32(flags))
                 }
+                if rc != MDB_SUCCESS { return rc }
+            }
+            return MDB_SUCCESS
+        }
+        try LMDBError.check(rc)
+    }
+
+    /// The entries in key order (LMDB's default order: bytes, then length), then `seq` order.
+    private func sorted(_ base: UnsafeRawPointer) -> [Entry] {
+        var order = entries
+        order.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
+            if compared != 0 { return compared < 0 }
+            return a.count != b.count ? a.count < b.count : a.seq < b.seq
+        }
+        return order
+    }
+
+    /// Deletes each entry's key from `dbi` with all its values (`MDB_NODUPDATA`), in key order
+    /// through one cursor; every key must be there.
+    func deleteKeys(_ txn: OpaquePointer, _ dbi: MDB_dbi) throws(LMDBError) {
+        guard !entries.isEmpty else { return }
+        var cursorPointer: OpaquePointer?
+        try LMDBError.check(mdb_cursor_open(txn, dbi, &cursorPointer))
+        guard let cursor = cursorPointer else { throw LMDBError(code: EINVAL) }
+        defer { mdb_cursor_close(cursor) }
+        let rc: Int32 = bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            var previous: Entry?
+            for entry in sorted(base) {
+                if let previous, previous.count == entry.count, memcmp(base + previous.start, base + entry.start, entry.count) == 0 { continue }
+                previous = entry
+                var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
+                var value = MDB_val()
+                var rc = mdb_cursor_get(cursor, &key, &value, MDB_SET)
+                if rc == MDB_SUCCESS { rc = mdb_cursor_del(cursor, UInt32(MDB_NODUPDATA)) }
                 if rc != MDB_SUCCESS { return rc }
             }
             return MDB_SUCCESS

@@ -184,7 +184,7 @@ public final class Store: Sendable {
         try scratch.forEachClaim(from: seqs.lowerBound, through: seqs.upperBound) { seq, claims in
             for key in Claims.decode(claims) { keys.append(key, seq: seq) }
         }
-        try streams.write(access.txn, databases.streams, flags: MDB_APPENDDUP)
+        try streams.write(access.txn, databases.recentStreams, flags: MDB_APPENDDUP)
         try ids.write(access.txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
         try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
@@ -207,6 +207,7 @@ public final class Store: Sendable {
                     let (result, commit) = try body(access)
                     // The Merkle tree grows in the transaction that stores the records it covers.
                     if commit {
+                        try StreamIndex.fold(access, bound: environment.streamRecentBound)
                         try StoredTree.extend(access)
                         try TagIndex.extend(access, environment.tagRule)
                     }
@@ -290,6 +291,8 @@ public final class Staging {
         options.syncsEachCommit = false
         options.keepsTree = false
         options.writesInPlace = true
+        // One transaction for the whole pass: nothing to gain from folding.
+        options.streamRecentBound = .max
         store = try Store.create(at: directory, options: options)
     }
 

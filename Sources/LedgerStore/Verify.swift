@@ -176,11 +176,12 @@ extension Store {
         if let found { return found }
         // Every record is indexed: so some index holds an extra entry, or (the stream index) one
         // out of its place, whose version is not the record's.
-        try access.forEachStreamEntry { key, version, seq in
+        try access.forEachStreamEntry { key, version, seq, recent in
             let claims = try access.withRecord(at: seq) { record in
                 record.version == version && key.count == record.streamBytes.count + 1 && key.starts(with: record.streamBytes)
             } ?? false
-            if !claims { noteStray(seq, "the stream index has an entry pointing at seq \(seq) as version \(version) of its stream that the record does not claim") }
+            let tier = recent ? "recent" : "settled"
+            if !claims { noteStray(seq, "the stream index (its \(tier) tier) has an entry pointing at seq \(seq) as version \(version) of its stream that the record does not claim") }
         }
         for (name, dbi) in [("id", access.databases.ids), ("unique-key", access.databases.keys)] {
             try access.withCursor(dbi) { cursor in
@@ -281,15 +282,17 @@ struct IndexDigest: Equatable {
         keys = try Self.scan(access, access.databases.keys)
     }
 
-    /// The digest of the stream index — each entry as stream ‖ 0x00 ‖ version (its place in its
-    /// stream) and `seq`, as ``add(record:keys:)`` makes them — and whether each stream's `seq`s rise.
+    /// The digest of the stream index, both tiers — each entry as stream ‖ 0x00 ‖ version (its
+    /// place in its stream) and `seq`, as ``add(record:keys:)`` makes them — and whether each
+    /// stream's `seq`s rise, its settled ones then its recent ones. A `seq` in both tiers is an
+    /// entry too many, so the digests differ; a recent one below a settled one breaks the rise.
     static func scanStreams(_ access: TxnAccess) throws -> (entry: Entry, versionsContinue: Bool) {
         var entry = Entry()
         var last: UInt64 = 0
         var continuing = true
         var buffer = [UInt8](repeating: 0, count: 512 + 8)
         try buffer.withUnsafeMutableBytes { scratch in
-            try access.forEachStreamEntry { key, version, seq in
+            try access.forEachStreamEntry { key, version, seq, _ in
                 // A key is the stream's name and a zero byte.
                 guard key.count >= 1, key.count <= 512, key[key.count - 1] == 0 else {
                     continuing = false

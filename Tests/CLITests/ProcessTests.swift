@@ -71,7 +71,7 @@ struct ProcessTests {
     }
 
     /// Rewrites the ledger at `path` (no store open on it in this process) as format 1 kept it:
-    /// `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, where format 2 keeps `stream-index`.
+    /// `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, where format 3 keeps `stream-index` and `stream-recent`.
     func downgradeToFormat1(_ path: String) {
         var env: OpaquePointer?
         mdb_env_create(&env)
@@ -82,28 +82,33 @@ struct ProcessTests {
         var txn: OpaquePointer?
         #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
         var index: MDB_dbi = 0
+        var recent: MDB_dbi = 0
         var streams: MDB_dbi = 0
         var meta: MDB_dbi = 0
         #expect(mdb_dbi_open(txn, "stream-index", 0, &index) == 0)
+        #expect(mdb_dbi_open(txn, "stream-recent", 0, &recent) == 0)
         #expect(mdb_dbi_open(txn, "meta", 0, &meta) == 0)
-        var entries: [[UInt8]: [UInt8]] = [:]
-        var cursor: OpaquePointer?
-        mdb_cursor_open(txn, index, &cursor)
-        var key = MDB_val()
-        var value = MDB_val()
-        var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
-        var version: UInt64 = 0
-        var last: [UInt8] = []
-        while rc == 0 {
-            let stream = Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
-            version = stream == last ? version + 1 : 1
-            last = stream
-            entries[stream + withUnsafeBytes(of: version.bigEndian, Array.init)] = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
-            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        // Each stream's seqs: its settled ones (format 3's `stream-index`), then its recent ones.
+        var seqs: [[UInt8]: [[UInt8]]] = [:]
+        for dbi in [index, recent] {
+            var cursor: OpaquePointer?
+            mdb_cursor_open(txn, dbi, &cursor)
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            while rc == 0 {
+                seqs[Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)), default: []].append(Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)))
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            mdb_cursor_close(cursor)
         }
-        mdb_cursor_close(cursor)
+        var entries: [[UInt8]: [UInt8]] = [:]
+        for (stream, values) in seqs {
+            for (place, seq) in values.enumerated() { entries[stream + withUnsafeBytes(of: UInt64(place + 1).bigEndian, Array.init)] = seq }
+        }
         #expect(entries.count == 500)
         #expect(mdb_drop(txn, index, 1) == 0)
+        #expect(mdb_drop(txn, recent, 1) == 0)
         #expect(mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams) == 0)
         func put(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) {
             var key = key

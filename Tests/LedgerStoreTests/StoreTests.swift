@@ -87,7 +87,7 @@ struct StoreTests {
         do { _ = try Store.create(at: path) }
         rawWrite(path) { txn, dbi in
             var key = bytes("format")
-            var value: [UInt8] = [0, 0, 0, 3]
+            var value: [UInt8] = [0, 0, 0, 4]
             key.withUnsafeMutableBytes { k in
                 value.withUnsafeMutableBytes { v in
                     var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
@@ -97,7 +97,7 @@ struct StoreTests {
             }
         }
         #expect { try Store.open(at: path) } throws: { error in
-            (error as? StoreError)?.code == .newerFormat && "\(error)".contains("newer ledger format (3)")
+            (error as? StoreError)?.code == .newerFormat && "\(error)".contains("newer ledger format (4)")
         }
     }
 

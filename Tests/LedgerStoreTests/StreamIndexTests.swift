@@ -4,9 +4,11 @@ import KinerjaSamples
 import LedgerStore
 import Testing
 
-/// The stream index of format 2 (sorted duplicates, the nth `seq` of a stream being its version
-/// n) against a plain model, through every reader of the store's API, and the upgrade of a
-/// ledger of format 1 (a key per record, stream ‖ 0x00 ‖ version → seq) made here.
+/// The stream index of format 3 (sorted duplicates, the nth `seq` of a stream being its version
+/// n, in a settled and a recent tier) against a plain model, through every reader of the store's
+/// API, with recent tiers of several bounds; its faults as verify names them; and the upgrades
+/// of ledgers of format 1 (a key per record, stream ‖ 0x00 ‖ version → seq) and 2 (the settled
+/// tier only) made here.
 @Suite("Stream index")
 struct StreamIndexTests {
     /// Streams that probe the layout: the empty one, one a prefix of others, one of a single
@@ -73,17 +75,30 @@ struct StreamIndexTests {
         #expect(try store.verifyAll(tags: false, tree: true, keysOf: { _ in [] }).records.isIntact)
     }
 
-    @Test("every reader agrees with a plain model of the streams, before and after reopening")
-    func readersAgreeWithModel() throws {
+    /// Options whose stream index folds its recent tier past `bound` entries.
+    static func options(bound: Int) -> StoreOptions {
+        var options = StoreOptions()
+        options.streamRecentBound = bound
+        return options
+    }
+
+    @Test(
+        "every reader agrees with a plain model of the streams, before and after reopening, whatever the recent tier's bound",
+        arguments: [StoreOptions().streamRecentBound, 0, 1, 40, 700])
+    func readersAgreeWithModel(bound: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.child("l")
-        let model = try Self.ledger(at: path)
+        let model = try Self.ledger(at: path, options: Self.options(bound: bound))
         #expect(model["s:1"]!.count > 1_000)  // pages of its own
         #expect(model["lone"]!.count == 1)
-        do { try Self.check(try Store.open(at: path), model) }
+        let tiers = Self.tierSizes(path)
+        // The recent tier holds no more than its bound after a commit, and all below it.
+        #expect(tiers.recent == min(bound, Self.count + 1) || (bound < Self.count && tiers.recent <= bound), "\(tiers)")
+        #expect(tiers.settled + tiers.recent == Self.count + 1)
+        do { try Self.check(try Store.open(at: path, options: Self.options(bound: bound)), model) }
         // Appends continue each stream's versions.
-        let store = try Store.open(at: path)
+        let store = try Store.open(at: path, options: Self.options(bound: bound))
         var more = model
         try store.append { batch throws in
             for (n, stream) in ["s:1", "", "lone", "new"].enumerated() {
@@ -127,13 +142,123 @@ struct StreamIndexTests {
         }
     }
 
+    @Test("a fold moves whole streams in key order from where the last one stopped, round and round")
+    func foldRotates() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        var model: [String: [UInt64]] = [:]
+        do { _ = try Store.create(at: path, options: Self.options(bound: 30)) }
+        var seen: Set<[UInt8]> = []
+        var previous: [UInt8]?
+        var wraps = 0
+        for round in 0..<40 {
+            do {
+                let store = try Store.open(at: path, options: Self.options(bound: 30))
+                try store.append { batch throws in
+                    for n in 0..<10 {
+                        let stream = "r:\((round * 10 + n) * 7 % 23)"
+                        model[stream, default: []].append(try batch.append(stream: stream, id: RecordID(high: 11, low: UInt64(round * 10 + n)), payload: [1]).position.seq)
+                    }
+                }
+            }
+            // Past its bound, each commit brings the recent tier back under it.
+            #expect(Self.tierSizes(path).recent <= 30, "round \(round)")
+            if let fold = Self.recentKeys(path).fold {
+                // Each fold stops further on than the last, or has gone round past the end.
+                if let previous, !previous.lexicographicallyPrecedes(fold) { wraps += 1 }
+                previous = fold
+                seen.insert(fold)
+            }
+        }
+        // Most streams' keys have been where a fold stopped: the folds went round the key space.
+        #expect(seen.count >= 12, "\(seen.count)")
+        #expect(wraps >= 2 && wraps <= 20, "\(wraps)")
+        try Self.check(try Store.open(at: path, options: Self.options(bound: 30)), model)
+    }
+
+    @Test("verify names a fault of the recent tier: an entry missing, a seq in both tiers, a recent seq below a settled one")
+    func recentTierFaults() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let intact = dir.child("l")
+        do { _ = try Self.ledger(at: intact, options: Self.options(bound: 700)) }
+        // A stream in both tiers: "s:1" has more than 1 000 records, folded and added since.
+        let settled = Self.entries(intact, "stream-index")[Array("s:1".utf8) + [0]] ?? []
+        let recent = Self.entries(intact, "stream-recent")[Array("s:1".utf8) + [0]] ?? []
+        try #require(settled.count > 1 && recent.count > 1)
+        let key = Array("s:1".utf8) + [0]
+        func verdicts(_ path: String) throws -> (Verification, Verification) {
+            let store = try Store.open(at: path, options: Self.options(bound: 700))
+            return (try store.verify(keysOf: { _ in [] }), try store.verifyAll(tags: false, tree: true, keysOf: { _ in [] }).records)
+        }
+        func damaged(_ name: String, _ change: (OpaquePointer, (String) -> MDB_dbi) -> Void) throws -> (Verification, Verification) {
+            let path = dir.child(name)
+            try FileManager.default.copyItem(atPath: intact, toPath: path)
+            rawWrite(path, change)
+            return try verdicts(path)
+        }
+        #expect(try verdicts(intact).0.isIntact && verdicts(intact).1.isIntact)
+
+        // A recent entry missing.
+        var (one, all) = try damaged("missing") { txn, dbi in Self.rawDelete(txn, dbi("stream-recent"), key, recent[1]) }
+        #expect(one == all)
+        #expect(one == .broken(seq: recent[1], reason: "the stream index has no entry for s:1 version \(settled.count + 2) pointing here"))
+
+        // A settled seq in the recent tier as well.
+        (one, all) = try damaged("both") { txn, dbi in Self.rawPut(txn, dbi("stream-recent"), key, settled.last!) }
+        #expect(one == all)
+        #expect(one == .broken(seq: settled.last!, reason: "the stream index (its recent tier) has an entry pointing at seq \(settled.last!) as version \(settled.count + 1) of its stream that the record does not claim"))
+
+        // The stream's first seq moved to the recent tier: below its settled ones.
+        (one, all) = try damaged("below") { txn, dbi in
+            Self.rawDelete(txn, dbi("stream-index"), key, settled[0])
+            Self.rawPut(txn, dbi("stream-recent"), key, settled[0])
+        }
+        #expect(one == all)
+        guard case .broken(let seq, let reason) = one else {
+            Issue.record("a recent seq below a settled one is not found")
+            return
+        }
+        #expect(seq == settled[0] && reason.contains("recent tier"), "\(reason)")
+    }
+
+    @Test("a ledger of format 2 is upgraded when opened: an empty recent tier, no record touched, the same answers, appends continue")
+    func upgradeFromFormat2() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        let model: [String: [UInt64]]
+        do { model = try Self.ledger(at: path, options: Self.options(bound: 700)) }
+        let records = Self.entries(path, "events")
+        Self.downgradeToFormat2(path)
+        #expect(Self.format(path) == 2)
+        #expect(Self.hasDatabase(path, "stream-recent") == false)
+        do { try Self.check(try Store.open(at: path, options: Self.options(bound: 700)), model) }
+        #expect(Self.format(path) == 3)
+        #expect(Self.tierSizes(path) == (Self.count + 1, 0))
+        #expect(Self.entries(path, "events") == records)
+        var more = model
+        do {
+            let store = try Store.open(at: path, options: Self.options(bound: 700))
+            try store.append { batch throws in
+                for n in 0..<800 {
+                    let stream = "s:\(n % 5)"
+                    more[stream, default: []].append(try batch.append(stream: stream, id: RecordID(high: 12, low: UInt64(n)), payload: [1]).position.seq)
+                }
+            }
+        }
+        #expect(Self.tierSizes(path).recent <= 700)
+        try Self.check(try Store.open(at: path, options: Self.options(bound: 700)), more)
+    }
+
     @Test("a ledger of format 1 is upgraded when opened: the same answers, verify intact, appends continue, the old index gone")
     func upgradeFromFormat1() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.child("l")
         let model: [String: [UInt64]]
-        do { model = try Self.ledger(at: path) }
+        do { model = try Self.ledger(at: path, options: Self.options(bound: 700)) }
         Self.downgradeToFormat1(path)
         #expect(Self.format(path) == 1)
 
@@ -144,8 +269,9 @@ struct StreamIndexTests {
             let store = try Store.open(at: path, options: options)
             try Self.check(store, model)
         }
-        #expect(Self.format(path) == 2)
+        #expect(Self.format(path) == 3)
         #expect(Self.hasDatabase(path, "streams") == false)
+        #expect(Self.tierSizes(path) == (Self.count + 1, 0))
         let store = try Store.open(at: path)
         try store.append { batch throws in
             #expect(try batch.append(stream: "s:1", id: RecordID(high: 10, low: 1), payload: [1]).position.version == UInt64(model["s:1"]!.count + 1))
@@ -163,32 +289,22 @@ struct StreamIndexTests {
         Self.downgradeToFormat1(path)
         do { _ = try Store.open(at: path) }
         do { try Self.check(try Store.open(at: path), model) }
-        #expect(Self.format(path) == 2)
+        #expect(Self.format(path) == 3)
     }
 
     /// Rewrites the ledger at `path` (no store open on it) as format 1 wrote it: the stream index
     /// as `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, and the format mark 1.
     static func downgradeToFormat1(_ path: String) {
+        let streams = entries(path, "stream-index", "stream-recent")
         rawWrite(path) { txn, dbi in
             var entries: [([UInt8], UInt64)] = []
-            var cursor: OpaquePointer?
-            #expect(mdb_cursor_open(txn, dbi("stream-index"), &cursor) == 0)
-            var key = MDB_val()
-            var value = MDB_val()
-            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
-            var version: UInt64 = 0
-            var last: [UInt8] = []
-            while rc == 0 {
-                let stream = Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
-                version = stream == last ? version + 1 : 1
-                last = stream
-                let seq = UInt64(bigEndian: value.mv_data.loadUnaligned(as: UInt64.self))
-                entries.append((stream + withUnsafeBytes(of: version.bigEndian, Array.init), seq))
-                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            for (stream, seqs) in streams {
+                for (place, seq) in seqs.enumerated() { entries.append((stream + withUnsafeBytes(of: UInt64(place + 1).bigEndian, Array.init), seq)) }
             }
-            mdb_cursor_close(cursor)
             #expect(entries.count == count + 1)
             #expect(mdb_drop(txn, dbi("stream-index"), 1) == 0)
+            #expect(mdb_drop(txn, dbi("stream-recent"), 1) == 0)
+            rawDelete(txn, dbi("meta"), Array("stream-fold".utf8))
             var streams: MDB_dbi = 0
             #expect(mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams) == 0)
             for (key, seq) in entries {
@@ -241,5 +357,88 @@ struct StreamIndexTests {
             found = mdb_dbi_open(txn, name, 0, &handle) == 0
         }
         return found
+    }
+
+    /// Rewrites the ledger at `path` (no store open on it) as format 2 wrote it: the recent
+    /// tier's entries moved into `stream-index` after each stream's settled ones, the recent
+    /// tier and the fold's position gone, and the format mark 2.
+    static func downgradeToFormat2(_ path: String) {
+        let recent = entries(path, "stream-recent")
+        rawWrite(path) { txn, dbi in
+            for (stream, seqs) in recent {
+                for seq in seqs { rawPut(txn, dbi("stream-index"), stream, seq, flags: MDB_APPENDDUP) }
+            }
+            #expect(mdb_drop(txn, dbi("stream-recent"), 1) == 0)
+            rawDelete(txn, dbi("meta"), Array("stream-fold".utf8))
+            setFormat(txn, dbi("meta"), 2)
+        }
+    }
+
+    /// The entries of the databases `names` of the ledger at `path` (no store open on it), by key:
+    /// each key's values as u64 BE, those of the first database then the next's.
+    static func entries(_ path: String, _ names: String...) -> [[UInt8]: [UInt64]] {
+        var result: [[UInt8]: [UInt64]] = [:]
+        rawWrite(path) { txn, dbi in
+            for name in names {
+                var cursor: OpaquePointer?
+                #expect(mdb_cursor_open(txn, dbi(name), &cursor) == 0)
+                var key = MDB_val()
+                var value = MDB_val()
+                var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+                while rc == 0 {
+                    let seq = value.mv_size == 8 ? UInt64(bigEndian: value.mv_data.loadUnaligned(as: UInt64.self)) : UInt64(value.mv_size)
+                    result[Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)), default: []].append(seq)
+                    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+                }
+                mdb_cursor_close(cursor)
+            }
+        }
+        return result
+    }
+
+    /// The entries of the two tiers of the ledger at `path` (no store open on it).
+    static func tierSizes(_ path: String) -> (settled: Int, recent: Int) {
+        (entries(path, "stream-index").values.reduce(0) { $0 + $1.count }, entries(path, "stream-recent").values.reduce(0) { $0 + $1.count })
+    }
+
+    /// The recent tier's keys, and the last key a fold moved.
+    static func recentKeys(_ path: String) -> (keys: [[UInt8]], fold: [UInt8]?) {
+        let keys = entries(path, "stream-recent")
+        var fold: [UInt8]?
+        rawWrite(path) { txn, dbi in
+            var key = Array("stream-fold".utf8)
+            key.withUnsafeMutableBytes { k in
+                var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                var value = MDB_val()
+                if mdb_get(txn, dbi("meta"), &kv, &value) == 0 { fold = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)) }
+            }
+        }
+        return (Array(keys.keys), fold)
+    }
+
+    static func rawPut(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ seq: UInt64, flags: Int32 = 0) {
+        var key = key
+        var value = withUnsafeBytes(of: seq.bigEndian, Array.init)
+        key.withUnsafeMutableBytes { k in
+            value.withUnsafeMutableBytes { v in
+                var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                var vv = MDB_val(mv_size: 8, mv_data: v.baseAddress)
+                #expect(mdb_put(txn, dbi, &kv, &vv, UInt32(flags)) == 0)
+            }
+        }
+    }
+
+    /// Deletes `key`, or only its value `seq`; a key not there is no failure.
+    static func rawDelete(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ seq: UInt64? = nil) {
+        var key = key
+        var value = withUnsafeBytes(of: (seq ?? 0).bigEndian, Array.init)
+        key.withUnsafeMutableBytes { k in
+            value.withUnsafeMutableBytes { v in
+                var kv = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                var vv = MDB_val(mv_size: 8, mv_data: v.baseAddress)
+                let rc = seq == nil ? mdb_del(txn, dbi, &kv, nil) : mdb_del(txn, dbi, &kv, &vv)
+                #expect(rc == 0 || (seq == nil && rc == MDB_NOTFOUND))
+            }
+        }
     }
 }

@@ -73,7 +73,8 @@ enum StreamIndex {
                 key = probe
                 return mdb_cursor_get(cursor, &key, &value, start.isEmpty ? MDB_FIRST : MDB_SET_RANGE)
             }
-            var wrapped = false
+            // From the first key there is nothing to go round to.
+            var wrapped = start.isEmpty
             var folded = 0
             while folded < excess {
                 if rc == MDB_NOTFOUND && !wrapped {

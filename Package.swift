@@ -42,9 +42,20 @@ let package = Package(
         ),
         // The primitives of the canonical record encoding, shared by the store header and the domain payload.
         .target(name: "CanonicalBytes"),
+        // SHA-256 of the chain and the tree from the system's OpenSSL (Debian: libssl-dev), hashed
+        // on the stack: swift-crypto's `SHA256` allocates a context per hash on Linux, as much
+        // time as the blocks of a record (the chain and the tree hash up to three times a record).
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         // RFC 6962 Merkle trees and the C2SP formats (signed notes, checkpoints, tlog-proofs,
         // cosignatures, the witness's decisions). Knows nothing of the ledger or LMDB.
-        .target(name: "TransparencyLog", dependencies: ["CanonicalBytes", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "TransparencyLog",
+            dependencies: ["CanonicalBytes", "CLibCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The event log on LMDB: records, hash chain, indexes. Knows nothing of appraisal.
         .target(
             name: "LedgerStore",

@@ -35,6 +35,7 @@ ensure_python_package() {
 }
 
 ensure_lmdb() { ensure_library lmdb liblmdb-dev "the ledger's storage"; }
+ensure_libcrypto() { ensure_library libcrypto libssl-dev "SHA-256 of the hash chain and the Merkle tree"; }
 ensure_sqlite() { ensure_library sqlite3 libsqlite3-dev "the benchmarks' SQLite peer"; }
 ensure_jsonschema() { ensure_python_package "jsonschema, referencing" 'jsonschema>=4.18' "the schema tests"; }
 ensure_cryptography() { ensure_python_package cryptography.hazmat.primitives.asymmetric.ed25519 'cryptography>=41' "the README's dossier-proof recipe (Ed25519)"; }

@@ -12,10 +12,7 @@ public enum Merkle {
 
     /// `SHA-256(0x00 ‖ entry)`.
     public static func leafHash(_ entry: UnsafeRawBufferPointer) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: entry)
-        return TreeHash(hasher.finalize())
+        withUnsafeBytes(of: UInt8(0)) { TreeHash.sha256($0, entry) }
     }
 
     public static func leafHash(_ entry: some Collection<UInt8>) -> TreeHash {
@@ -24,11 +21,13 @@ public enum Merkle {
 
     /// `SHA-256(0x01 ‖ left ‖ right)`.
     public static func nodeHash(_ left: TreeHash, _ right: TreeHash) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(1)) { hasher.update(bufferPointer: $0) }
-        left.update(&hasher)
-        right.update(&hasher)
-        return TreeHash(hasher.finalize())
+        var children = (
+            left.words.0.bigEndian, left.words.1.bigEndian, left.words.2.bigEndian, left.words.3.bigEndian,
+            right.words.0.bigEndian, right.words.1.bigEndian, right.words.2.bigEndian, right.words.3.bigEndian
+        )
+        return withUnsafeBytes(of: UInt8(1)) { prefix in
+            withUnsafeBytes(of: &children) { TreeHash.sha256(prefix, $0) }
+        }
     }
 
     /// The largest power of two smaller than `n` (`n` > 1): where RFC 6962 splits a tree.

@@ -39,10 +39,4 @@ extension ChainHash {
     init(_ digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { ChainHash(uncheckedBytes: $0) }
     }
-
-    /// Feeds the 32 bytes to a running SHA-256.
-    func update(_ hasher: inout SHA256) {
-        var big = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
-        withUnsafeBytes(of: &big) { hasher.update(bufferPointer: $0) }
-    }
 }

@@ -159,4 +159,37 @@ struct InPlaceParsingTests {
             #expect(reader.offset == 0 || reader.offset == 1)
         }
     }
+
+    @Test("isValidUTF8 (eight bytes at a time) agrees with String(validating:), with any byte in any place")
+    func utf8() {
+        var random = SystemRandomNumberGenerator()
+        var inputs: [[UInt8]] = [[], Array("héllo, wörld: 18 bytes".utf8), Array("ßß".utf8), [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98, 0x80]]
+        for count in 0...24 {
+            let ascii = (0..<count).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }
+            inputs.append(ascii)
+            // One byte that is not ASCII, in each place: alone it is never UTF-8, beside another it may be.
+            for place in 0..<count {
+                for byte: UInt8 in [0x80, 0xBF, 0xC3, 0xE2, 0xFF] {
+                    var changed = ascii
+                    changed[place] = byte
+                    inputs.append(changed)
+                }
+                if place + 1 < count {
+                    var pair = ascii
+                    pair[place] = 0xC3
+                    pair[place + 1] = 0xA9
+                    inputs.append(pair)
+                }
+            }
+        }
+        for input in inputs {
+            let plain = String(validating: input, as: UTF8.self) != nil
+            // Read from any alignment.
+            for offset in 0..<8 {
+                let padded = Array(repeating: UInt8(ascii: "a"), count: offset) + input
+                let fast = padded.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[offset...]).isValidUTF8 }
+                #expect(fast == plain, "\(input) at +\(offset)")
+            }
+        }
+    }
 }

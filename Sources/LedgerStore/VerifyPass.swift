@@ -60,6 +60,8 @@ final class VerifyPass: @unchecked Sendable {
     /// The rule whose index is checked, and how many records its index covers.
     let tags: (rule: TagRule, covered: UInt64)?
     let tree: Bool
+    /// The index scans (tasks `0..<scans`), then the chunks.
+    let scans: Int
     let taskCount: Int
     private let nextTask = Atomic<Int>(0)
     /// Set on a fault of the records: nothing the pass could add would change the verdict.
@@ -85,8 +87,10 @@ final class VerifyPass: @unchecked Sendable {
             if access.databases.tree == nil || size != head.seq { start.treeBroken = true }
         }
         totals = Mutex(start)
-        // The chunks, then the scans of the stream, id and key indexes, then of the tag index.
-        taskCount = chunks + 3 + (tags == nil ? 0 : 1)
+        // The scans of the stream, id and key indexes and of the tag index, then the chunks: the
+        // scans are the long tasks, taken first so that the short chunks even out the threads' ends.
+        scans = 3 + (tags == nil ? 0 : 1)
+        taskCount = scans + chunks
     }
 
     /// Takes tasks until there are none left, reading through `access`.
@@ -96,10 +100,10 @@ final class VerifyPass: @unchecked Sendable {
             let task = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
             guard task < taskCount else { break }
             do {
-                if task < chunks {
-                    try checkChunk(task, access, &local)
+                if task < scans {
+                    try scan(task, access, &local)
                 } else {
-                    try scan(task - chunks, access, &local)
+                    try checkChunk(task - scans, access, &local)
                 }
             } catch {
                 // LMDB could not read something: the sequential checks will say what.
@@ -193,10 +197,17 @@ final class VerifyPass: @unchecked Sendable {
                     return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
                 }
             var expected = first
+            var page: UInt = 0
             while expected <= last {
                 guard rc == MDB_SUCCESS, key.bigEndianUInt64() == expected else {
                     recordsBroken = true
                     return
+                }
+                // On reaching a new leaf page, prefetch all of it: its records are read next
+                // (each record's first read waited on memory, a third of this loop's own time).
+                if let data = value.mv_data, UInt(bitPattern: data) >> 12 != page {
+                    page = UInt(bitPattern: data) >> 12
+                    kinerja_prefetch_page(data)
                 }
                 let ok: Bool = (try? CanonicalRecord.view(value: value.buffer) { record -> Bool in
                     guard record.seq == expected, record.recordedAt >= previous.recordedAt,

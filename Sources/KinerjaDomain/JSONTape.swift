@@ -21,7 +21,8 @@ package struct JSONTape {
 
     package struct Token {
         package var kind: Kind
-        /// A boolean's value; a number without fraction or exponent; a string that is ASCII.
+        /// A boolean's value; a number without fraction or exponent; a string that is ASCII; an
+        /// object with a key that is not.
         package var flag: Bool
         /// The bytes are in the side buffer (a string with escapes), not the input.
         var decoded: Bool
@@ -93,13 +94,41 @@ package struct JSONTape {
         withBytes(token) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Whether a string token is `key`. Bytes are compared; a key that is not ASCII is compared
-    /// as `String`s compare (canonical equivalence), as the tree's lookups did.
+    /// Whether a string token is `key`. Bytes are compared (the lengths first); a token that is
+    /// not ASCII is compared as `String`s compare (canonical equivalence), as the tree's lookups did.
     package func isString(_ token: Int, _ key: String) -> Bool {
-        let equal = withBytes(token) { bytes in
-            key.utf8.withContiguousStorageIfAvailable { bytes.elementsEqual($0) } ?? bytes.elementsEqual(key.utf8)
+        let item = tokens[token]
+        if item.flag {
+            guard item.end - item.start == key.utf8.count else { return false }
+            return key.utf8.withContiguousStorageIfAvailable { isBytes(item, UnsafeRawBufferPointer($0)) } ?? (string(token) == key)
         }
-        return equal || (!tokens[token].flag && string(token) == key)
+        return string(token) == key
+    }
+
+    /// Whether the bytes of `item` are `key`'s.
+    @inline(__always)
+    private func isBytes(_ item: Token, _ key: UnsafeRawBufferPointer) -> Bool {
+        guard item.end - item.start == key.count else { return false }
+        guard !item.decoded, let base = input.baseAddress else {
+            return withBytes(item) { $0.elementsEqual(key) }
+        }
+        var offset = 0
+        while offset + 8 <= key.count {
+            guard base.loadUnaligned(fromByteOffset: item.start + offset, as: UInt64.self) == key.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        while offset < key.count {
+            guard base.load(fromByteOffset: item.start + offset, as: UInt8.self) == key[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    private func withBytes<Result>(_ item: Token, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if item.decoded {
+            return side.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[item.start..<item.end])) }
+        }
+        return body(UnsafeRawBufferPointer(rebasing: input[item.start..<item.end]))
     }
 
     /// The members of the object at `object`: each key's token and its value's.
@@ -126,8 +155,20 @@ package struct JSONTape {
         }
     }
 
-    /// The value of the member `key` of the object at `object`, or nil.
+    /// The value of the member `key` of the object at `object`, or nil. The keys are compared as
+    /// bytes, lengths first; an object with a key that is not ASCII (its token's flag) is also
+    /// searched as `String`s compare.
     package func member(_ key: String, of object: Int) -> Int? {
+        let found: Int?? = key.utf8.withContiguousStorageIfAvailable { utf8 in
+            let key = UnsafeRawBufferPointer(utf8)
+            var member = object + 1
+            for _ in 0..<tokens[object].count {
+                if isBytes(tokens[member], key) { return member + 1 }
+                member = tokens[member + 1].next
+            }
+            return nil
+        }
+        if let found, !tokens[object].flag { return found }
         for member in members(of: object) where isString(member.key, key) { return member.value }
         return nil
     }
@@ -177,7 +218,8 @@ package struct JSONTape {
             for element in elements { append(element) }
             tokens[at].next = tokens.count
         case .object(let object):
-            tokens.append(Token(kind: .object, flag: false, decoded: true, start: 0, end: 0, count: object.members.count, next: 0))
+            let ascii = object.members.allSatisfy { $0.key.utf8.allSatisfy { $0 < 0x80 } }
+            tokens.append(Token(kind: .object, flag: !ascii, decoded: true, start: 0, end: 0, count: object.members.count, next: 0))
             for member in object.members {
                 appendSide(.string, member.key, flag: member.key.utf8.allSatisfy { $0 < 0x80 })
                 append(member.value)
@@ -262,6 +304,7 @@ package struct JSONTape {
             }
             let key = tokens.count
             try parseString()
+            if !tokens[key].flag { tokens[object].flag = true }
             if isDuplicate(key, in: object) {
                 throw error("duplicate member name \"\(string(key))\"", at: keyStart)
             }
@@ -284,11 +327,13 @@ package struct JSONTape {
     /// Whether the key at `key` is one of the earlier members' of `object` (at most 63 of them):
     /// equal bytes, or, where either is not ASCII, equal as `String`s.
     private func isDuplicate(_ key: Int, in object: Int) -> Bool {
-        let ascii = tokens[key].flag
-        return withBytes(key) { bytes in
-            for member in members(of: object) {
-                let same = withBytes(member.key) { $0.elementsEqual(bytes) }
-                if same || (!(ascii && tokens[member.key].flag) && string(member.key) == string(key)) { return true }
+        let item = tokens[key]
+        return withBytes(item) { bytes in
+            var member = object + 1
+            for _ in 0..<tokens[object].count {
+                let other = tokens[member]
+                if isBytes(other, bytes) || (!(item.flag && other.flag) && string(member) == string(key)) { return true }
+                member = tokens[member + 1].next
             }
             return false
         }

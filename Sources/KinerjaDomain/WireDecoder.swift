@@ -177,7 +177,7 @@ public enum WireDecoder {
         }
         let seq = try fields.integer("seq", in: 1...UInt64(1 << 53), required: true)!
         guard try fields.isStream("stream", of: subject) else { throw fields.error("stream", "must be \"\(subject.stream)\", the stream of the event's subject") }
-        let stream = subject.stream
+        let stream = try fields.requiredString("stream")
         let version = try fields.integer("version", in: 1...UInt64(1 << 53), required: true)!
         let recordedAt = try fields.timestamp("recorded_at")
         return RecordedFields(

@@ -130,7 +130,10 @@ public enum JSONLines {
             if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
             if stop > start {
                 switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber, tape: &tape) {
-                case .success(let submission): submissions.append(NumberedSubmission(line: lineNumber, submission: submission))
+                case .success(let submission):
+                    var item = NumberedSubmission(line: lineNumber, submission: submission)
+                    item.prepare()
+                    submissions.append(item)
                 case .failure(let error): invalid.append(error)
                 }
             }

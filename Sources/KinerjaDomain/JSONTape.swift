@@ -105,6 +105,9 @@ package struct JSONTape {
         return string(token) == key
     }
 
+    /// Whether the bytes of the string at `token` are `key`.
+    package func isBytes(_ token: Int, _ key: UnsafeRawBufferPointer) -> Bool { isBytes(tokens[token], key) }
+
     /// Whether the bytes of `item` are `key`'s.
     @inline(__always)
     private func isBytes(_ item: Token, _ key: UnsafeRawBufferPointer) -> Bool {

@@ -130,7 +130,7 @@ public enum WireDecoder {
 
     static func decodeSubmission(_ fields: Fields) throws(WireError) -> Submission {
         let line = fields.line
-        for member in fields.members where !fields.tape.isString(member.key, in: envelopeFieldList) && !fields.tape.isString(member.key, in: recordedFields) {
+        for member in fields.members where !fields.tape.isString(member.key, in: knownFields) {
             throw fields.error(fields.tape.string(member.key), "unknown field: wire format v1 has no such field")
         }
         let type: EventType = try fields.code("type", rule: { "unknown event type \"\($0)\"; expected \(EventType.choices)" })
@@ -165,8 +165,11 @@ public enum WireDecoder {
         return Submission(event: event, expectedVersion: expectedVersion, recorded: try decodeRecorded(fields, subject: subject))
     }
 
-    /// ``envelopeFields`` in an order, for the byte-wise check of each member's name.
-    private static let envelopeFieldList = ["id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data"]
+    /// ``envelopeFields`` and ``recordedFields``, for the byte-wise check of each member's name.
+    private static let knownFields: [StaticString] = [
+        "id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data",
+        "seq", "stream", "version", "recorded_at", "prev_hash", "hash",
+    ]
 
     private static func decodeRecorded(_ fields: Fields, subject: Subject) throws(WireError) -> RecordedFields? {
         let presentCount = recordedFields.reduce(0) { $0 + (fields.has($1) ? 1 : 0) }
@@ -187,7 +190,7 @@ public enum WireDecoder {
     }
 
     private static func decodeData(type: EventType, subject: Subject, _ fields: Fields) throws(WireError) -> EventData {
-        let allowed: [String]
+        let allowed: [StaticString]
         switch type {
         case .employeePlaced: allowed = ["name", "unit", "position", "appraiser", "effective_from"]
         case .targetSet: allowed = ["period", "target_id", "kind", "plan", "indicator", "target", "aligned_to"]
@@ -203,7 +206,7 @@ public enum WireDecoder {
         case .accessGranted: allowed = ["role", "units", "token_id"]
         case .accessRevoked: allowed = ["token_id"]
         }
-        try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
+        try fields.rejectUnknown(allowed: allowed, context: type.rawValue + " data")
 
         switch type {
         case .employeePlaced:
@@ -298,9 +301,9 @@ struct Fields {
 
     func has(_ key: String) -> Bool { value(key) != nil }
 
-    func rejectUnknown(allowed: [String], context: String) throws(WireError) {
+    func rejectUnknown(allowed: [StaticString], context: @autoclosure () -> String) throws(WireError) {
         for member in members where !tape.isString(member.key, in: allowed) {
-            throw error(tape.string(member.key), "unknown field: \(context) has only \(allowed.joined(separator: ", "))")
+            throw error(tape.string(member.key), "unknown field: \(context()) has only \(allowed.map(\.description).joined(separator: ", "))")
         }
     }
 
@@ -503,9 +506,10 @@ struct Fields {
 }
 
 extension JSONTape {
-    /// Whether a string token is one of `keys` (as ``isString(_:_:)`` compares).
-    func isString(_ token: Int, in keys: [String]) -> Bool {
-        keys.contains { isString(token, $0) }
+    /// Whether a string token is one of `names` (as ``isString(_:_:)`` compares).
+    func isString(_ token: Int, in names: [StaticString]) -> Bool {
+        names.contains { isBytes(token, UnsafeRawBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+            || (!tokens[token].flag && names.contains { string(token) == $0.description })
     }
 }
 

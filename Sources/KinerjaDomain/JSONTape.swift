@@ -176,6 +176,20 @@ package struct JSONTape {
         return nil
     }
 
+    /// ``member(_:of:)`` of a name known at compile time: its bytes read with no `String` made.
+    package func member(_ key: StaticString, of object: Int) -> Int? {
+        let bytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        var member = object + 1
+        for _ in 0..<tokens[object].count {
+            if isBytes(tokens[member], bytes) { return member + 1 }
+            member = tokens[member + 1].next
+        }
+        guard tokens[object].flag else { return nil }
+        let text = key.description
+        for member in members(of: object) where isString(member.key, text) { return member.value }
+        return nil
+    }
+
     /// The tokens of the elements of the array at `array`.
     package func elements(of array: Int) -> [Int] {
         var elements: [Int] = []

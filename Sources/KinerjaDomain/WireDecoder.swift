@@ -137,7 +137,7 @@ public enum WireDecoder {
         let id = try fields.uuid("id")
         let subject: Subject
         if type.isAccessEvent {
-            for other in ["employee", "unit"] where fields.has(other) {
+            for other in ["employee", "unit"] where fields.has(named: other) {
                 throw fields.error(other, "a \(type.rawValue) event has an identity, not \(other == "unit" ? "a unit" : "an employee")")
             }
             subject = .identity(try fields.string("identity", rule: "must be an NIP or a system identifier such as hr:bkpsdm", Identifiers.isIdentity))
@@ -171,11 +171,14 @@ public enum WireDecoder {
         "seq", "stream", "version", "recorded_at", "prev_hash", "hash",
     ]
 
+    /// ``recordedFields``, for looking them up with no `String` made.
+    private static let recordedFieldNames: [StaticString] = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
+
     private static func decodeRecorded(_ fields: Fields, subject: Subject) throws(WireError) -> RecordedFields? {
-        let presentCount = recordedFields.reduce(0) { $0 + (fields.has($1) ? 1 : 0) }
+        let presentCount = recordedFieldNames.reduce(0) { $0 + (fields.has($1) ? 1 : 0) }
         guard presentCount > 0 else { return nil }
-        if presentCount < recordedFields.count, let missing = recordedFields.first(where: { !fields.has($0) }) {
-            let present = recordedFields.filter { fields.has($0) }
+        if presentCount < recordedFields.count, let missing = recordedFields.first(where: { !fields.has(named: $0) }) {
+            let present = recordedFields.filter { fields.has(named: $0) }
             throw fields.error(missing, "a recorded event must carry all of \(recordedFields.joined(separator: ", ")); this one has \(present.joined(separator: ", "))")
         }
         let seq = try fields.integer("seq", in: 1...UInt64(1 << 53), required: true)!
@@ -297,9 +300,13 @@ struct Fields {
         WireError(line: line, field: key.isEmpty ? String(path.dropLast()) : path + key, rule: rule)
     }
 
-    func value(_ key: String) -> Int? { tape.member(key, of: object) }
+    func error(_ key: StaticString, _ rule: String) -> WireError { error(key.description, rule) }
 
-    func has(_ key: String) -> Bool { value(key) != nil }
+    func value(_ key: StaticString) -> Int? { tape.member(key, of: object) }
+
+    func has(named key: String) -> Bool { tape.member(key, of: object) != nil }
+
+    func has(_ key: StaticString) -> Bool { value(key) != nil }
 
     func rejectUnknown(allowed: [StaticString], context: @autoclosure () -> String) throws(WireError) {
         for member in members where !tape.isString(member.key, in: allowed) {
@@ -307,24 +314,24 @@ struct Fields {
         }
     }
 
-    func required(_ key: String) throws(WireError) -> Int? {
+    func required(_ key: StaticString) throws(WireError) -> Int? {
         guard let value = value(key) else { throw error(key, "required field is missing") }
         return value
     }
 
     /// The token of the string `key`: missing or not a string is an error.
-    func stringToken(_ key: String) throws(WireError) -> Int {
+    func stringToken(_ key: StaticString) throws(WireError) -> Int {
         guard let value = value(key) else { throw error(key, "required field is missing") }
         guard tape.kind(value) == .string else { throw error(key, "must be a string, not \(tape.typeName(value))") }
         return value
     }
 
-    func requiredString(_ key: String) throws(WireError) -> String {
+    func requiredString(_ key: StaticString) throws(WireError) -> String {
         tape.string(try stringToken(key))
     }
 
     /// A string that matches `valid`, or an error stating `rule`.
-    func string(_ key: String, rule: String, _ valid: (String) -> Bool) throws(WireError) -> String {
+    func string(_ key: StaticString, rule: String, _ valid: (String) -> Bool) throws(WireError) -> String {
         let value = try requiredString(key)
         guard valid(value) else { throw error(key, rule) }
         return value
@@ -332,7 +339,7 @@ struct Fields {
 
     /// Free text: 1 to `max` characters (Unicode scalars), not blank, no control characters but
     /// tab, line feed and carriage return. Absent is nil, unless `required`.
-    func text(_ key: String, max: Int, required: Bool = true) throws(WireError) -> String? {
+    func text(_ key: StaticString, max: Int, required: Bool = true) throws(WireError) -> String? {
         guard let value = value(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
@@ -348,14 +355,14 @@ struct Fields {
         return string
     }
 
-    func uuid(_ key: String) throws(WireError) -> EventID {
+    func uuid(_ key: StaticString) throws(WireError) -> EventID {
         guard let id = tape.withBytes(try stringToken(key), EventID.init(utf8:)) else {
             throw error(key, "must be a UUID in RFC 9562 text form (8-4-4-4-12 hexadecimal digits)")
         }
         return id
     }
 
-    func nip(_ key: String) throws(WireError) -> NIP {
+    func nip(_ key: StaticString) throws(WireError) -> NIP {
         switch tape.withBytes(try stringToken(key), NIP.validate(utf8:)) {
         case .success(let nip): return nip
         case .failure(let invalid): throw error(key, invalid.rule)
@@ -363,7 +370,7 @@ struct Fields {
     }
 
     /// Whether the string `key` is the name of `subject`'s stream (compared in place for an employee's).
-    func isStream(_ key: String, of subject: Subject) throws(WireError) -> Bool {
+    func isStream(_ key: StaticString, of subject: Subject) throws(WireError) -> Bool {
         let token = try stringToken(key)
         if case .employee(let nip) = subject {
             if tape.withBytes(token, { NIP(employeeStream: $0) }) == nip { return true }
@@ -373,15 +380,15 @@ struct Fields {
         return tape.string(token) == subject.stream
     }
 
-    func unitCode(_ key: String) throws(WireError) -> String {
+    func unitCode(_ key: StaticString) throws(WireError) -> String {
         try string(key, rule: "must be a unit code: 1 to 64 of A–Z, 0–9, '.', '_', '-', starting with a letter or digit", Identifiers.isUnitCode)
     }
 
-    func targetID(_ key: String) throws(WireError) -> String {
+    func targetID(_ key: StaticString) throws(WireError) -> String {
         try string(key, rule: "must be a target id: 1 to 64 of A–Z, a–z, 0–9, '.', '_', '-'", Identifiers.isTargetID)
     }
 
-    func actor(_ key: String) throws(WireError) -> Actor {
+    func actor(_ key: StaticString) throws(WireError) -> Actor {
         let token = try stringToken(key)
         // 18 digits are an NIP, read in place (``Actor/parse(_:)``'s first case); the rest is text.
         let nip: Result<NIP, NIP.Invalid>? = tape.withBytes(token) { bytes in
@@ -394,7 +401,7 @@ struct Fields {
         }
     }
 
-    func timestamp(_ key: String) throws(WireError) -> Timestamp {
+    func timestamp(_ key: StaticString) throws(WireError) -> Timestamp {
         switch tape.withBytes(try stringToken(key), Timestamp.parse(utf8:)) {
         case .success(let timestamp): return timestamp
         case .failure(let failure):
@@ -410,14 +417,14 @@ struct Fields {
         }
     }
 
-    func date(_ key: String) throws(WireError) -> CivilDate {
+    func date(_ key: StaticString) throws(WireError) -> CivilDate {
         guard let date = tape.withBytes(try stringToken(key), CivilDate.init(utf8:)), date.year >= 1900 else {
             throw error(key, "must be a real date YYYY-MM-DD")
         }
         return date
     }
 
-    func period(_ key: String, annualOnly: Bool) throws(WireError) -> Period {
+    func period(_ key: StaticString, annualOnly: Bool) throws(WireError) -> Period {
         guard let period = tape.withBytes(try stringToken(key), Period.init(utf8:)), (1970...2100).contains(period.year) else {
             throw error(key, annualOnly ? "must be a year YYYY (1970–2100)" : "must be a period: YYYY, YYYY-Qn (n 1–4) or YYYY-MM (1970–2100)")
         }
@@ -425,19 +432,19 @@ struct Fields {
         return period
     }
 
-    func code<Code: WireCode>(_ key: String) throws(WireError) -> Code {
+    func code<Code: WireCode>(_ key: StaticString) throws(WireError) -> Code {
         try code(key) { "\"\($0)\" is not one of \(Code.choices)" }
     }
 
     /// The code the string `key` names, its bytes compared with each code's (a text that is not
     /// ASCII is compared as a `String`); else the error `rule` gives for the text.
-    func code<Code: WireCode>(_ key: String, rule: (String) -> String) throws(WireError) -> Code {
+    func code<Code: WireCode>(_ key: StaticString, rule: (String) -> String) throws(WireError) -> Code {
         let token = try stringToken(key)
         for code in Code.allCases where tape.isString(token, code.rawValue) { return code }
         throw error(key, rule(tape.string(token)))
     }
 
-    func number(_ key: String) throws(WireError) -> Double {
+    func number(_ key: StaticString) throws(WireError) -> Double {
         guard let value = value(key) else { throw error(key, "required field is missing") }
         guard tape.kind(value) == .number else { throw error(key, "must be a number, not \(tape.typeName(value))") }
         let number = tape.number(value)
@@ -446,7 +453,7 @@ struct Fields {
         return number.value + 0.0
     }
 
-    func integer(_ key: String, in range: ClosedRange<UInt64>, required: Bool) throws(WireError) -> UInt64? {
+    func integer(_ key: StaticString, in range: ClosedRange<UInt64>, required: Bool) throws(WireError) -> UInt64? {
         guard let value = value(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
@@ -458,20 +465,20 @@ struct Fields {
         return integer
     }
 
-    func hexHash(_ key: String) throws(WireError) -> ChainHash {
+    func hexHash(_ key: StaticString) throws(WireError) -> ChainHash {
         guard let hash = tape.withBytes(try stringToken(key), ChainHash.init(hexDigits:)) else {
             throw error(key, "must be a SHA-256 hash: 64 lowercase hexadecimal digits")
         }
         return hash
     }
 
-    func nested(_ key: String) throws(WireError) -> Fields? {
+    func nested(_ key: StaticString) throws(WireError) -> Fields? {
         guard let value = value(key) else { return nil }
         guard tape.kind(value) == .object else { throw error(key, "must be an object, not \(tape.typeName(value))") }
-        return Fields(tape, object: value, path: path + key + ".", line: line)
+        return Fields(tape, object: value, path: path + key.description + ".", line: line)
     }
 
-    func quantity(_ key: String, required: Bool = true) throws(WireError) -> TargetQuantity? {
+    func quantity(_ key: StaticString, required: Bool = true) throws(WireError) -> TargetQuantity? {
         guard let inner = try nested(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
@@ -483,14 +490,14 @@ struct Fields {
     }
 
     /// An alignment object, or nil for null.
-    func alignment(_ key: String) throws(WireError) -> Alignment? {
+    func alignment(_ key: StaticString) throws(WireError) -> Alignment? {
         if let value = value(key), tape.kind(value) == .null { return nil }
         guard let inner = try nested(key) else { throw error(key, "required field is missing") }
         try inner.rejectUnknown(allowed: ["employee", "target_id"], context: "aligned_to")
         return Alignment(employee: try inner.nip("employee"), targetID: try inner.targetID("target_id"))
     }
 
-    func realizations(_ key: String) throws(WireError) -> [Realization]? {
+    func realizations(_ key: StaticString) throws(WireError) -> [Realization]? {
         guard let value = value(key) else { return nil }
         guard tape.kind(value) == .array else { throw error(key, "must be an array, not \(tape.typeName(value))") }
         guard tape.tokens[value].count <= 1000 else { throw error(key, "must have at most 1000 entries") }

@@ -21,12 +21,14 @@ extension WireDecoder {
         let tokenID = try fields.string("token_id", rule: "must be a token id: 12 lowercase hexadecimal digits", Identifiers.isTokenID)
         guard type == .accessGranted else { return .accessRevoked(AccessRevocation(tokenID: tokenID)) }
         let role: AccessRole = try fields.code("role")
-        guard let value = fields.object["units"] else { throw fields.error("units", "required field is missing (an empty list but for role hr)") }
-        guard case .array(let elements) = value else { throw fields.error("units", "must be an array, not \(value.typeName)") }
-        guard elements.count <= 64 else { throw fields.error("units", "must have at most 64 entries") }
+        let tape = fields.tape
+        guard let value = fields.value("units") else { throw fields.error("units", "required field is missing (an empty list but for role hr)") }
+        guard tape.kind(value) == .array else { throw fields.error("units", "must be an array, not \(tape.typeName(value))") }
+        guard tape.tokens[value].count <= 64 else { throw fields.error("units", "must have at most 64 entries") }
         var units: [String] = []
-        for (index, element) in elements.enumerated() {
-            guard case .string(let unit) = element, Identifiers.isUnitCode(unit) else {
+        for (index, element) in tape.elements(of: value).enumerated() {
+            let unit = tape.kind(element) == .string ? tape.string(element) : ""
+            guard tape.kind(element) == .string, Identifiers.isUnitCode(unit) else {
                 throw fields.error("units[\(index)]", "must be a unit code: 1 to 64 of A–Z, 0–9, '.', '_', '-', starting with a letter or digit")
             }
             units.append(unit)

@@ -17,7 +17,7 @@ extension WireDecoder {
                 let behavior: Rating = try fields.code("behavior_rating")
                 return .objectionDecided(ObjectionDecision(objection: objection, outcome: outcome, resultsRating: results, behaviorRating: behavior))
             case .rejected:
-                for key in ["results_rating", "behavior_rating"] where fields.has(key) {
+                for key in ["results_rating", "behavior_rating"] where fields.has(named: key) {
                     throw fields.error(key, "must be absent when the objection is rejected: a rejected objection leaves the score as it was")
                 }
                 return .objectionDecided(ObjectionDecision(objection: objection, outcome: outcome))

@@ -17,6 +17,12 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self = id
     }
 
+    /// Parses the text form from its UTF-8 bytes (a line of input, read in place).
+    package init?(utf8: UnsafeRawBufferPointer) {
+        guard let id = Self.parse(utf8.assumingMemoryBound(to: UInt8.self)) else { return nil }
+        self = id
+    }
+
     private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> EventID? {
         guard utf8.count == 36 else { return nil }
         var high: UInt64 = 0
@@ -232,6 +238,11 @@ public struct Timestamp: Hashable, Sendable, CustomStringConvertible {
     public static func parse(_ text: String) -> Result<Timestamp, ParseError> {
         var text = text
         return text.withUTF8(parse(utf8:))
+    }
+
+    /// ``parse(_:)`` of the text's UTF-8 bytes (a line of input, read in place).
+    package static func parse(utf8: UnsafeRawBufferPointer) -> Result<Timestamp, ParseError> {
+        parse(utf8: utf8.assumingMemoryBound(to: UInt8.self))
     }
 
     private static func parse(utf8: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, ParseError> {
@@ -462,6 +473,11 @@ public struct NIP: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func validate(_ text: String) -> Result<NIP, Invalid> {
         var text = text
         return text.withUTF8(validate(utf8:))
+    }
+
+    /// ``validate(_:)`` of the text's UTF-8 bytes (a line of input, read in place).
+    package static func validate(utf8: UnsafeRawBufferPointer) -> Result<NIP, Invalid> {
+        validate(utf8: utf8.assumingMemoryBound(to: UInt8.self))
     }
 
     private static func validate(utf8: UnsafeBufferPointer<UInt8>) -> Result<NIP, Invalid> {

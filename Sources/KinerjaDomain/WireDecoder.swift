@@ -93,20 +93,26 @@ public enum WireDecoder {
     }
 
     public static func decode(line bytes: UnsafeRawBufferPointer, number: Int) -> Result<Submission, WireError> {
+        var tape = JSONTape()
+        return decode(line: bytes, number: number, tape: &tape)
+    }
+
+    /// ``decode(line:number:)`` through `tape`, which a caller decoding many lines keeps from one
+    /// line to the next (its buffers are reused: no allocation per token).
+    package static func decode(line bytes: UnsafeRawBufferPointer, number: Int, tape: inout JSONTape) -> Result<Submission, WireError> {
         guard bytes.count <= maxLineBytes else {
             return .failure(WireError(line: number, field: "", code: .malformed, rule: "line is \(bytes.count) bytes, longer than the \(maxLineBytes) accepted"))
         }
-        let value: JSONValue
         do {
-            value = try JSONParser.parse(bytes, maxDepth: maxDepth)
+            try tape.parse(bytes, maxDepth: maxDepth)
         } catch {
             return .failure(WireError(line: number, field: "", code: .malformed, rule: "not valid JSON: \(error)"))
         }
-        guard case .object(let object) = value else {
-            return .failure(WireError(line: number, field: "", code: .malformed, rule: "must be a JSON object, not \(value.typeName)"))
+        guard tape.kind(0) == .object else {
+            return .failure(WireError(line: number, field: "", code: .malformed, rule: "must be a JSON object, not \(tape.typeName(0))"))
         }
         do {
-            return .success(try decodeSubmission(object, line: number))
+            return .success(try decodeSubmission(Fields(tape, object: 0, path: "", line: number)))
         } catch {
             return .failure(error)
         }
@@ -116,25 +122,22 @@ public enum WireDecoder {
     /// larger document, such as a dossier proof), with the rules of ``decode(line:number:)``.
     public static func decode(object: JSONObject, number: Int) -> Result<Submission, WireError> {
         do {
-            return .success(try decodeSubmission(object, line: number))
+            return .success(try decodeSubmission(Fields(JSONTape(.object(object)), object: 0, path: "", line: number)))
         } catch {
             return .failure(error)
         }
     }
 
-    static func decodeSubmission(_ object: JSONObject, line: Int) throws(WireError) -> Submission {
-        let fields = Fields(object, path: "", line: line)
-        for member in object.members where !envelopeFields.contains(member.key) && !recordedFields.contains(member.key) {
-            throw fields.error(member.key, "unknown field: wire format v1 has no such field")
+    static func decodeSubmission(_ fields: Fields) throws(WireError) -> Submission {
+        let line = fields.line
+        for member in fields.members where !fields.tape.isString(member.key, in: knownFields) {
+            throw fields.error(fields.tape.string(member.key), "unknown field: wire format v1 has no such field")
         }
-        let typeText = try fields.requiredString("type")
-        guard let type = EventType(rawValue: typeText) else {
-            throw fields.error("type", "unknown event type \"\(typeText)\"; expected \(EventType.choices)")
-        }
+        let type: EventType = try fields.code("type", rule: { "unknown event type \"\($0)\"; expected \(EventType.choices)" })
         let id = try fields.uuid("id")
         let subject: Subject
         if type.isAccessEvent {
-            for other in ["employee", "unit"] where fields.has(other) {
+            for other in ["employee", "unit"] where fields.has(named: other) {
                 throw fields.error(other, "a \(type.rawValue) event has an identity, not \(other == "unit" ? "a unit" : "an employee")")
             }
             subject = .identity(try fields.string("identity", rule: "must be an NIP or a system identifier such as hr:bkpsdm", Identifiers.isIdentity))
@@ -154,23 +157,33 @@ public enum WireDecoder {
         let occurredAt = try fields.timestamp("occurred_at")
         let reason = try fields.text("reason", max: 4000, required: type.requiresReason)
         let expectedVersion = try fields.integer("expected_version", in: 0...UInt64(1 << 53), required: false)
-        guard case .object(let dataObject)? = try fields.required("data") else {
+        guard let data = try fields.required("data"), fields.tape.kind(data) == .object else {
             throw fields.error("data", "must be an object")
         }
-        let data = try decodeData(type: type, subject: subject, Fields(dataObject, path: "data.", line: line))
-        let event = Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: data)
+        let eventData = try decodeData(type: type, subject: subject, Fields(fields.tape, object: data, path: "data.", line: line))
+        let event = Event(id: id, subject: subject, actor: actor, occurredAt: occurredAt, reason: reason, data: eventData)
         return Submission(event: event, expectedVersion: expectedVersion, recorded: try decodeRecorded(fields, subject: subject))
     }
 
+    /// ``envelopeFields`` and ``recordedFields``, for the byte-wise check of each member's name.
+    private static let knownFields: [StaticString] = [
+        "id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data",
+        "seq", "stream", "version", "recorded_at", "prev_hash", "hash",
+    ]
+
+    /// ``recordedFields``, for looking them up with no `String` made.
+    private static let recordedFieldNames: [StaticString] = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
+
     private static func decodeRecorded(_ fields: Fields, subject: Subject) throws(WireError) -> RecordedFields? {
-        let present = recordedFields.filter { fields.has($0) }
-        guard !present.isEmpty else { return nil }
-        if let missing = recordedFields.first(where: { !fields.has($0) }) {
+        let presentCount = recordedFieldNames.reduce(0) { $0 + (fields.has($1) ? 1 : 0) }
+        guard presentCount > 0 else { return nil }
+        if presentCount < recordedFields.count, let missing = recordedFields.first(where: { !fields.has(named: $0) }) {
+            let present = recordedFields.filter { fields.has(named: $0) }
             throw fields.error(missing, "a recorded event must carry all of \(recordedFields.joined(separator: ", ")); this one has \(present.joined(separator: ", "))")
         }
         let seq = try fields.integer("seq", in: 1...UInt64(1 << 53), required: true)!
+        guard try fields.isStream("stream", of: subject) else { throw fields.error("stream", "must be \"\(subject.stream)\", the stream of the event's subject") }
         let stream = try fields.requiredString("stream")
-        guard stream == subject.stream else { throw fields.error("stream", "must be \"\(subject.stream)\", the stream of the event's subject") }
         let version = try fields.integer("version", in: 1...UInt64(1 << 53), required: true)!
         let recordedAt = try fields.timestamp("recorded_at")
         return RecordedFields(
@@ -180,7 +193,7 @@ public enum WireDecoder {
     }
 
     private static func decodeData(type: EventType, subject: Subject, _ fields: Fields) throws(WireError) -> EventData {
-        let allowed: [String]
+        let allowed: [StaticString]
         switch type {
         case .employeePlaced: allowed = ["name", "unit", "position", "appraiser", "effective_from"]
         case .targetSet: allowed = ["period", "target_id", "kind", "plan", "indicator", "target", "aligned_to"]
@@ -196,7 +209,7 @@ public enum WireDecoder {
         case .accessGranted: allowed = ["role", "units", "token_id"]
         case .accessRevoked: allowed = ["token_id"]
         }
-        try fields.rejectUnknown(allowed: allowed, context: "\(type.rawValue) data")
+        try fields.rejectUnknown(allowed: allowed, context: type.rawValue + " data")
 
         switch type {
         case .employeePlaced:
@@ -206,7 +219,7 @@ public enum WireDecoder {
             guard let appraiserValue = try fields.required("appraiser") else {
                 throw fields.error("appraiser", "required field is missing (null for the head of the organisation)")
             }
-            let appraiser: NIP? = appraiserValue == .null ? nil : try fields.nip("appraiser")
+            let appraiser: NIP? = fields.tape.kind(appraiserValue) == .null ? nil : try fields.nip("appraiser")
             return .employeePlaced(Placement(name: name, unit: unit, position: position, appraiser: appraiser, effectiveFrom: try fields.date("effective_from")))
         case .targetSet:
             let period = try fields.period("period", annualOnly: true)
@@ -265,43 +278,60 @@ public enum WireDecoder {
     }
 }
 
-/// Reads the members of one JSON object against their rules, naming each field by its path.
+/// Reads the members of one JSON object of a ``JSONTape`` against their rules, naming each field
+/// by its path. Keys and codes are compared as bytes; a `String` is made only where the event
+/// keeps text (and for messages).
 struct Fields {
-    let object: JSONObject
+    let tape: JSONTape
+    let object: Int
     let path: String
     let line: Int
 
-    init(_ object: JSONObject, path: String, line: Int) {
+    init(_ tape: JSONTape, object: Int, path: String, line: Int) {
+        self.tape = tape
         self.object = object
         self.path = path
         self.line = line
     }
 
+    var members: JSONTape.Members { tape.members(of: object) }
+
     func error(_ key: String, _ rule: String) -> WireError {
         WireError(line: line, field: key.isEmpty ? String(path.dropLast()) : path + key, rule: rule)
     }
 
-    func has(_ key: String) -> Bool { object[key] != nil }
+    func error(_ key: StaticString, _ rule: String) -> WireError { error(key.description, rule) }
 
-    func rejectUnknown(allowed: [String], context: String) throws(WireError) {
-        for member in object.members where !allowed.contains(member.key) {
-            throw error(member.key, "unknown field: \(context) has only \(allowed.joined(separator: ", "))")
+    func value(_ key: StaticString) -> Int? { tape.member(key, of: object) }
+
+    func has(named key: String) -> Bool { tape.member(key, of: object) != nil }
+
+    func has(_ key: StaticString) -> Bool { value(key) != nil }
+
+    func rejectUnknown(allowed: [StaticString], context: @autoclosure () -> String) throws(WireError) {
+        for member in members where !tape.isString(member.key, in: allowed) {
+            throw error(tape.string(member.key), "unknown field: \(context()) has only \(allowed.map(\.description).joined(separator: ", "))")
         }
     }
 
-    func required(_ key: String) throws(WireError) -> JSONValue? {
-        guard let value = object[key] else { throw error(key, "required field is missing") }
+    func required(_ key: StaticString) throws(WireError) -> Int? {
+        guard let value = value(key) else { throw error(key, "required field is missing") }
         return value
     }
 
-    func requiredString(_ key: String) throws(WireError) -> String {
-        guard let value = object[key] else { throw error(key, "required field is missing") }
-        guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
-        return string
+    /// The token of the string `key`: missing or not a string is an error.
+    func stringToken(_ key: StaticString) throws(WireError) -> Int {
+        guard let value = value(key) else { throw error(key, "required field is missing") }
+        guard tape.kind(value) == .string else { throw error(key, "must be a string, not \(tape.typeName(value))") }
+        return value
+    }
+
+    func requiredString(_ key: StaticString) throws(WireError) -> String {
+        tape.string(try stringToken(key))
     }
 
     /// A string that matches `valid`, or an error stating `rule`.
-    func string(_ key: String, rule: String, _ valid: (String) -> Bool) throws(WireError) -> String {
+    func string(_ key: StaticString, rule: String, _ valid: (String) -> Bool) throws(WireError) -> String {
         let value = try requiredString(key)
         guard valid(value) else { throw error(key, rule) }
         return value
@@ -309,12 +339,13 @@ struct Fields {
 
     /// Free text: 1 to `max` characters (Unicode scalars), not blank, no control characters but
     /// tab, line feed and carriage return. Absent is nil, unless `required`.
-    func text(_ key: String, max: Int, required: Bool = true) throws(WireError) -> String? {
-        guard let value = object[key] else {
+    func text(_ key: StaticString, max: Int, required: Bool = true) throws(WireError) -> String? {
+        guard let value = value(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
         }
-        guard case .string(let string) = value else { throw error(key, "must be a string, not \(value.typeName)") }
+        guard tape.kind(value) == .string else { throw error(key, "must be a string, not \(tape.typeName(value))") }
+        let string = tape.string(value)
         let shape = TextShape(string)
         guard shape.count >= 1, shape.count <= max else { throw error(key, "must have 1 to \(max) characters, not \(shape.count)") }
         guard !shape.blank else { throw error(key, "must not be blank") }
@@ -324,38 +355,54 @@ struct Fields {
         return string
     }
 
-    func uuid(_ key: String) throws(WireError) -> EventID {
-        let text = try requiredString(key)
-        guard let id = EventID(text) else { throw error(key, "must be a UUID in RFC 9562 text form (8-4-4-4-12 hexadecimal digits)") }
+    func uuid(_ key: StaticString) throws(WireError) -> EventID {
+        guard let id = tape.withBytes(try stringToken(key), EventID.init(utf8:)) else {
+            throw error(key, "must be a UUID in RFC 9562 text form (8-4-4-4-12 hexadecimal digits)")
+        }
         return id
     }
 
-    func nip(_ key: String) throws(WireError) -> NIP {
-        let text = try requiredString(key)
-        switch NIP.validate(text) {
+    func nip(_ key: StaticString) throws(WireError) -> NIP {
+        switch tape.withBytes(try stringToken(key), NIP.validate(utf8:)) {
         case .success(let nip): return nip
         case .failure(let invalid): throw error(key, invalid.rule)
         }
     }
 
-    func unitCode(_ key: String) throws(WireError) -> String {
+    /// Whether the string `key` is the name of `subject`'s stream (compared in place for an employee's).
+    func isStream(_ key: StaticString, of subject: Subject) throws(WireError) -> Bool {
+        let token = try stringToken(key)
+        if case .employee(let nip) = subject {
+            if tape.withBytes(token, { NIP(employeeStream: $0) }) == nip { return true }
+            // Only text that is not ASCII could still equal it as a `String` (canonical equivalence).
+            if tape.tokens[token].flag { return false }
+        }
+        return tape.string(token) == subject.stream
+    }
+
+    func unitCode(_ key: StaticString) throws(WireError) -> String {
         try string(key, rule: "must be a unit code: 1 to 64 of A–Z, 0–9, '.', '_', '-', starting with a letter or digit", Identifiers.isUnitCode)
     }
 
-    func targetID(_ key: String) throws(WireError) -> String {
+    func targetID(_ key: StaticString) throws(WireError) -> String {
         try string(key, rule: "must be a target id: 1 to 64 of A–Z, a–z, 0–9, '.', '_', '-'", Identifiers.isTargetID)
     }
 
-    func actor(_ key: String) throws(WireError) -> Actor {
-        switch Actor.parse(try requiredString(key)) {
+    func actor(_ key: StaticString) throws(WireError) -> Actor {
+        let token = try stringToken(key)
+        // 18 digits are an NIP, read in place (``Actor/parse(_:)``'s first case); the rest is text.
+        let nip: Result<NIP, NIP.Invalid>? = tape.withBytes(token) { bytes in
+            bytes.count == 18 && bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) ? NIP.validate(utf8: bytes) : nil
+        }
+        let parsed = nip.map { $0.map(Actor.employee).mapError(Actor.Invalid.nip) } ?? Actor.parse(tape.string(token))
+        switch parsed {
         case .success(let actor): return actor
         case .failure(let invalid): throw error(key, invalid.rule)
         }
     }
 
-    func timestamp(_ key: String) throws(WireError) -> Timestamp {
-        let text = try requiredString(key)
-        switch Timestamp.parse(text) {
+    func timestamp(_ key: StaticString) throws(WireError) -> Timestamp {
+        switch tape.withBytes(try stringToken(key), Timestamp.parse(utf8:)) {
         case .success(let timestamp): return timestamp
         case .failure(let failure):
             let rule: String = switch failure {
@@ -370,60 +417,68 @@ struct Fields {
         }
     }
 
-    func date(_ key: String) throws(WireError) -> CivilDate {
-        let text = try requiredString(key)
-        guard let date = CivilDate(text), date.year >= 1900 else { throw error(key, "must be a real date YYYY-MM-DD") }
+    func date(_ key: StaticString) throws(WireError) -> CivilDate {
+        guard let date = tape.withBytes(try stringToken(key), CivilDate.init(utf8:)), date.year >= 1900 else {
+            throw error(key, "must be a real date YYYY-MM-DD")
+        }
         return date
     }
 
-    func period(_ key: String, annualOnly: Bool) throws(WireError) -> Period {
-        let text = try requiredString(key)
-        guard let period = Period(text), (1970...2100).contains(period.year) else {
+    func period(_ key: StaticString, annualOnly: Bool) throws(WireError) -> Period {
+        guard let period = tape.withBytes(try stringToken(key), Period.init(utf8:)), (1970...2100).contains(period.year) else {
             throw error(key, annualOnly ? "must be a year YYYY (1970–2100)" : "must be a period: YYYY, YYYY-Qn (n 1–4) or YYYY-MM (1970–2100)")
         }
         guard !annualOnly || period.isAnnual else { throw error(key, "must be a year YYYY: targets and unit ratings are annual") }
         return period
     }
 
-    func code<Code: WireCode>(_ key: String) throws(WireError) -> Code {
-        let text = try requiredString(key)
-        guard let code = Code(rawValue: text) else { throw error(key, "\"\(text)\" is not one of \(Code.choices)") }
-        return code
+    func code<Code: WireCode>(_ key: StaticString) throws(WireError) -> Code {
+        try code(key) { "\"\($0)\" is not one of \(Code.choices)" }
     }
 
-    func number(_ key: String) throws(WireError) -> Double {
-        guard let value = object[key] else { throw error(key, "required field is missing") }
-        guard case .number(let number) = value else { throw error(key, "must be a number, not \(value.typeName)") }
+    /// The code the string `key` names, its bytes compared with each code's (a text that is not
+    /// ASCII is compared as a `String`); else the error `rule` gives for the text.
+    func code<Code: WireCode>(_ key: StaticString, rule: (String) -> String) throws(WireError) -> Code {
+        let token = try stringToken(key)
+        for code in Code.allCases where tape.isString(token, code.rawValue) { return code }
+        throw error(key, rule(tape.string(token)))
+    }
+
+    func number(_ key: StaticString) throws(WireError) -> Double {
+        guard let value = value(key) else { throw error(key, "required field is missing") }
+        guard tape.kind(value) == .number else { throw error(key, "must be a number, not \(tape.typeName(value))") }
+        let number = tape.number(value)
         guard number.value.isFinite else { throw error(key, "number \(number.literal) is out of range") }
         // -0 reads as 0, so the stored value has one binary form.
         return number.value + 0.0
     }
 
-    func integer(_ key: String, in range: ClosedRange<UInt64>, required: Bool) throws(WireError) -> UInt64? {
-        guard let value = object[key] else {
+    func integer(_ key: StaticString, in range: ClosedRange<UInt64>, required: Bool) throws(WireError) -> UInt64? {
+        guard let value = value(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
         }
-        guard case .number(let number) = value, number.isInteger else { throw error(key, "must be an integer, not \(value.typeName)") }
-        guard let integer = UInt64(number.literal), range.contains(integer) else {
+        guard tape.kind(value) == .number, tape.tokens[value].flag else { throw error(key, "must be an integer, not \(tape.typeName(value))") }
+        guard let integer = UInt64(tape.string(value)), range.contains(integer) else {
             throw error(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return integer
     }
 
-    func hexHash(_ key: String) throws(WireError) -> ChainHash {
-        let text = try requiredString(key)
-        guard let hash = ChainHash(hex: text) else { throw error(key, "must be a SHA-256 hash: 64 lowercase hexadecimal digits") }
+    func hexHash(_ key: StaticString) throws(WireError) -> ChainHash {
+        guard let hash = tape.withBytes(try stringToken(key), ChainHash.init(hexDigits:)) else {
+            throw error(key, "must be a SHA-256 hash: 64 lowercase hexadecimal digits")
+        }
         return hash
     }
 
-    func nested(_ key: String) throws(WireError) -> Fields? {
-        guard let value = object[key] else { return nil }
-        guard case .object(let inner) = value else { throw error(key, "must be an object, not \(value.typeName)") }
-        return Fields(inner, path: path + key + ".", line: line)
+    func nested(_ key: StaticString) throws(WireError) -> Fields? {
+        guard let value = value(key) else { return nil }
+        guard tape.kind(value) == .object else { throw error(key, "must be an object, not \(tape.typeName(value))") }
+        return Fields(tape, object: value, path: path + key.description + ".", line: line)
     }
 
-    func quantity(_ key: String, required: Bool = true) throws(WireError) -> TargetQuantity? {
+    func quantity(_ key: StaticString, required: Bool = true) throws(WireError) -> TargetQuantity? {
         guard let inner = try nested(key) else {
             if required { throw error(key, "required field is missing") }
             return nil
@@ -435,25 +490,33 @@ struct Fields {
     }
 
     /// An alignment object, or nil for null.
-    func alignment(_ key: String) throws(WireError) -> Alignment? {
-        if object[key] == .null { return nil }
+    func alignment(_ key: StaticString) throws(WireError) -> Alignment? {
+        if let value = value(key), tape.kind(value) == .null { return nil }
         guard let inner = try nested(key) else { throw error(key, "required field is missing") }
         try inner.rejectUnknown(allowed: ["employee", "target_id"], context: "aligned_to")
         return Alignment(employee: try inner.nip("employee"), targetID: try inner.targetID("target_id"))
     }
 
-    func realizations(_ key: String) throws(WireError) -> [Realization]? {
-        guard let value = object[key] else { return nil }
-        guard case .array(let elements) = value else { throw error(key, "must be an array, not \(value.typeName)") }
-        guard elements.count <= 1000 else { throw error(key, "must have at most 1000 entries") }
+    func realizations(_ key: StaticString) throws(WireError) -> [Realization]? {
+        guard let value = value(key) else { return nil }
+        guard tape.kind(value) == .array else { throw error(key, "must be an array, not \(tape.typeName(value))") }
+        guard tape.tokens[value].count <= 1000 else { throw error(key, "must have at most 1000 entries") }
         var result: [Realization] = []
-        for (index, element) in elements.enumerated() {
-            guard case .object(let object) = element else { throw error("\(key)[\(index)]", "must be an object, not \(element.typeName)") }
-            let inner = Fields(object, path: "\(path)\(key)[\(index)].", line: line)
+        for (index, element) in tape.elements(of: value).enumerated() {
+            guard tape.kind(element) == .object else { throw error("\(key)[\(index)]", "must be an object, not \(tape.typeName(element))") }
+            let inner = Fields(tape, object: element, path: "\(path)\(key)[\(index)].", line: line)
             try inner.rejectUnknown(allowed: ["target_id", "value", "evidence"], context: "a realization")
             result.append(Realization(targetID: try inner.targetID("target_id"), value: try inner.number("value"), evidence: try inner.text("evidence", max: 2000, required: false)))
         }
         return result
+    }
+}
+
+extension JSONTape {
+    /// Whether a string token is one of `names` (as ``isString(_:_:)`` compares).
+    func isString(_ token: Int, in names: [StaticString]) -> Bool {
+        names.contains { isBytes(token, UnsafeRawBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+            || (!tokens[token].flag && names.contains { string(token) == $0.description })
     }
 }
 

@@ -6,10 +6,19 @@ import LedgerStore
 public struct NumberedSubmission: Sendable {
     public var line: Int
     public var submission: Submission
+    /// What staging needs of the submission, built ahead by the thread that decoded it (nil:
+    /// staging builds it).
+    var prepared: Prepared?
 
     public init(line: Int, submission: Submission) {
         self.line = line
         self.submission = submission
+    }
+
+    /// ``prepared``, built now: called on a decoding thread, so that the thread staging the
+    /// lines (the import's wall) does not encode, hash or derive keys.
+    mutating func prepare() {
+        prepared = Prepared(submission)
     }
 
     /// Fresh events numbered as lines 1, 2, 3...
@@ -287,7 +296,7 @@ struct Tally {
     mutating func stage(_ decoded: JSONLines.Decoded, in batch: inout Batch) throws {
         rejected += decoded.invalid
         for item in decoded.submissions {
-            switch try Ledger.stage(item.submission, in: &batch) {
+            switch try Ledger.stage(item.submission, prepared: item.prepared, in: &batch) {
             case .appended:
                 appended += 1
                 if keepsEvents { events.append(AppendedEvent(id: item.submission.event.id, seq: batch.head.seq)) }
@@ -301,6 +310,26 @@ struct Tally {
     }
 }
 
+/// A submission's canonical payload and unique keys, and for a recorded line its record's value
+/// and chain hash (``PreparedRecord``): what ``Ledger/stage(_:prepared:in:)`` would otherwise
+/// compute on the staging thread.
+struct Prepared: Sendable {
+    var payload: [UInt8]
+    var keys: [[UInt8]]
+    var record: PreparedRecord?
+
+    init(_ submission: Submission) {
+        let event = submission.event
+        payload = PayloadCodec.encode(event)
+        keys = event.uniqueKeys
+        record = submission.recorded.map { recorded in
+            PreparedRecord(
+                position: RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt),
+                id: RecordID(event.id), payload: payload, previous: recorded.prevHash)
+        }
+    }
+}
+
 extension Ledger {
     enum Staged {
         case appended
@@ -308,10 +337,10 @@ extension Ledger {
         case rejected(WireError)
     }
 
-    static func stage(_ submission: Submission, in batch: inout Batch) throws -> Staged {
+    static func stage(_ submission: Submission, prepared: Prepared? = nil, in batch: inout Batch) throws -> Staged {
         let event = submission.event
         let id = RecordID(event.id)
-        let payload = PayloadCodec.encode(event)
+        let payload = prepared?.payload ?? PayloadCodec.encode(event)
         func reject(_ field: String, _ code: WireError.Code, _ rule: String) -> Staged {
             .rejected(WireError(line: 0, field: field, code: code, rule: rule))
         }
@@ -364,11 +393,14 @@ extension Ledger {
         }
 
         do {
-            if let recorded = submission.recorded {
+            let keys = prepared?.keys ?? event.uniqueKeys
+            if let recorded = submission.recorded, let record = prepared?.record {
+                try batch.appendRecorded(record, keys: keys, hash: recorded.hash)
+            } else if let recorded = submission.recorded {
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
-                try batch.appendRecorded(position: position, id: id, keys: event.uniqueKeys, payload: payload, hash: recorded.hash)
+                try batch.appendRecorded(position: position, id: id, keys: keys, payload: payload, hash: recorded.hash)
             } else {
-                try batch.append(stream: event.stream, id: id, keys: event.uniqueKeys, payload: payload)
+                try batch.append(stream: event.stream, id: id, keys: keys, payload: payload)
             }
         } catch let error as StoreError where error.code == .doesNotContinue {
             return reject(submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)

@@ -122,14 +122,18 @@ public enum JSONLines {
         var invalid: [WireError] = []
         var lineNumber = firstLine - 1
         var start = 0
+        var tape = JSONTape()
         while start < bytes.count {
             lineNumber += 1
             let end = nextNewline(in: bytes, from: start) ?? bytes.count
             var stop = end
             if stop > start && bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
             if stop > start {
-                switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber) {
-                case .success(let submission): submissions.append(NumberedSubmission(line: lineNumber, submission: submission))
+                switch WireDecoder.decode(line: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), number: lineNumber, tape: &tape) {
+                case .success(let submission):
+                    var item = NumberedSubmission(line: lineNumber, submission: submission)
+                    item.prepare()
+                    submissions.append(item)
                 case .failure(let error): invalid.append(error)
                 }
             }

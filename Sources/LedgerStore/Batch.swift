@@ -140,6 +140,32 @@ public struct Batch: ~Copyable {
         try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
     }
 
+    /// ``appendRecorded(position:id:keys:payload:hash:)`` of a record whose value and chain hash
+    /// were built ahead, off the staging thread (``PreparedRecord``): the same checks, the same
+    /// errors.
+    public mutating func appendRecorded(_ prepared: PreparedRecord, keys: [[UInt8]] = [], hash: ChainHash) throws {
+        let position = prepared.position
+        guard position.seq == head.seq + 1 else {
+            throw StoreError(.doesNotContinue, "seq \(position.seq) does not follow the head (seq \(head.seq))")
+        }
+        let version = try streamVersion(position.stream) + 1
+        guard position.version == version else {
+            throw StoreError(.doesNotContinue, "version \(position.version) of \(position.stream) is not the stream's next version (\(version))")
+        }
+        guard position.recordedAt >= head.recordedAt else {
+            throw StoreError(.doesNotContinue, "recorded_at goes backwards from the head's")
+        }
+        var value = prepared.value
+        // The hash was chained over the previous hash the line claims; over any other head, again.
+        let expected = prepared.previous == head.hash
+            ? prepared.chained
+            : value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
+        guard expected == hash else {
+            throw StoreError(.doesNotContinue, "hash \(hash.hex) is not SHA-256(head hash ‖ record); expected \(expected.hex)")
+        }
+        try stage(position: position, id: prepared.id, keys: keys, value: &value, hash: hash)
+    }
+
     /// Whether the record stored at `position.seq` is exactly this one: the same canonical bytes,
     /// the same hash, and the same previous hash.
     public func isStored(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>, previous: ChainHash, hash: ChainHash) throws -> Bool {
@@ -256,6 +282,29 @@ public struct Batch: ~Copyable {
             }
         }
         try LMDBError.check(rc)
+    }
+}
+
+/// A recorded record (an export's line being restored) made ready for ``Batch/appendRecorded(_:keys:hash:)``
+/// on another thread than the one staging: its LMDB value (room for the hash, then the canonical
+/// bytes) and the chain hash over the previous hash the line claims. Staging then only checks
+/// that it continues the head.
+public struct PreparedRecord: Sendable {
+    public let position: RecordPosition
+    public let id: RecordID
+    /// The previous hash `chained` was computed over.
+    public let previous: ChainHash
+    /// SHA-256(previous ‖ canonical bytes).
+    public let chained: ChainHash
+    let value: [UInt8]
+
+    public init(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>, previous: ChainHash) {
+        self.position = position
+        self.id = id
+        self.previous = previous
+        let value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        chained = value.withUnsafeBytes { ChainHash.chain(previous, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
+        self.value = value
     }
 }
 

@@ -63,37 +63,25 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String { "column \(column): \(reason)" }
 }
 
-/// A strict RFC 8259 parser for one JSON text.
+/// A strict RFC 8259 parser for one JSON text, into a value tree.
 ///
 /// Stricter than Foundation's where evidence needs it: duplicate keys are rejected (which value
 /// counts would otherwise depend on the parser), invalid UTF-8 and unpaired surrogates are
 /// rejected, nesting and the members of an object are limited, and errors give the column.
 /// Parsing is linear in the input's length: an object is refused at its 65th member, so the
-/// duplicate check compares a key with at most 63 others.
-public struct JSONParser {
+/// duplicate check compares a key with at most 63 others. The grammar is ``JSONTape``'s (the
+/// import reads its lines through a tape; this builds the tree from one).
+public enum JSONParser {
     public static let maxDepth = 32
     /// The most members an object may have (the wire format's largest has 15).
     public static let maxMembers = 64
 
-    private let bytes: UnsafeRawBufferPointer
-    private let maxDepth: Int
-    private var index = 0
-    private var depth = 0
-
-    private init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) {
-        self.bytes = bytes
-        self.maxDepth = maxDepth
-    }
-
     /// Parses exactly one JSON value surrounded by optional whitespace, nested at most `maxDepth`
     /// arrays and objects deep.
     public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = maxDepth) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
-        return value
+        var tape = JSONTape()
+        try tape.parse(bytes, maxDepth: maxDepth)
+        return tape.value()
     }
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
@@ -105,230 +93,6 @@ public struct JSONParser {
         } catch {
             fatalError("unreachable: \(error)")
         }
-    }
-
-    private func error(_ reason: String, at position: Int? = nil) -> JSONSyntaxError {
-        JSONSyntaxError(column: (position ?? index) + 1, reason: reason)
-    }
-
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
-        guard let byte = current else { throw error("unexpected end of input, expected a value") }
-        switch byte {
-        case UInt8(ascii: "{"): return .object(try parseObject())
-        case UInt8(ascii: "["): return .array(try parseArray())
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        case 0: throw error("NUL byte where a value was expected")
-        default: throw error("unexpected character \(Self.describe(byte)), expected a value")
-        }
-    }
-
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
-        let count = literal.utf8CodeUnitCount
-        let matches = index + count <= bytes.count
-            && (0..<count).allSatisfy { bytes[index + $0] == literal.utf8Start[$0] }
-        guard matches else { throw error("invalid literal, expected \(literal)") }
-        index += count
-    }
-
-    private mutating func enter() throws(JSONSyntaxError) {
-        depth += 1
-        guard depth <= maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
-    }
-
-    private mutating func parseObject() throws(JSONSyntaxError) -> JSONObject {
-        try enter()
-        defer { depth -= 1 }
-        index += 1
-        var members: [(key: String, value: JSONValue)] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "}") {
-            index += 1
-            return JSONObject(members: members)
-        }
-        while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
-            let keyStart = index
-            guard members.count < Self.maxMembers else { throw error("an object has more than \(Self.maxMembers) members", at: keyStart) }
-            let key = try parseString()
-            if members.contains(where: { $0.key == key }) {
-                throw error("duplicate member name \"\(key)\"", at: keyStart)
-            }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
-            index += 1
-            skipWhitespace()
-            members.append((key, try parseValue()))
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return JSONObject(members: members)
-            case nil: throw error("unexpected end of input inside an object")
-            case let byte?: throw error("unexpected character \(Self.describe(byte)) in an object, expected ',' or '}'")
-            }
-        }
-    }
-
-    private mutating func parseArray() throws(JSONSyntaxError) -> [JSONValue] {
-        try enter()
-        defer { depth -= 1 }
-        index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") {
-            index += 1
-            return elements
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue())
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return elements
-            case nil: throw error("unexpected end of input inside an array")
-            case let byte?: throw error("unexpected character \(Self.describe(byte)) in an array, expected ',' or ']'")
-            }
-        }
-    }
-
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
-        let start = index
-        index += 1
-        // Fast path: no escapes.
-        var scan = index
-        while scan < bytes.count {
-            let byte = bytes[scan]
-            if byte == UInt8(ascii: "\"") {
-                guard let string = String(validatingUTF8Bytes: UnsafeRawBufferPointer(rebasing: bytes[index..<scan])) else {
-                    throw error("string is not valid UTF-8", at: start)
-                }
-                index = scan + 1
-                return string
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            scan += 1
-        }
-        var utf8: [UInt8] = Array(bytes[index..<scan])
-        index = scan
-        while true {
-            guard let byte = current else { throw error("unterminated string", at: start) }
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                guard let string = String(validating: utf8, as: UTF8.self) else {
-                    throw error("string is not valid UTF-8", at: start)
-                }
-                return string
-            case UInt8(ascii: "\\"):
-                index += 1
-                try parseEscape(into: &utf8)
-            case 0..<0x20:
-                throw error("control character \(Self.describe(byte)) in a string must be escaped")
-            default:
-                utf8.append(byte)
-                index += 1
-            }
-        }
-    }
-
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONSyntaxError) {
-        guard let byte = current else { throw error("unterminated escape") }
-        index += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = UInt32(try parseHex4())
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
-                    throw error("unpaired surrogate escape")
-                }
-                index += 2
-                let low = UInt32(try parseHex4())
-                guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate escape") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(scalar) {
-                throw error("unpaired surrogate escape")
-            }
-            utf8.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
-        default:
-            throw error("invalid escape \\\(Self.describe(byte))")
-        }
-    }
-
-    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt16 {
-        guard index + 4 <= bytes.count else { throw error("incomplete \\u escape") }
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw error("invalid hexadecimal digit in a \\u escape")
-            }
-            value = value << 4 | UInt16(digit)
-            index += 1
-        }
-        return value
-    }
-
-    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONNumber {
-        let start = index
-        var isInteger = true
-        if current == UInt8(ascii: "-") { index += 1 }
-        guard let first = current, Self.isDigit(first) else { throw error("invalid number") }
-        index += 1
-        if first == UInt8(ascii: "0"), let next = current, Self.isDigit(next) {
-            throw error("number with a leading zero")
-        }
-        skipDigits()
-        if current == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard let digit = current, Self.isDigit(digit) else { throw error("a decimal point must be followed by digits") }
-            skipDigits()
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-            guard let digit = current, Self.isDigit(digit) else { throw error("an exponent must have digits") }
-            skipDigits()
-        }
-        let literal = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        return JSONNumber(literal: literal, isInteger: isInteger, value: Double(literal) ?? .infinity)
-    }
-
-    private mutating func skipDigits() {
-        while let byte = current, Self.isDigit(byte) { index += 1 }
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    private static func describe(_ byte: UInt8) -> String {
-        (0x21..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "0x" + String(byte, radix: 16, uppercase: true)
     }
 }
 

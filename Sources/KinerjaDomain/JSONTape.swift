@@ -4,10 +4,10 @@ import CanonicalBytes
 /// line through, with no value tree, no `String` per key, number or code, and its two arrays
 /// kept from one line to the next (a decoding thread reuses one tape for all its lines).
 ///
-/// The rules and messages are ``JSONParser``'s (the tests hold the two to the same values and the
-/// same errors): duplicate keys refused, at most ``JSONParser/maxMembers`` members an object (so
-/// the duplicate check is linear in the line's length), nesting limited, UTF-8 checked, escapes
-/// and surrogates decoded.
+/// The wire format's JSON rules, for every reader (``JSONParser`` builds its tree from a tape):
+/// duplicate keys refused (as `String`s compare), at most ``JSONParser/maxMembers`` members an
+/// object (so the duplicate check is linear in the line's length), nesting limited, UTF-8
+/// checked, escapes and surrogates decoded, and each error given with its column.
 ///
 /// A value is a token; an object's token is followed by its members, each a key (a string token)
 /// and its value; an array's by its elements; every token knows the index after its value. A
@@ -251,7 +251,7 @@ package struct JSONTape {
         tokens.append(Token(kind: kind, flag: flag, decoded: true, start: start, end: side.count, count: 0, next: tokens.count + 1))
     }
 
-    // MARK: Parsing (JSONParser's steps and messages, into tokens)
+    // MARK: Parsing
 
     private func error(_ reason: String, at position: Int? = nil) -> JSONSyntaxError {
         JSONSyntaxError(column: (position ?? index) + 1, reason: reason)

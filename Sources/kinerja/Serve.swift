@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KinerjaDomain
+import KinerjaLedger
+import LedgerStore
 import KinerjaServer
 import TransparencyLog
 
@@ -42,7 +44,10 @@ struct Serve: AsyncParsableCommand {
         let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
         let configuration = ServerConfiguration(
             host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState, witnesses: witnesses)
-        let ledger = try options.open()
+        // A long-running reader: the ledger's pages mapped once at startup, not on each first touch.
+        var storeOptions = try options.storeOptions()
+        storeOptions.premapsFile = true
+        let ledger = try failing { try Ledger.open(at: options.path, options: storeOptions) }
         if !witnesses.isEmpty, try failing({ try ledger.origin() }) == nil {
             throw ValidationError("--witness needs the ledger's origin, the name its checkpoints carry: kinerja origin set NAME")
         }

@@ -19,6 +19,9 @@ static inline void kinerja_prefetch_page(const void *address) {
     for (int offset = 0; offset < 4096; offset += 64) __builtin_prefetch(page + offset, 0, 3);
 }
 
+/// Asks the CPU to bring the cache line holding `address` into its caches.
+static inline void kinerja_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /// Populates the page tables of `length` bytes of a read-only file mapping from `address` (a
 /// multiple of the page size): each page is faulted in now, read from the disk if it is not in
 /// the page cache, so that later reads of the mapping take no page fault. Returns 0, or the

@@ -282,6 +282,8 @@ extension StoredTree {
         var suffixes: [(range: Range<UInt64>, hash: TreeHash)] = []
         // Stored siblings below the cache's levels: (key order, position in the proof).
         var pending: [(lastLeaf: UInt64, level: Int, index: UInt64, position: Int)] = []
+        // Siblings at the cache's levels: looked up together (``TreeNodeCache/nodes(count:_:found:)``).
+        var cached: [(level: Int, index: UInt64, position: Int)] = []
         for seq in seqs {
             let index = seq - 1
             Merkle.inclusionPath(index: index, size: size, into: &steps)
@@ -334,6 +336,7 @@ extension StoredTree {
 
             // The path's own part, from the bottom.
             pending.removeAll(keepingCapacity: true)
+            cached.removeAll(keepingCapacity: true)
             for position in 0..<own {
                 let range = steps[position]
                 let count = range.count
@@ -353,7 +356,19 @@ extension StoredTree {
                 case 0: proof[position] = try leaf(range.lowerBound)
                 case 1 where range.lowerBound & ~3 == block: proof[position] = Merkle.nodeHash(try leaf(range.lowerBound), try leaf(range.lowerBound + 1))
                 case Self.storedLevel..<cachedLevel: pending.append((range.upperBound - 1, level, nodeIndex, position))
+                case cachedLevel... where cache != nil: cached.append((level, nodeIndex, position))
                 default: proof[position] = try node(level: level, index: nodeIndex)
+                }
+            }
+            if let cache, !cached.isEmpty {
+                // At most one a level: a 64-bit mask of those the cache held.
+                var held: UInt64 = 0
+                cache.nodes(count: cached.count, { (cached[$0].level, cached[$0].index) }) { i, hash in
+                    proof[cached[i].position] = hash
+                    held |= 1 << UInt64(i)
+                }
+                for (i, entry) in cached.enumerated() where held & (1 << UInt64(i)) == 0 {
+                    proof[entry.position] = try node(level: entry.level, index: entry.index)
                 }
             }
             // Stored nodes in key order (last leaf, then level): those on one page, one descent.

@@ -142,7 +142,10 @@ package final class Environment: @unchecked Sendable {
             let environment = Environment(
                 env: env, databases: databases, path: path, clock: options.clock, tagRule: options.tagRule,
                 treeCacheCapacity: options.treeCacheCapacity, premapsFile: options.premapsFile)
-            if options.premapsFile { environment.premap() }
+            if options.premapsFile {
+                environment.premap()
+                environment.fillTreeCache()
+            }
             return environment
         } catch {
             mdb_env_close(env)
@@ -409,6 +412,18 @@ package final class Environment: @unchecked Sendable {
         return .unknown("the map is not in /proc/self/maps")
     }
 
+    /// Fills the tree node cache from the node table (``StoredTree/fill(_:from:)``), recording
+    /// how many nodes and how long in the pre-mapping's outcome. A failure leaves the cache to
+    /// fill as proofs read it.
+    private func fillTreeCache() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard let txn = try? begin(readOnly: true) else { return }
+        defer { mdb_txn_abort(txn) }
+        guard let kept = try? StoredTree.fill(treeCache, from: TxnAccess(txn: txn, databases: databases)) else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        lastPremap.withLock { $0?.treeNodes = kept; $0?.treeNodeSeconds = seconds }
+    }
+
     /// What the last pre-mapping did; nil when the store does not pre-map.
     var premapOutcome: Premap? { lastPremap.withLock { $0 } }
 
@@ -434,6 +449,10 @@ public struct Premap: Sendable, Equatable {
     public var seconds: Double
     /// Why nothing was pre-mapped, if so (the reads then fault their pages in as they go).
     public var failure: String?
+    /// The Merkle tree's upper nodes read into the tree node cache at open, and how long it took
+    /// (the levels dossier proofs read from memory: 5 and up at 10 M records, ~625 000 nodes).
+    public var treeNodes = 0
+    public var treeNodeSeconds = 0.0
 }
 
 /// How a store is opened.
@@ -473,7 +492,9 @@ public struct StoreOptions: Sendable {
     /// costs no memory of the process's own (the pages are the page cache's, shared and
     /// reclaimable), but they count in its RSS; a file not in the page cache is read from the
     /// disk. Where the call fails (an older kernel, another system), nothing is pre-mapped and
-    /// ``Store/premap`` says why.
+    /// ``Store/premap`` says why. At open, the Merkle tree's upper nodes are also read into the
+    /// tree node cache (one scan of the node table: ~0.3 s and 25 MB at 10 M records), which
+    /// dossier proofs otherwise fill over their first thousand or so.
     public var premapsFile = false
 
     public init(initialMapSize: Int = 256 << 20, clock: @escaping @Sendable () -> Int64 = StoreOptions.systemClock, syncsEachCommit: Bool = true) {

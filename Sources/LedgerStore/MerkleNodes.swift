@@ -396,3 +396,34 @@ extension StoredTree {
         }
     }
 }
+
+extension StoredTree {
+    /// Keeps in `cache` every stored node at the levels it holds for the tree of the head (all of
+    /// them complete subtrees, read from this committed snapshot): one cursor scan of the node
+    /// table, in key order, for a long-running reader's start (``StoreOptions/premapsFile``), so
+    /// that its first proofs find their upper siblings in memory as later ones do. Returns the
+    /// nodes kept (none past the cache's budget).
+    static func fill(_ cache: TreeNodeCache, from access: TxnAccess) throws -> Int {
+        guard let tree = access.databases.tree else { return 0 }
+        let size = try Self.size(access)
+        let lowest = cache.minLevel(size: size)
+        var kept = 0
+        try access.withCursor(tree) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            while rc == MDB_SUCCESS {
+                guard key.mv_size == 9, value.mv_size == 32 else { throw StoreError(.corrupt, "the Merkle tree holds a node of the wrong shape") }
+                let lastLeaf = UInt64(bigEndian: key.mv_data.loadUnaligned(as: UInt64.self))
+                let level = Int(key.mv_data.load(fromByteOffset: 8, as: UInt8.self))
+                if level >= lowest && level < 64 && lastLeaf < size {
+                    cache.keep(level: level, index: ((lastLeaf + 1) >> UInt64(level)) - 1, TreeHash(uncheckedBytes: value.buffer), lowest: lowest)
+                    kept += 1
+                }
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+        }
+        return kept
+    }
+}

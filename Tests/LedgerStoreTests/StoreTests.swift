@@ -5,6 +5,7 @@ import LedgerStore
 import PropertyBased
 import Synchronization
 import Testing
+import TransparencyLog
 
 func id(_ n: Int) -> RecordID { RecordID(high: 0xABCD, low: UInt64(n)) }
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -245,6 +246,16 @@ struct StoreTests {
         #else
         #expect(atOpen.bytes == 0 && atOpen.failure != nil)
         #endif
+        // Every stored node (level 2 and up) read into the tree node cache, and the proofs read
+        // through it are the stored tree's.
+        #expect(atOpen.treeNodes == (2...11).reduce(0) { $0 + (2000 >> $1) })
+        #expect(store.environment.treeCache.node(level: 2, index: 0) != nil)
+        let seqs: [UInt64] = [1, 2, 3, 640, 1024, 1999, 2000]
+        var proofs: [[TreeHash]] = []
+        try store.read { txn in
+            try txn.forEachProvenRecord(seqs: seqs, size: 2000, root: { #expect($0 == (try? txn.treeRoot(size: 2000))) }) { _, _, proof in proofs.append(proof) }
+            #expect(try proofs == seqs.map { try txn.inclusionProof(seq: $0, size: 2000) })
+        }
         let initial = store.mapSize
         for batch in 20..<60 {
             try store.append { staged in

@@ -103,10 +103,12 @@ func logPremap(_ premap: Premap?, _ logger: Logger) {
     if let failure = premap.failure {
         logger.debug("the ledger's file is not pre-mapped (\(failure)): its pages are mapped as reads first touch them")
     } else {
+        // The figures on a line of their own: the startup line reads the same on every run.
+        logger.info("pre-mapped the ledger's file and read its upper Merkle nodes into memory: reads take no page faults")
         let megabytes = String(format: "%.0f", Double(premap.bytes) / 1_048_576)
         let seconds = String(format: "%.2f", premap.seconds)
-        let nodes = String(format: "%.2f", premap.treeNodeSeconds)
-        logger.info("pre-mapped the ledger's file (\(megabytes) MiB in \(seconds) s): reads take no page faults; \(premap.treeNodes) upper Merkle nodes read into memory in \(nodes) s")
+        let nodeSeconds = String(format: "%.2f", premap.treeNodeSeconds)
+        logger.debug("pre-mapped \(megabytes) MiB in \(seconds) s; \(premap.treeNodes) Merkle nodes read in \(nodeSeconds) s")
     }
 }
 

@@ -2,6 +2,14 @@
 #define KINERJA_CLMDB_SHIM_H
 #include <lmdb.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stddef.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  /* Linux 5.14; older C libraries' headers lack it */
+#endif
+#endif
 
 /// Asks the CPU to bring the 4 KiB page holding `address` into its caches (a scan of the
 /// records reads every byte of each leaf page; fetched a line at a time, each record's first
@@ -9,5 +17,21 @@
 static inline void kinerja_prefetch_page(const void *address) {
     const char *page = (const char *)((uintptr_t)address & ~(uintptr_t)4095);
     for (int offset = 0; offset < 4096; offset += 64) __builtin_prefetch(page + offset, 0, 3);
+}
+
+/// Asks the CPU to bring the cache line holding `address` into its caches.
+static inline void kinerja_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// Populates the page tables of `length` bytes of a read-only file mapping from `address` (a
+/// multiple of the page size): each page is faulted in now, read from the disk if it is not in
+/// the page cache, so that later reads of the mapping take no page fault. Returns 0, or the
+/// errno of `madvise(MADV_POPULATE_READ)` (EINVAL before Linux 5.14; ENOSYS off Linux).
+static inline int kinerja_populate_read(void *address, size_t length) {
+#ifdef __linux__
+    return madvise(address, length, MADV_POPULATE_READ) == 0 ? 0 : errno;
+#else
+    (void)address; (void)length;
+    return ENOSYS;
+#endif
 }
 #endif

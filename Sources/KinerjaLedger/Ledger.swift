@@ -20,6 +20,10 @@ public final class Ledger: Sendable {
     /// The current LMDB map size in bytes; it doubles whenever an append fills it.
     public var mapSize: Int { store.mapSize }
 
+    /// What pre-mapping the ledger's file did when it opened (``StoreOptions/premapsFile``, for
+    /// a long-running reader); nil when it was opened without.
+    public var premap: Premap? { store.premap }
+
     /// Where commands find the ledger: `--ledger`, else `KINERJA_LEDGER`, else `./kinerja.ledger`.
     public static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
         explicit ?? environment["KINERJA_LEDGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "kinerja.ledger"

@@ -4,6 +4,8 @@ import HummingbirdAuth
 import KinerjaDomain
 import KinerjaLedger
 import KinerjaReports
+import LedgerStore
+import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -76,6 +78,8 @@ public func buildApplication(
     ledger: Ledger, access: AccessList, _ configuration: ServerConfiguration, writer: GroupCommitter? = nil,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let logger = DeferredMetadataLogHandler.logger(label: "kinerja")
+    logPremap(ledger.premap, logger)
     let api = API(ledger: ledger, access: access, policy: AccessPolicy(year: configuration.year), signingKey: configuration.signingKey,
         witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: writer ?? GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
     return Application(
@@ -87,8 +91,25 @@ public func buildApplication(
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
         services: witnessing(ledger: ledger, configuration),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
-        logger: DeferredMetadataLogHandler.logger(label: "kinerja")
+        logger: logger
     )
+}
+
+/// Says what pre-mapping the ledger's file did (``StoreOptions/premapsFile``, which `kinerja
+/// serve` asks for): a line at startup, or a debug line when it could not (the reads then fault
+/// the file's pages in as they go). Nothing for a ledger opened without it.
+func logPremap(_ premap: Premap?, _ logger: Logger) {
+    guard let premap else { return }
+    if let failure = premap.failure {
+        logger.debug("the ledger's file is not pre-mapped (\(failure)): its pages are mapped as reads first touch them")
+    } else {
+        // The figures on a line of their own: the startup line reads the same on every run.
+        logger.info("pre-mapped the ledger's file and read its upper Merkle nodes into memory: reads take no page faults")
+        let megabytes = String(format: "%.0f", Double(premap.bytes) / 1_048_576)
+        let seconds = String(format: "%.2f", premap.seconds)
+        let nodeSeconds = String(format: "%.2f", premap.treeNodeSeconds)
+        logger.debug("pre-mapped \(megabytes) MiB in \(seconds) s; \(premap.treeNodes) Merkle nodes read in \(nodeSeconds) s")
+    }
 }
 
 /// The service that keeps the checkpoint witnessed, when the server has witnesses and a key.

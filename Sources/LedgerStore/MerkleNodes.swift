@@ -282,6 +282,8 @@ extension StoredTree {
         var suffixes: [(range: Range<UInt64>, hash: TreeHash)] = []
         // Stored siblings below the cache's levels: (key order, position in the proof).
         var pending: [(lastLeaf: UInt64, level: Int, index: UInt64, position: Int)] = []
+        // Siblings at the cache's levels: looked up together (``TreeNodeCache/nodes(count:_:found:)``).
+        var cached: [(level: Int, index: UInt64, position: Int)] = []
         for seq in seqs {
             let index = seq - 1
             Merkle.inclusionPath(index: index, size: size, into: &steps)
@@ -334,6 +336,7 @@ extension StoredTree {
 
             // The path's own part, from the bottom.
             pending.removeAll(keepingCapacity: true)
+            cached.removeAll(keepingCapacity: true)
             for position in 0..<own {
                 let range = steps[position]
                 let count = range.count
@@ -353,7 +356,19 @@ extension StoredTree {
                 case 0: proof[position] = try leaf(range.lowerBound)
                 case 1 where range.lowerBound & ~3 == block: proof[position] = Merkle.nodeHash(try leaf(range.lowerBound), try leaf(range.lowerBound + 1))
                 case Self.storedLevel..<cachedLevel: pending.append((range.upperBound - 1, level, nodeIndex, position))
+                case cachedLevel... where cache != nil: cached.append((level, nodeIndex, position))
                 default: proof[position] = try node(level: level, index: nodeIndex)
+                }
+            }
+            if let cache, !cached.isEmpty {
+                // At most one a level: a 64-bit mask of those the cache held.
+                var held: UInt64 = 0
+                cache.nodes(count: cached.count, { (cached[$0].level, cached[$0].index) }) { i, hash in
+                    proof[cached[i].position] = hash
+                    held |= 1 << UInt64(i)
+                }
+                for (i, entry) in cached.enumerated() where held & (1 << UInt64(i)) == 0 {
+                    proof[entry.position] = try node(level: entry.level, index: entry.index)
                 }
             }
             // Stored nodes in key order (last leaf, then level): those on one page, one descent.
@@ -379,5 +394,36 @@ extension StoredTree {
             swap(&steps, &previousSteps)
             swap(&proof, &previousProof)
         }
+    }
+}
+
+extension StoredTree {
+    /// Keeps in `cache` every stored node at the levels it holds for the tree of the head (all of
+    /// them complete subtrees, read from this committed snapshot): one cursor scan of the node
+    /// table, in key order, for a long-running reader's start (``StoreOptions/premapsFile``), so
+    /// that its first proofs find their upper siblings in memory as later ones do. Returns the
+    /// nodes kept (none past the cache's budget).
+    static func fill(_ cache: TreeNodeCache, from access: TxnAccess) throws -> Int {
+        guard let tree = access.databases.tree else { return 0 }
+        let size = try Self.size(access)
+        let lowest = cache.minLevel(size: size)
+        var kept = 0
+        try access.withCursor(tree) { cursor in
+            var key = MDB_val()
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            while rc == MDB_SUCCESS {
+                guard key.mv_size == 9, value.mv_size == 32 else { throw StoreError(.corrupt, "the Merkle tree holds a node of the wrong shape") }
+                let lastLeaf = UInt64(bigEndian: key.mv_data.loadUnaligned(as: UInt64.self))
+                let level = Int(key.mv_data.load(fromByteOffset: 8, as: UInt8.self))
+                if level >= lowest && level < 64 && lastLeaf < size {
+                    cache.keep(level: level, index: ((lastLeaf + 1) >> UInt64(level)) - 1, TreeHash(uncheckedBytes: value.buffer), lowest: lowest)
+                    kept += 1
+                }
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
+        }
+        return kept
     }
 }

@@ -46,6 +46,10 @@ public final class Store: Sendable {
     /// The current map size in bytes; it doubles whenever an append fills it.
     public var mapSize: Int { environment.mapSize }
 
+    /// What the last pre-mapping of the file did (``StoreOptions/premapsFile``); nil when the
+    /// store was not opened to pre-map it.
+    public var premap: Premap? { environment.premapOutcome }
+
     /// Runs `body` on a consistent snapshot.
     public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         try withTransaction(readOnly: true) { access in

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KinerjaDomain
+import KinerjaLedger
+import LedgerStore
 import KinerjaServer
 import TransparencyLog
 
@@ -30,6 +32,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Commit each request on its own instead of grouping concurrent ones (for comparison only).")
     var noGroupCommit = false
 
+    @Flag(help: "Leave the ledger's file unmapped at startup: each page is mapped when a read first touches it, as a one-off command does (for comparison only).")
+    var noPremap = false
+
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw ValidationError("--listen must be HOST:PORT, not \(listen)")
@@ -42,7 +47,10 @@ struct Serve: AsyncParsableCommand {
         let signingKey = try key.map { path in try failing { try NoteSigningKey(encoded: try String(contentsOfFile: path, encoding: .utf8)) } }
         let configuration = ServerConfiguration(
             host: host, port: port, groupCommit: !noGroupCommit, signingKey: signingKey, witnessState: witnessState, witnesses: witnesses)
-        let ledger = try options.open()
+        // A long-running reader: the ledger's pages mapped once at startup, not on each first touch.
+        var storeOptions = try options.storeOptions()
+        storeOptions.premapsFile = !noPremap
+        let ledger = try failing { try Ledger.open(at: options.path, options: storeOptions) }
         if !witnesses.isEmpty, try failing({ try ledger.origin() }) == nil {
             throw ValidationError("--witness needs the ledger's origin, the name its checkpoints carry: kinerja origin set NAME")
         }

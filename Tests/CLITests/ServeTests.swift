@@ -43,6 +43,8 @@ import FoundationNetworking
         let printed = try String(contentsOfFile: server.stdoutPath, encoding: .utf8)
         #expect(printed.split(separator: "\n").allSatisfy { $0.hasPrefix("listening on ") }, "\(printed)")
         #expect(try String(contentsOfFile: server.stderrPath, encoding: .utf8).contains("Server started"))
+        // A long-running reader: the ledger's file is pre-mapped at startup, and the log says so.
+        #expect(try String(contentsOfFile: server.stderrPath, encoding: .utf8).contains("pre-mapped the ledger's file"))
         return (server, base, hr)
     }
 

@@ -5,6 +5,7 @@ import LedgerStore
 import PropertyBased
 import Synchronization
 import Testing
+import TransparencyLog
 
 func id(_ n: Int) -> RecordID { RecordID(high: 0xABCD, low: UInt64(n)) }
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -215,6 +216,63 @@ struct StoreTests {
         }
         #expect(store.mapSize > initial)
         #expect(try store.head().seq == 4000)
+        #expect(try store.verify(keysOf: { _ in [] }).isIntact)
+    }
+
+    @Test("a store opened to pre-map its file has every used page mapped at open, and again after its map grows")
+    func premap() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.child("l")
+        let payload = [UInt8](repeating: 7, count: 2000)
+        do {
+            let store = try Store.create(at: path, options: StoreOptions(initialMapSize: 1 << 20))
+            #expect(store.premap == nil)
+            for batch in 0..<20 {
+                try store.append { staged in
+                    for n in 0..<100 { try staged.append(stream: "s:\(n % 7)", id: id(batch * 100 + n), payload: payload) }
+                }
+            }
+        }
+        var options = StoreOptions(initialMapSize: 1 << 20)
+        options.premapsFile = true
+        let store = try Store.open(at: path, options: options)
+        let atOpen = try #require(store.premap)
+        #if os(Linux)
+        #expect(atOpen.failure == nil)
+        // 2 000 records of 2 kB: about 4 MB of pages in use, all of them mapped in this process.
+        #expect(atOpen.bytes >= 2000 * 2000 && atOpen.bytes <= store.mapSize)
+        #expect(mappedBytes(path + "/data.mdb") >= atOpen.bytes)
+        #else
+        #expect(atOpen.bytes == 0 && atOpen.failure != nil)
+        #endif
+        // Every stored node (level 2 and up) read into the tree node cache, and the proofs read
+        // through it are the stored tree's.
+        #expect(atOpen.treeNodes == (2...11).reduce(0) { $0 + (2000 >> $1) })
+        #expect(store.environment.treeCache.node(level: 2, index: 0) != nil)
+        let seqs: [UInt64] = [1, 2, 3, 640, 1024, 1999, 2000]
+        var proofs: [[TreeHash]] = []
+        try store.read { txn in
+            try txn.forEachProvenRecord(seqs: seqs, size: 2000, root: { #expect($0 == (try? txn.treeRoot(size: 2000))) }) { _, _, proof in proofs.append(proof) }
+            #expect(try proofs == seqs.map { try txn.inclusionProof(seq: $0, size: 2000) })
+        }
+        let initial = store.mapSize
+        for batch in 20..<60 {
+            try store.append { staged in
+                for n in 0..<100 { try staged.append(stream: "s:\(n % 7)", id: id(batch * 100 + n), payload: payload) }
+            }
+        }
+        #expect(store.mapSize > initial)
+        let afterGrowth = try #require(store.premap)
+        #if os(Linux)
+        // The grown map is a new mapping: pre-mapped again, with what was in use when it grew.
+        #expect(afterGrowth.failure == nil && afterGrowth.bytes > atOpen.bytes)
+        #expect(mappedBytes(path + "/data.mdb") >= afterGrowth.bytes)
+        #endif
+        try store.read { txn throws in
+            #expect(txn.head.seq == 6000)
+            #expect(try txn.record(at: 4321)?.payload == payload)
+        }
         #expect(try store.verify(keysOf: { _ in [] }).isIntact)
     }
 
@@ -455,4 +513,24 @@ extension Verification {
 
 extension UInt64 {
     var bigEndianBytesForTest: [UInt8] { withUnsafeBytes(of: bigEndian, Array.init) }
+}
+
+/// The bytes of `file` this process has mapped in its page tables (the mappings' `Rss` in
+/// /proc/self/smaps); 0 where there is no such file.
+func mappedBytes(_ file: String) -> Int {
+    let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+    // Read to its end: `String(contentsOfFile:)` stops at a proc file's first page.
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps") else { return 0 }
+    defer { try? handle.close() }
+    let smaps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    var total = 0
+    var inFile = false
+    for line in smaps.split(separator: "\n") {
+        if let first = line.first, first.isHexDigit, line.contains("-") && !line.hasSuffix(":") && line.split(separator: " ").count >= 5 {
+            inFile = line.hasSuffix(resolved)
+        } else if inFile, line.hasPrefix("Rss:") {
+            total += (Int(line.split(separator: " ")[1]) ?? 0) * 1024
+        }
+    }
+    return total
 }

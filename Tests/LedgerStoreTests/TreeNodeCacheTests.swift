@@ -66,36 +66,45 @@ struct TreeNodeCacheTests {
 
     @Test("the cache keeps levels as deep as its budget allows for the head's size, and drops the rows below when the ledger outgrows them")
     func budget() {
-        // (size >> level) · 2 ≤ 131 072 slots.
+        // (size >> level) · 2 ≤ 1 048 576 slots.
         #expect(TreeNodeCache().minLevel(size: 0) == 2)
-        #expect(TreeNodeCache().minLevel(size: 262_144) == 2)
-        #expect(TreeNodeCache().minLevel(size: 262_148) == 3)
-        #expect(TreeNodeCache().minLevel(size: 1_000_000) == 4)
-        #expect(TreeNodeCache().minLevel(size: 9_987_612) == 8)
-        #expect(TreeNodeCache().minLevel(size: 1_000_000_000) == 14)
+        #expect(TreeNodeCache().minLevel(size: 2_097_152) == 2)
+        #expect(TreeNodeCache().minLevel(size: 2_097_156) == 3)
+        #expect(TreeNodeCache().minLevel(size: 1_000_000) == 2)
+        #expect(TreeNodeCache().minLevel(size: 9_987_612) == 5)
+        #expect(TreeNodeCache().minLevel(size: 1_000_000_000) == 11)
         let hash = Merkle.leafHash([1, 2, 3])
         let cache = TreeNodeCache()
+        #expect(cache.chunkSlots == 512)
         cache.keep(level: 2, index: 99, hash, lowest: 2)
         cache.keep(level: 5, index: 9, hash, lowest: 2)
         #expect(cache.node(level: 2, index: 99) == hash)
         #expect(cache.node(level: 2, index: 98) == nil)
-        #expect(cache.usage == (110, 2))
+        #expect(cache.node(level: 2, index: 600) == nil)
+        // A row's slots are allocated a chunk at a time, as nodes in the chunk are kept.
+        #expect(cache.usage == (1024, 2))
         // A larger head: level 2 no longer fits, its row is dropped; level 5 stays.
         cache.keep(level: 2, index: 7, hash, lowest: 3)
         #expect(cache.node(level: 2, index: 99) == nil)
         #expect(cache.node(level: 5, index: 9) == hash)
-        #expect(cache.usage == (10, 3))
-        // Past the budget, nothing more is kept.
+        #expect(cache.usage == (512, 3))
+        // Past the budget's indexes, nothing is kept; a far index of a row costs only its chunk.
         cache.keep(level: 6, index: UInt64(TreeNodeCache.defaultCapacity), hash, lowest: 3)
         #expect(cache.node(level: 6, index: UInt64(TreeNodeCache.defaultCapacity)) == nil)
         cache.keep(level: 7, index: UInt64(TreeNodeCache.defaultCapacity - 1), hash, lowest: 3)
-        #expect(cache.node(level: 7, index: UInt64(TreeNodeCache.defaultCapacity - 1)) == nil)
-        #expect(cache.usage == (10, 3))
+        #expect(cache.node(level: 7, index: UInt64(TreeNodeCache.defaultCapacity - 1)) == hash)
+        #expect(cache.usage == (1024, 3))
+        // Past the budget's slots, nothing more is kept: a cache of 8 192 slots holds 16 chunks.
+        let small = TreeNodeCache(capacity: 8192)
+        for chunk in 0..<17 { small.keep(level: 3, index: UInt64(chunk * 512), hash, lowest: 3) }
+        #expect(small.node(level: 3, index: 15 * 512) == hash)
+        #expect(small.node(level: 3, index: 16 * 512) == nil)
+        #expect(small.usage == (8192, 3))
         // A cache that kept nothing yet (an index past the budget) rises twice without harm.
         let empty = TreeNodeCache()
         empty.keep(level: 9, index: UInt64(TreeNodeCache.defaultCapacity), hash, lowest: 9)
         empty.keep(level: 12, index: 1, hash, lowest: 12)
         #expect(empty.node(level: 12, index: 1) == hash)
-        #expect(empty.usage == (2, 12))
+        #expect(empty.usage == (512, 12))
     }
 }

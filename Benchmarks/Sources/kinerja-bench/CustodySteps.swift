@@ -15,14 +15,16 @@ import TransparencyLog
 /// `--keep-tree yes` keeps the ledger's tree as it is (no drop, no rebuild: `tree_seconds` is
 /// the open alone), for measuring and profiling the proofs again; `--rounds N` asks every
 /// sample employee's proof N times (the figures are over all of them); `--trace yes` writes
-/// each proof's CPU milliseconds to stderr; `--dump FILE` writes every answer's events and proofs.
+/// each proof's CPU milliseconds to stderr; `--dump FILE` writes every answer's events and proofs;
+/// `--premap yes` measures a server's proofs (the file pre-mapped at open, as `kinerja serve`
+/// does) instead of a fresh process's (``openForReads(_:)``).
 func ledgerCustody(_ options: Options) throws {
     let path = options.required("--ledger")
     let keepTree = options.string("--keep-tree") == "yes"
     if !keepTree { dropTree(path) }
-    var opened: Ledger?
-    let build = try seconds { opened = try Ledger.open(at: path) }
-    let ledger = opened!
+    // Opening builds the tree again (unless kept), and with `--premap yes` pre-maps the file after.
+    let (ledger, opening) = try openForReads(options)
+    let build = (opening["open_seconds"] as! Double) - (opening["premap_seconds"] as? Double ?? 0)
     let head = try ledger.head().seq
     try ledger.setOrigin("bench.example/kinerja")
     let key = try NoteSigningKey(name: "bench.example/kinerja")
@@ -31,6 +33,7 @@ func ledgerCustody(_ options: Options) throws {
     for _ in 0..<200 { checkpoints.append(try seconds { note = try ledger.checkpoint(key: key) } * 1000) }
     var proofs: [Double] = []
     var proofsCPU: [Double] = []
+    var faults: [Double] = []
     let sample = historySample(options)
     // `--dump FILE`: every answer's events and proofs (from its `[`: the checkpoint's signature
     // differs from run to run), to compare two builds' answers byte for byte.
@@ -39,11 +42,13 @@ func ledgerCustody(_ options: Options) throws {
         return FileHandle(forWritingAtPath: path)!
     }
     for nip in (0..<options.int("--rounds", 1)).flatMap({ _ in sample }) {
+        let faultsBefore = faultCounts().minor
         let cpu = threadCPUSeconds()
         var proof: [UInt8] = []
         // The bytes the CLI and the server write out (dossierProof's String is those bytes validated again).
         proofs.append(try seconds { proof = try ledger.dossierProofBytes(employee: nip, checkpoint: note!) } * 1000)
         proofsCPU.append((threadCPUSeconds() - cpu) * 1000)
+        faults.append(Double(faultCounts().minor - faultsBefore))
         // Checked outside the timed region: Foundation's search over the whole answer cost 0.6 ms.
         precondition(String(decoding: proof, as: UTF8.self).contains("\"proof\""))
         dump?.write(Data(proof[(proof.firstIndex(of: UInt8(ascii: "[")) ?? 0)...]))
@@ -56,12 +61,14 @@ func ledgerCustody(_ options: Options) throws {
     let checkpoint = percentiles(checkpoints)
     let proof = percentiles(proofs)
     let proofCPU = percentiles(proofsCPU)
-    emit([
+    let proofFaults = percentiles(faults)
+    emit(opening.merging([
         "events": head, "tree_seconds": build,
         "checkpoint_p50_ms": checkpoint.p50, "checkpoint_p99_ms": checkpoint.p99,
         "proof_p50_ms": proof.p50, "proof_p99_ms": proof.p99, "proof_samples": proofs.count,
         "proof_cpu_p50_ms": proofCPU.p50, "proof_cpu_p99_ms": proofCPU.p99,
-    ])
+        "proof_minor_faults_p50": proofFaults.p50, "proof_minor_faults_p99": proofFaults.p99,
+    ]) { $1 })
 }
 
 /// The CPU time this thread has used: a latency's own work, without the time the scheduler of a

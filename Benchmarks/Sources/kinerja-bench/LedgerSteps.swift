@@ -129,8 +129,9 @@ func historySample(_ options: Options) -> [NIP] {
 
 /// `ledger-history --ledger P --dir D`: one employee's events through the stream index, into
 /// the history projection (what `kinerja history` prints, before rendering), from an open ledger.
+/// `--premap yes`: a server's reads, the file pre-mapped at open (``openForReads(_:)``).
 func ledgerHistory(_ options: Options) throws {
-    let ledger = try Ledger.open(at: options.required("--ledger"))
+    let (ledger, opening) = try openForReads(options)
     var latencies: [Double] = []
     // Each call's CPU time alone (this thread's clock), which a loaded machine's scheduler does not inflate.
     var cpu: [Double] = []
@@ -158,10 +159,10 @@ func ledgerHistory(_ options: Options) throws {
     let (p50, p99) = percentiles(latencies)
     let (cpuP50, cpuP99) = percentiles(cpu)
     let (faultsP50, faultsP99) = percentiles(faults)
-    emit([
+    emit(opening.merging([
         "samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99,
         "minor_faults_p50": faultsP50, "minor_faults_p99": faultsP99, "major_faults": majorFaults,
-    ])
+    ]) { $1 })
 }
 
 /// `ledger-accountability --ledger P --dir D --samples N [--full yes]`: the accountability report

@@ -1,5 +1,7 @@
 import CLMDBBaseline
 import Foundation
+import KinerjaLedger
+import LedgerStore
 
 /// The command line of a step: `--name value` options.
 struct Options {
@@ -121,4 +123,59 @@ func writer(of stream: String, writers: Int) -> Int {
 extension String {
     func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
     func rightPad(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+/// Opens the ledger a read step measures, in the state `--premap` and `--advise` ask for, and
+/// the figures of that opening (merged into the step's RESULT):
+/// - `--premap yes`: as `kinerja serve` opens it (``StoreOptions/premapsFile``): the page tables
+///   of the whole used file populated at open, so the step measures a long-running server's
+///   reads; without it (the default), a fresh process's, which maps each page on first touch
+///   (a one-off command such as `kinerja history`).
+/// - `--advise random|willneed|sequential`: `madvise` with that advice over the ledger's map
+///   (found in /proc/self/maps) after opening, for comparison with pre-mapping: LMDB's
+///   `MDB_NORDAHEAD` is `MADV_RANDOM`, which also turns off the kernel's fault-around.
+func openForReads(_ options: Options) throws -> (Ledger, [String: Any]) {
+    let path = options.required("--ledger")
+    var storeOptions = StoreOptions()
+    storeOptions.premapsFile = options.string("--premap") == "yes"
+    let faultsBefore = faultCounts()
+    var opened: Ledger?
+    let openSeconds = try seconds { opened = try Ledger.open(at: path, options: storeOptions) }
+    let ledger = opened!
+    var figures: [String: Any] = ["open_seconds": openSeconds, "open_minor_faults": faultCounts().minor - faultsBefore.minor]
+    if let premap = ledger.premap {
+        figures["premap_seconds"] = premap.seconds
+        figures["premap_mib"] = Double(premap.bytes) / 1_048_576
+        if let failure = premap.failure { figures["premap_failure"] = failure }
+    }
+    if let advice = options.string("--advise") {
+        let code: Int32 =
+            switch advice {
+            case "random": MADV_RANDOM
+            case "willneed": MADV_WILLNEED
+            case "sequential": MADV_SEQUENTIAL
+            default: fatalError("--advise random|willneed|sequential")
+            }
+        let map = ledgerMapping(path)
+        precondition(map != nil, "the ledger's map is not in /proc/self/maps")
+        precondition(madvise(map!.start, map!.length, code) == 0, "madvise: \(String(cString: strerror(errno)))")
+        figures["advice"] = advice
+    }
+    figures["rss_after_open_mib"] = procField("/proc/self/status", "VmRSS:").map { $0 / 1024 } ?? .nan
+    return (ledger, figures)
+}
+
+/// The mapping of the ledger's data.mdb in this process: its start and length.
+private func ledgerMapping(_ ledger: String) -> (start: UnsafeMutableRawPointer, length: Int)? {
+    let file = URL(fileURLWithPath: ledger + "/data.mdb").resolvingSymlinksInPath().path
+    // Read to its end: `String(contentsOfFile:)` stops at a proc file's first page.
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
+    defer { try? handle.close() }
+    let maps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    for line in maps.split(separator: "\n") where line.hasSuffix(file) {
+        let range = line.prefix { $0 != " " }.split(separator: "-")
+        guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) else { continue }
+        return (UnsafeMutableRawPointer(bitPattern: start)!, Int(end - start))
+    }
+    return nil
 }

@@ -10,6 +10,9 @@
 #define MADV_POPULATE_READ 22  /* Linux 5.14; older C libraries' headers lack it */
 #endif
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /// Asks the CPU to bring the 4 KiB page holding `address` into its caches (a scan of the
 /// records reads every byte of each leaf page; fetched a line at a time, each record's first
@@ -32,6 +35,14 @@ static inline int kinerja_populate_read(void *address, size_t length) {
 #else
     (void)address; (void)length;
     return ENOSYS;
+#endif
+}
+
+/// Returns the free pages of every malloc arena to the system (glibc's `malloc_trim`); a no-op
+/// elsewhere.
+static inline void kinerja_release_free_memory(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
 #endif
 }
 #endif

@@ -132,6 +132,10 @@ public final class Store: Sendable {
                 let pass = StagingPass(ledger: access, ledgerSeq: base.seq, staging: staging, scratch: scratch, clock: environment.clock)
                 return (try body(pass), commit: true)
             }
+            // A pass decodes its input on other threads (glibc gives each its own arena) and
+            // frees it: those arenas would keep their pages, 15-20 MiB, through the commits, which
+            // allocate LMDB's dirty pages in the committing thread's arena. Give them back.
+            kinerja_release_free_memory()
             return (result, commit: false)
         }
     }

@@ -75,6 +75,10 @@ extension Ledger {
         }
     }
 
+    private static func eventView(_ record: borrowing RecordView) throws -> EventView {
+        try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
+    }
+
     private static func replay(
         _ txn: borrowing ReadTransaction, at point: PointInTime, selecting selection: Selection, related: (borrowing EventView) -> [NIP],
         _ body: (borrowing EventView) throws -> Void
@@ -90,23 +94,43 @@ extension Ledger {
                 if let nip, seen.insert(nip).inserted { members.append(nip) }
             }
         }
-        var all: [UInt64] = []
-        var others: [NIP] = []
+        // Each record is looked up once, in `seq` order through one cursor: the members' own
+        // (read for the employees they name, and kept for the fold), then the named employees'
+        // and the unit's, and the two folded together in `seq` order.
+        var own: [UInt64] = []
         for nip in members {
-            guard let own = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
-            for seq in own {
-                let named: [NIP] = try view(txn, at: seq) { related($0) } ?? []
+            guard let seqs = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
+            own += seqs
+        }
+        own.sort()
+        let complete = try txn.withIndexedRecords(at: own) { mine -> Bool in
+            var others: [NIP] = []
+            for index in 0..<mine.count {
+                let named = try mine.withRecord(index) { try related(eventView($0)) }
                 for other in named where seen.insert(other).inserted { others.append(other) }
             }
-            all += own
+            var rest: [UInt64] = []
+            for nip in others {
+                guard let seqs = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return false }
+                rest += seqs
+            }
+            if let unit = selection.unit { rest += try txn.seqs(inStream: Subject.unit(unit).stream).filter { $0 <= through } }
+            rest.sort()
+            try txn.withIndexedRecords(at: rest) { theirs in
+                var (i, j) = (0, 0)
+                while i < mine.count || j < theirs.count {
+                    if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
+                        try mine.withRecord(i) { try body(eventView($0)) }
+                        i += 1
+                    } else {
+                        try theirs.withRecord(j) { try body(eventView($0)) }
+                        j += 1
+                    }
+                }
+            }
+            return true
         }
-        for nip in others {
-            guard let own = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
-            all += own
-        }
-        if let unit = selection.unit { all += try txn.seqs(inStream: Subject.unit(unit).stream).filter { $0 <= through } }
-        all.sort()
-        for seq in all { _ = try view(txn, at: seq, body) }
+        guard complete else { return nil }
         var hash = ChainHash.zero
         var recordedAt = Int64.min
         if through > 0 {

@@ -49,6 +49,24 @@ struct TxnAccess {
         return try CanonicalRecord.view(value: value.buffer, checkingStream: checkingStream, body)
     }
 
+    /// The stored value of the record at each of `seqs` (ascending), found with one cursor: a
+    /// `seq` on the leaf page the cursor is at is found in that page, without a descent from the
+    /// root. The buffers point into the map and are valid as long as the transaction.
+    func recordValues(at seqs: [UInt64]) throws -> [UnsafeRawBufferPointer] {
+        var values: [UnsafeRawBufferPointer] = []
+        values.reserveCapacity(seqs.count)
+        try withCursor(databases.events) { cursor in
+            var value = MDB_val()
+            for seq in seqs {
+                let rc = withSeqKey(seq) { key in mdb_cursor_get(cursor, &key, &value, MDB_SET) }
+                if rc == MDB_NOTFOUND { throw StoreError(.corrupt, "record \(seq) is missing") }
+                try LMDBError.check(rc)
+                values.append(value.buffer)
+            }
+        }
+        return values
+    }
+
     /// Calls `body` with each record from `first` through `last`, in `seq` order, read in place.
     func forEachRecord(from first: UInt64, through last: UInt64, checkingStream: Bool = true, _ body: (borrowing RecordView) throws -> Void) throws {
         guard first <= last else { return }
@@ -131,6 +149,16 @@ public struct ReadTransaction: ~Copyable {
         return result
     }
 
+    /// The records at `seqs` (ascending, each named by an index: a missing one is damage), each
+    /// looked up once, for `body` to read in place as often and in whatever order it needs while
+    /// the call lasts. Lookups in ascending order with one cursor cost less than as many
+    /// ``withIndexedRecord(at:_:)``: one on the leaf page of the one before needs no descent.
+    public func withIndexedRecords<R>(at seqs: [UInt64], _ body: (borrowing IndexedRecords) throws -> R) throws -> R {
+        precondition(zip(seqs, seqs.dropFirst()).allSatisfy { $0 < $1 }, "seqs must be ascending")
+        let records = IndexedRecords(seqs: seqs, values: try access.recordValues(at: seqs))
+        return try body(records)
+    }
+
     public func seq(of id: RecordID) throws -> UInt64? { try access.seq(of: id) }
 
     public func streamVersion(_ stream: String) throws -> UInt64 { try access.streamVersion(stream) }
@@ -139,4 +167,19 @@ public struct ReadTransaction: ~Copyable {
     public func seqs(inStream stream: String) throws -> [UInt64] { try access.seqs(inStream: stream) }
 
     public func seq(forKey key: [UInt8]) throws -> UInt64? { try access.seq(forKey: key) }
+}
+
+/// Records looked up by ``ReadTransaction/withIndexedRecords(at:_:)``, valid only during its call.
+public struct IndexedRecords: ~Copyable {
+    /// Their `seq`s, ascending.
+    public let seqs: [UInt64]
+    let values: [UnsafeRawBufferPointer]
+
+    public var count: Int { seqs.count }
+
+    /// Record number `index` (of ``seqs``), read in place (its stream not checked for UTF-8, as
+    /// in ``ReadTransaction/forEachRecord(from:through:_:)``).
+    public func withRecord<R>(_ index: Int, _ body: (borrowing RecordView) throws -> R) throws -> R {
+        try CanonicalRecord.view(value: values[index], checkingStream: false, body)
+    }
 }

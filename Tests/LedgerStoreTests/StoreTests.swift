@@ -62,6 +62,31 @@ struct StoreTests {
         #expect(head == (try store.head()))
     }
 
+    @Test("records looked up together by ascending seqs are each the record read alone, across leaf pages; a missing one is refused")
+    func indexedRecords() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var options = StoreOptions()
+        options.syncsEachCommit = false
+        let store = try Store.create(at: dir.child("l"), options: options)
+        // 3 000 records of 40–240 bytes: the events database spans many leaf pages.
+        try store.append { batch in
+            for n in 1...3000 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: Array(repeating: UInt8(n % 251), count: 40 + n % 200)) }
+        }
+        await propertyCheck(count: 30, input: Gen.int(in: 1...3000).array(of: 0...300)) { picks in
+            let seqs = Array(Set(picks.map(UInt64.init))).sorted()
+            try! store.read { txn throws in
+                let together = try txn.withIndexedRecords(at: seqs) { records in
+                    #expect(records.seqs == seqs)
+                    // Read back to front: every record stays readable while the call lasts.
+                    return Array(try (0..<records.count).reversed().map { index in try records.withRecord(index) { $0.copy() } }.reversed())
+                }
+                #expect(together == (try seqs.map { try txn.record(at: $0)! }))
+            }
+        }
+        #expect(throws: StoreError.self) { try store.read { txn throws in try txn.withIndexedRecords(at: [5, 3001]) { $0.count } } }
+    }
+
     @Test("create refuses an existing ledger; open refuses what is not a ledger")
     func openErrors() throws {
         let dir = TemporaryDirectory()

@@ -165,29 +165,35 @@ func ledgerHistory(_ options: Options) throws {
     ]) { $1 })
 }
 
-/// `ledger-accountability --ledger P --dir D --samples N [--full yes]`: the accountability report
+/// `ledger-accountability --ledger P --dir D --samples N [--full yes] [--premap yes] [--dump F]`: the accountability report
 /// of one unit at a past `seq` (`kinerja report accountability --unit U --at-seq S`), from an
 /// open ledger: the bounded replay of the unit's streams, or with `--full yes` the whole ledger
-/// up to the seq (what it was before issue 10's index).
+/// up to the seq (what it was before issue 10's index). `--premap yes`: a server's reports, the
+/// file pre-mapped at open (``openForReads(_:)``). `--dump F` writes each sample's unit, seq and
+/// JSON report to F (to compare two builds' reports).
 func ledgerAccountability(_ options: Options) throws {
-    let ledger = try Ledger.open(at: options.required("--ledger"))
+    let (ledger, opening) = try openForReads(options)
     let bounded = options.string("--full") != "yes"
     let units = try String(contentsOfFile: options.required("--dir") + "/units.txt", encoding: .utf8).split(separator: "\n").map(String.init)
     let head = try ledger.head().seq
     var random = SeededRandom(seed: 11)
     var latencies: [Double] = []
     var cpu: [Double] = []
+    var dump = ""
     for _ in 0..<options.int("--samples", 10) {
         var request = ReportRequest()
         request.unit = units.randomElement(using: &random)!
         request.point = .seq(UInt64.random(in: head / 2...head, using: &random))
         let start = threadCPUSeconds()
-        latencies.append(try seconds { _ = try Reports.accountability(ledger, request, bounded: bounded) } * 1000)
+        var report: Reports.AccountabilityReport?
+        latencies.append(try seconds { report = try Reports.accountability(ledger, request, bounded: bounded) } * 1000)
         cpu.append((threadCPUSeconds() - start) * 1000)
+        if options.string("--dump") != nil { dump += "\(request.unit!) \(report!.position.seq)\n" + Reports.render(report!, .json) + "\n" }
     }
+    if let path = options.string("--dump") { try dump.write(toFile: path, atomically: false, encoding: .utf8) }
     let (p50, p99) = percentiles(latencies)
     let (cpuP50, cpuP99) = percentiles(cpu)
-    emit(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99])
+    emit(opening.merging(["samples": latencies.count, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpuP50, "cpu_p99_ms": cpuP99]) { $1 })
 }
 
 /// `decode --input F`: the strict wire decoder alone, on one thread (lines per second).

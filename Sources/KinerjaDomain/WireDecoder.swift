@@ -100,6 +100,13 @@ public enum WireDecoder {
     /// ``decode(line:number:)`` through `tape`, which a caller decoding many lines keeps from one
     /// line to the next (its buffers are reused: no allocation per token).
     package static func decode(line bytes: UnsafeRawBufferPointer, number: Int, tape: inout JSONTape) -> Result<Submission, WireError> {
+        decode(line: bytes, number: number, tape: &tape, actor: nil)
+    }
+
+    /// ``decode(line:number:tape:)`` where an event without `actor` is taken as if its line
+    /// named `actor` (the server's authenticated identity), with the same rules: the line is
+    /// read once, into the tape, with no tree and no second pass.
+    package static func decode(line bytes: UnsafeRawBufferPointer, number: Int, tape: inout JSONTape, actor: String?) -> Result<Submission, WireError> {
         guard bytes.count <= maxLineBytes else {
             return .failure(WireError(line: number, field: "", code: .malformed, rule: "line is \(bytes.count) bytes, longer than the \(maxLineBytes) accepted"))
         }
@@ -112,7 +119,7 @@ public enum WireDecoder {
             return .failure(WireError(line: number, field: "", code: .malformed, rule: "must be a JSON object, not \(tape.typeName(0))"))
         }
         do {
-            return .success(try decodeSubmission(Fields(tape, object: 0, path: "", line: number)))
+            return .success(try decodeSubmission(Fields(tape, object: 0, path: "", line: number), actor: actor))
         } catch {
             return .failure(error)
         }
@@ -128,7 +135,8 @@ public enum WireDecoder {
         }
     }
 
-    static func decodeSubmission(_ fields: Fields) throws(WireError) -> Submission {
+    /// `absentActor`: the actor of an event whose object has no `actor` member (nil: required).
+    static func decodeSubmission(_ fields: Fields, actor absentActor: String? = nil) throws(WireError) -> Submission {
         let line = fields.line
         for member in fields.members where !fields.tape.isString(member.key, in: knownFields) {
             throw fields.error(fields.tape.string(member.key), "unknown field: wire format v1 has no such field")
@@ -150,7 +158,15 @@ public enum WireDecoder {
             if fields.has("unit") { throw fields.error("unit", "a \(type.rawValue) event has an employee, not a unit") }
             subject = .employee(try fields.nip("employee"))
         }
-        let actor = try fields.actor("actor")
+        let actor: Actor
+        if let absentActor, !fields.has("actor") {
+            switch Actor.parse(absentActor) {
+            case .success(let parsed): actor = parsed
+            case .failure(let invalid): throw fields.error("actor", invalid.rule)
+            }
+        } else {
+            actor = try fields.actor("actor")
+        }
         if type == .activityLogged, case .employee(let nip) = subject, actor != .employee(nip) {
             throw fields.error("actor", "an activity is logged by the employee themself (\(nip.text))")
         }

@@ -189,7 +189,7 @@ package struct API: Sendable {
             throw ServerError(.contentTooLarge, "too_large", "the body is larger than \(Limits.bodyBytes) bytes")
         }
         let isOneObject = request.headers[.contentType]?.hasPrefix("application/json") == true
-        let decoded = EventBody.decode(Data(buffer: body), oneObject: isOneObject, actor: identity.name)
+        let decoded = EventBody.decode(body, oneObject: isOneObject, actor: identity.name)
         guard decoded.submissions.count + decoded.invalid.count <= Limits.events else {
             throw ServerError(.contentTooLarge, "too_large", "more than \(Limits.events) events in one request")
         }

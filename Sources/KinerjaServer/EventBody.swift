@@ -1,15 +1,19 @@
 import Foundation
+import NIOCore
 import KinerjaDomain
 import KinerjaLedger
 
 /// A request's body as submissions: JSON Lines, or one JSON object. An event without `actor`
-/// gets the authenticated identity; every line then goes through the wire decoder, so the
-/// rules are the CLI's.
+/// gets the authenticated identity; every line goes through the wire decoder's tape, so the
+/// rules are the CLI's (the line is parsed once: no `JSONValue` tree, no tape rebuilt from it).
 enum EventBody {
-    static func decode(_ data: Data, oneObject: Bool, actor: String) -> JSONLines.Decoded {
+    static func decode(_ body: ByteBuffer, oneObject: Bool, actor: String) -> JSONLines.Decoded {
         var submissions: [NumberedSubmission] = []
         var invalid: [WireError] = []
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        // One tape for the body's lines: its buffers are reused from one line to the next.
+        var tape = JSONTape()
+        // Read in place: the body is not copied into a `Data` first.
+        body.withUnsafeReadableBytes { (bytes: UnsafeRawBufferPointer) in
             var number = 0
             var start = 0
             while start < bytes.count {
@@ -20,21 +24,12 @@ enum EventBody {
                 let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
                 start = next
                 if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                switch submission(line, number: number, actor: actor) {
+                switch WireDecoder.decode(line: line, number: number, tape: &tape, actor: actor) {
                 case .success(let submission): submissions.append(NumberedSubmission(line: number, submission: submission))
                 case .failure(let error): invalid.append(error)
                 }
             }
         }
         return JSONLines.Decoded(submissions: submissions, invalid: invalid)
-    }
-
-    private static func submission(_ line: UnsafeRawBufferPointer, number: Int, actor: String) -> Result<Submission, WireError> {
-        guard line.count <= WireDecoder.maxLineBytes, case .object(var object)? = try? JSONParser.parse(line, maxDepth: WireDecoder.maxDepth) else {
-            // The decoder says what is wrong, as it does for the CLI.
-            return WireDecoder.decode(line: line, number: number)
-        }
-        if object["actor"] == nil { object.members.append((key: "actor", value: .string(actor))) }
-        return WireDecoder.decode(object: object, number: number)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import KinerjaDomain
 import Testing
 
@@ -7,6 +8,31 @@ struct WireDecoderTests {
     func samplesDecode(line: String) throws {
         let submission = try WireDecoder.decode(line: line, number: 1).get()
         #expect(submission.recorded == nil)
+    }
+
+    /// The server's path: a line without `actor` decodes, straight from its bytes, as the same
+    /// line naming the authenticated identity; a line that names one keeps it; an identity that
+    /// may not log another employee's activity is refused at `actor`, as the line naming it is.
+    @Test("an absent actor is the given identity", arguments: sampleLines)
+    func absentActor(line: String) throws {
+        let named = try WireDecoder.decode(line: line, number: 1).get()
+        let actor = named.event.actor.text
+        let without = line.replacingOccurrences(of: #""actor":"\#(actor)","#, with: "")
+        #expect(without != line)
+        func decode(_ line: String, actor: String) -> Result<Submission, WireError> {
+            var tape = JSONTape()
+            var line = line
+            return line.withUTF8 { WireDecoder.decode(line: UnsafeRawBufferPointer($0), number: 1, tape: &tape, actor: actor) }
+        }
+        #expect(try decode(without, actor: actor).get() == named)
+        #expect(try decode(line, actor: "hr:other").get() == named)
+        let other = decode(without, actor: "198003152005012002")
+        if named.event.type == .activityLogged && actor != "198003152005012002" {
+            #expect(throws: WireError.self) { try other.get() }
+            if case .failure(let error) = other { #expect(error.field == "actor") }
+        } else {
+            #expect(try other.get().event.actor.text == "198003152005012002")
+        }
     }
 
     struct Case: CustomTestStringConvertible, Sendable {

@@ -6,7 +6,7 @@ import Synchronization
 struct Databases: Sendable {
     /// `seq` (u64 BE) → chain hash ‖ canonical record bytes.
     var events: MDB_dbi
-    /// The stream index's settled tier, `stream-index`: stream ‖ 0x00 → the `seq` (u64 BE) of
+    /// The stream index's settled tier, `stream-settled`: stream ‖ 0x00 → the `seq` (u64 BE) of
     /// each of its records, as sorted duplicates of fixed width (`MDB_DUPSORT | MDB_DUPFIXED`).
     /// LMDB packs a stream's `seq`s together, 8 bytes each with no node header (``StreamIndex``).
     var streams: MDB_dbi
@@ -286,9 +286,11 @@ package final class Environment: @unchecked Sendable {
     }
 
     /// Upgrades a ledger of format 1 or 2 to format 3 (``StreamIndex``), in one write transaction
-    /// that changes no record — a crash or a full map leaves the old format whole: from format 1,
-    /// builds the settled tier as sorted duplicates from the records and drops the old index
-    /// (`streams`); from either, creates the recent tier, empty; then marks the format. A no-op
+    /// that changes no record — a crash or a full map leaves the old format whole: builds the
+    /// settled tier as sorted duplicates from the records, drops the old index (format 1's
+    /// `streams`, format 2's `stream-index`: a process of an older build that still has the
+    /// ledger open then fails instead of writing to an index this build no longer reads), creates
+    /// the recent tier, empty, and marks the format. A no-op
     /// for a ledger of format 3, or one another process upgraded meanwhile (the format is read
     /// again under the writer lock). Throws `MDB_MAP_FULL` with nothing written, for
     /// ``growingWhenFull(_:_:)``.
@@ -326,14 +328,11 @@ package final class Environment: @unchecked Sendable {
             events: try dbi("events"), streams: try dbi(StreamIndex.name, MDB_CREATE | Int32(StreamIndex.flags)),
             recentStreams: try dbi(StreamIndex.recentName, MDB_CREATE | Int32(StreamIndex.flags)),
             ids: try dbi("ids"), keys: try dbi("keys"), meta: try dbi("meta"))
-        // Format 2's settled tier is format 3's; no recent entry exists before format 3.
+        let old = try dbi(format < 2 ? "streams" : StreamIndex.formatTwoName)
         try LMDBError.check(mdb_drop(txn, databases.recentStreams, 0))
-        if format < 2 {
-            let old = try dbi("streams")
-            try LMDBError.check(mdb_drop(txn, databases.streams, 0))
-            try StreamIndex.rebuild(TxnAccess(txn: txn, databases: databases))
-            try LMDBError.check(mdb_drop(txn, old, 1))
-        }
+        try LMDBError.check(mdb_drop(txn, databases.streams, 0))
+        try StreamIndex.rebuild(TxnAccess(txn: txn, databases: databases))
+        try LMDBError.check(mdb_drop(txn, old, 1))
         try Batch.put(txn, databases.meta, MetaKey.format, withUnsafeBytes(of: formatVersion.bigEndian, Array.init), flags: 0)
         // A commit frees the transaction, whether or not it succeeds.
         committed = true

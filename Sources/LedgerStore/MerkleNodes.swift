@@ -416,7 +416,10 @@ extension StoredTree {
                 guard key.mv_size == 9, value.mv_size == 32 else { throw StoreError(.corrupt, "the Merkle tree holds a node of the wrong shape") }
                 let lastLeaf = UInt64(bigEndian: key.mv_data.loadUnaligned(as: UInt64.self))
                 let level = Int(key.mv_data.load(fromByteOffset: 8, as: UInt8.self))
-                if level >= lowest && level < 64 && lastLeaf < size {
+                // A node of level l covers 2^l leaves ending at `lastLeaf`: a key that cannot be
+                // one (damage `verify` names) is left out of the cache, not trapped on.
+                let covered = level < 63 ? UInt64(1) << UInt64(level) : 0
+                if level >= lowest && covered != 0 && lastLeaf < size && (lastLeaf + 1) % covered == 0 {
                     cache.keep(level: level, index: ((lastLeaf + 1) >> UInt64(level)) - 1, TreeHash(uncheckedBytes: value.buffer), lowest: lowest)
                     kept += 1
                 }

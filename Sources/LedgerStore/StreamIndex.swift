@@ -3,7 +3,7 @@ import Glibc
 
 /// The stream index (format 3): under the key stream ‖ 0x00, the `seq` (u64 BE) of each of the
 /// stream's records, as LMDB sorted duplicates of fixed width (`MDB_DUPSORT | MDB_DUPFIXED`), in
-/// two tiers of that layout: `stream-index`, the settled entries, and `stream-recent`, the
+/// two tiers of that layout: `stream-settled`, the settled entries, and `stream-recent`, the
 /// newest ones, which commits add to and which each commit folds, a slice at a time, into the
 /// settled tier (``fold(_:bound:)``).
 ///
@@ -17,10 +17,14 @@ import Glibc
 /// Format 2 had the settled tier only: a commit's records, in as many streams, rewrote about
 /// min(records, leaves) of its leaves, and its leaves grow with the ledger.
 enum StreamIndex {
-    static let name = "stream-index"
+    static let name = "stream-settled"
+    /// Format 2's index (the settled tier alone), rebuilt under ``name`` and dropped by the
+    /// upgrade, so that a process of an older build that still holds it open fails rather than
+    /// adding entries where this build does not read them.
+    static let formatTwoName = "stream-index"
     static let flags = UInt32(MDB_DUPSORT | MDB_DUPFIXED)
-    /// The recent tier (format 3): the same layout as `stream-index`, holding each stream's
-    /// newest `seq`s, those not folded into `stream-index` yet (``fold(_:bound:)``).
+    /// The recent tier (format 3): the same layout as the settled tier, holding each stream's
+    /// newest `seq`s, those not folded into it yet (``fold(_:bound:)``).
     static let recentName = "stream-recent"
 
     /// The recent tier's size, in entries, past which each commit folds the excess into the
@@ -156,7 +160,7 @@ enum StreamIndex {
 }
 
 /// The reads of the stream index, the one place that adds its two tiers: a stream's `seq`s are
-/// its settled ones (`stream-index`) then its recent ones (`stream-recent`), which are all
+/// its settled ones (`stream-settled`) then its recent ones (`stream-recent`), which are all
 /// greater, so its version is the sum of its two counts.
 extension TxnAccess {
     /// The stream's last version: the number of its entries in both tiers (0 for a stream with none).

@@ -154,7 +154,11 @@ public struct ReadTransaction: ~Copyable {
     /// the call lasts. Lookups in ascending order with one cursor cost less than as many
     /// ``withIndexedRecord(at:_:)``: one on the leaf page of the one before needs no descent.
     public func withIndexedRecords<R>(at seqs: [UInt64], _ body: (borrowing IndexedRecords) throws -> R) throws -> R {
-        precondition(zip(seqs, seqs.dropFirst()).allSatisfy { $0 < $1 }, "seqs must be ascending")
+        // Indexes name each seq once: a repeated one (a seq in both stream tiers, a doubled tag)
+        // is damage, said as such rather than trapped on.
+        for (seq, next) in zip(seqs, seqs.dropFirst()) where seq >= next {
+            throw StoreError(.corrupt, seq == next ? "record \(seq) is named twice by the indexes" : "the indexes name records out of order (\(seq) before \(next))")
+        }
         let records = IndexedRecords(seqs: seqs, values: try access.recordValues(at: seqs))
         return try body(records)
     }

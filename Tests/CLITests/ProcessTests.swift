@@ -71,7 +71,7 @@ struct ProcessTests {
     }
 
     /// Rewrites the ledger at `path` (no store open on it in this process) as format 1 kept it:
-    /// `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, where format 3 keeps `stream-index` and `stream-recent`.
+    /// `streams`, stream ‖ 0x00 ‖ version (u64 BE) → seq, where format 3 keeps `stream-settled` and `stream-recent`.
     func downgradeToFormat1(_ path: String) {
         var env: OpaquePointer?
         mdb_env_create(&env)
@@ -85,10 +85,10 @@ struct ProcessTests {
         var recent: MDB_dbi = 0
         var streams: MDB_dbi = 0
         var meta: MDB_dbi = 0
-        #expect(mdb_dbi_open(txn, "stream-index", 0, &index) == 0)
+        #expect(mdb_dbi_open(txn, "stream-settled", 0, &index) == 0)
         #expect(mdb_dbi_open(txn, "stream-recent", 0, &recent) == 0)
         #expect(mdb_dbi_open(txn, "meta", 0, &meta) == 0)
-        // Each stream's seqs: its settled ones (format 3's `stream-index`), then its recent ones.
+        // Each stream's seqs: its settled ones (format 3's `stream-settled`), then its recent ones.
         var seqs: [[UInt8]: [[UInt8]]] = [:]
         for dbi in [index, recent] {
             var cursor: OpaquePointer?

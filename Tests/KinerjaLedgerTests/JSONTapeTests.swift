@@ -79,6 +79,9 @@ struct JSONTapeTests {
             String(repeating: "[", count: 6) + String(repeating: "]", count: 6),
             String(repeating: "{\"a\":", count: 6) + "1" + String(repeating: "}", count: 6),
         ]
+        for text in stricter {
+            #expect(throws: JSONSyntaxError.self, "\(text)") { try Array(text.utf8).withUnsafeBytes { try tape.parse($0, maxDepth: 5) } }
+        }
         for text in Self.edges {
             let (read, foundation) = Self.parsed(Array(text.utf8), maxDepth: 5, tape: &tape)
             switch read {

@@ -85,6 +85,10 @@ struct StoreTests {
             }
         }
         #expect(throws: StoreError.self) { try store.read { txn throws in try txn.withIndexedRecords(at: [5, 3001]) { $0.count } } }
+        // A seq named twice or out of order (damaged indexes) is said to be damage, never trapped on.
+        for seqs: [UInt64] in [[5, 5], [7, 6]] {
+            #expect { try store.read { txn throws in try txn.withIndexedRecords(at: seqs) { $0.count } } } throws: { ($0 as? StoreError)?.code == .corrupt }
+        }
     }
 
     @Test("create refuses an existing ledger; open refuses what is not a ledger")

@@ -150,7 +150,7 @@ struct VerifyPassTests {
 
         // A stream index entry of the last, partial chunk.
         path = try copy(intact, in: dir, "stream")
-        delete(path, ["stream-index", "stream-recent"], key: Array("s:\(8_500 % 13)".utf8) + [0], value: seqKey(8_500))
+        delete(path, ["stream-settled", "stream-recent"], key: Array("s:\(8_500 % 13)".utf8) + [0], value: seqKey(8_500))
         verdict = try Self.verdicts(path)
         #expect(verdict.all.records == verdict.records)
         #expect(verdict.all.records == .broken(seq: 8_500, reason: "the stream index has no entry for s:\(8_500 % 13) version \(8_500 / 13 + 1) pointing here"))

@@ -84,8 +84,8 @@ public enum WireDecoder {
     /// one more: a realization's field given as an array or object is refused naming that field.
     public static let maxDepth = 5
 
-    public static let envelopeFields: Set<String> = ["id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data"]
-    public static let recordedFields = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
+    public static let envelopeFields = Set(envelopeFieldNames.map(\.description))
+    public static let recordedFields = recordedFieldNames.map(\.description)
 
     public static func decode(line: String, number: Int) -> Result<Submission, WireError> {
         var line = line
@@ -181,14 +181,17 @@ public enum WireDecoder {
         return Submission(event: event, expectedVersion: expectedVersion, recorded: try decodeRecorded(fields, subject: subject))
     }
 
-    /// ``envelopeFields`` and ``recordedFields``, for the byte-wise check of each member's name.
-    private static let knownFields: [StaticString] = [
+    /// The envelope's members (``envelopeFields``), as the tape compares them: byte-wise, with no
+    /// `String` made.
+    private static let envelopeFieldNames: [StaticString] = [
         "id", "type", "employee", "unit", "identity", "actor", "occurred_at", "reason", "expected_version", "data",
-        "seq", "stream", "version", "recorded_at", "prev_hash", "hash",
     ]
 
-    /// ``recordedFields``, for looking them up with no `String` made.
+    /// A recorded line's members (``recordedFields``), likewise.
     private static let recordedFieldNames: [StaticString] = ["seq", "stream", "version", "recorded_at", "prev_hash", "hash"]
+
+    /// Every member a line may have, for the check of each member's name.
+    private static let knownFields = envelopeFieldNames + recordedFieldNames
 
     private static func decodeRecorded(_ fields: Fields, subject: Subject) throws(WireError) -> RecordedFields? {
         let presentCount = recordedFieldNames.reduce(0) { $0 + (fields.has($1) ? 1 : 0) }

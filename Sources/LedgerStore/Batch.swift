@@ -122,16 +122,7 @@ public struct Batch: ~Copyable {
     /// It must continue the chain exactly: the next `seq`, the stream's next `version`, a
     /// `recorded_at` not before the head's, and `hash` = SHA-256(head hash ‖ canonical bytes).
     public mutating func appendRecorded(position: RecordPosition, id: RecordID, keys: [[UInt8]] = [], payload: some Collection<UInt8>, hash: ChainHash) throws {
-        guard position.seq == head.seq + 1 else {
-            throw StoreError(.doesNotContinue, "seq \(position.seq) does not follow the head (seq \(head.seq))")
-        }
-        let version = try streamVersion(position.stream) + 1
-        guard position.version == version else {
-            throw StoreError(.doesNotContinue, "version \(position.version) of \(position.stream) is not the stream's next version (\(version))")
-        }
-        guard position.recordedAt >= head.recordedAt else {
-            throw StoreError(.doesNotContinue, "recorded_at goes backwards from the head's")
-        }
+        try checkContinues(position)
         var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         let expected = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
         guard expected == hash else {
@@ -140,11 +131,9 @@ public struct Batch: ~Copyable {
         try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
     }
 
-    /// ``appendRecorded(position:id:keys:payload:hash:)`` of a record whose value and chain hash
-    /// were built ahead, off the staging thread (``PreparedRecord``): the same checks, the same
-    /// errors.
-    public mutating func appendRecorded(_ prepared: PreparedRecord, keys: [[UInt8]] = [], hash: ChainHash) throws {
-        let position = prepared.position
+    /// That a record recorded elsewhere continues the chain where this batch stands: the next
+    /// `seq`, its stream's next `version`, a `recorded_at` not before the head's.
+    private func checkContinues(_ position: RecordPosition) throws {
         guard position.seq == head.seq + 1 else {
             throw StoreError(.doesNotContinue, "seq \(position.seq) does not follow the head (seq \(head.seq))")
         }
@@ -155,6 +144,14 @@ public struct Batch: ~Copyable {
         guard position.recordedAt >= head.recordedAt else {
             throw StoreError(.doesNotContinue, "recorded_at goes backwards from the head's")
         }
+    }
+
+    /// ``appendRecorded(position:id:keys:payload:hash:)`` of a record whose value and chain hash
+    /// were built ahead, off the staging thread (``PreparedRecord``): the same checks, the same
+    /// errors.
+    public mutating func appendRecorded(_ prepared: PreparedRecord, keys: [[UInt8]] = [], hash: ChainHash) throws {
+        let position = prepared.position
+        try checkContinues(position)
         var value = prepared.value
         // The hash was chained over the previous hash the line claims; over any other head, again.
         let expected = prepared.previous == head.hash

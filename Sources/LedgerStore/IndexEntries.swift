@@ -58,25 +58,13 @@ struct IndexEntries {
     /// key, in `seq` order (a stream's entries, appended with `MDB_APPENDDUP`), through one
     /// cursor of `dbi`: the value is the `seq` (u64 BE), or empty with `emptyValues`.
     func write(_ txn: OpaquePointer, _ dbi: MDB_dbi, flags: Int32, emptyValues: Bool = false) throws(LMDBError) {
-        guard !entries.isEmpty else { return }
-        var cursorPointer: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, dbi, &cursorPointer))
-        guard let cursor = cursorPointer else { throw LMDBError(code: EINVAL) }
-        defer { mdb_cursor_close(cursor) }
-        let rc: Int32 = bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            for entry in sorted(base) {
-                var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
-                var seq = entry.seq.bigEndian
-                let rc = withUnsafeMutableBytes(of: &seq) { seqBytes in
-                    var value = MDB_val(mv_size: emptyValues ? 0 : 8, mv_data: seqBytes.baseAddress)
-                    return mdb_cursor_put(cursor, &key, &value, UInt32(flags))
-                }
-                if rc != MDB_SUCCESS { return rc }
+        try forEachInOrder(txn, dbi) { cursor, entry, key, _ in
+            var seq = entry.seq.bigEndian
+            return withUnsafeMutableBytes(of: &seq) { seqBytes in
+                var value = MDB_val(mv_size: emptyValues ? 0 : 8, mv_data: seqBytes.baseAddress)
+                return mdb_cursor_put(cursor, &key, &value, UInt32(flags))
             }
-            return MDB_SUCCESS
         }
-        try LMDBError.check(rc)
     }
 
     /// The entries in key order (LMDB's default order: bytes, then length), then `seq` order.
@@ -94,6 +82,21 @@ struct IndexEntries {
     /// Deletes each entry's key from `dbi` with all its values (`MDB_NODUPDATA`), in key order
     /// through one cursor; every key must be there.
     func deleteKeys(_ txn: OpaquePointer, _ dbi: MDB_dbi) throws(LMDBError) {
+        var previous: Entry?
+        try forEachInOrder(txn, dbi) { cursor, entry, key, base in
+            defer { previous = entry }
+            if let previous, previous.count == entry.count, memcmp(base + previous.start, base + entry.start, entry.count) == 0 { return MDB_SUCCESS }
+            var value = MDB_val()
+            let rc = mdb_cursor_get(cursor, &key, &value, MDB_SET)
+            return rc == MDB_SUCCESS ? mdb_cursor_del(cursor, UInt32(MDB_NODUPDATA)) : rc
+        }
+    }
+
+    /// Calls `body` with one cursor of `dbi`, each entry in key order then `seq` order, its key,
+    /// and the base of the entries' bytes; stops at the first LMDB error `body` returns.
+    private func forEachInOrder(
+        _ txn: OpaquePointer, _ dbi: MDB_dbi, _ body: (OpaquePointer, Entry, inout MDB_val, UnsafeRawPointer) -> Int32
+    ) throws(LMDBError) {
         guard !entries.isEmpty else { return }
         var cursorPointer: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(txn, dbi, &cursorPointer))
@@ -101,14 +104,9 @@ struct IndexEntries {
         defer { mdb_cursor_close(cursor) }
         let rc: Int32 = bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress!
-            var previous: Entry?
             for entry in sorted(base) {
-                if let previous, previous.count == entry.count, memcmp(base + previous.start, base + entry.start, entry.count) == 0 { continue }
-                previous = entry
                 var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
-                var value = MDB_val()
-                var rc = mdb_cursor_get(cursor, &key, &value, MDB_SET)
-                if rc == MDB_SUCCESS { rc = mdb_cursor_del(cursor, UInt32(MDB_NODUPDATA)) }
+                let rc = body(cursor, entry, &key, base)
                 if rc != MDB_SUCCESS { return rc }
             }
             return MDB_SUCCESS

@@ -95,13 +95,25 @@ public struct Accountability: Projection, Sendable {
     /// members' own scores and placements and the unit's own ratings. What a bounded replay of
     /// one unit's or employee's findings must fold besides their own events.
     public static func related(_ event: borrowing EventView) -> [NIP] {
-        switch event.data {
-        case .employeePlaced(let placed): placed.appraiser.map { [$0] } ?? []
-        case .targetSet(let target): target.alignedTo.map { [$0.employee] } ?? []
-        case .targetRevised(let revision): revision.alignedTo.flatMap { $0 }.map { [$0.employee] } ?? []
-        default: []
+        // The type first: matching `event.data` copies it.
+        switch event.type {
+        case .employeePlaced:
+            guard case .employeePlaced(let placed) = event.data else { return [] }
+            return placed.appraiser.map { [$0] } ?? []
+        case .targetSet:
+            guard case .targetSet(let target) = event.data else { return [] }
+            return target.alignedTo.map { [$0.employee] } ?? []
+        case .targetRevised:
+            guard case .targetRevised(let revision) = event.data else { return [] }
+            return revision.alignedTo.flatMap { $0 }.map { [$0.employee] } ?? []
+        default:
+            return []
         }
     }
+
+    /// The types of the events ``related(_:)`` can name another employee in: a bounded replay
+    /// need not decode the others to ask it.
+    public static let relatedTypes: [EventType] = [.employeePlaced, .targetSet, .targetRevised]
 
     /// Whether the findings are the same without the `activity.logged` events recorded within a
     /// day of their `occurred_at`: those only count activities, which no finding reads, or raise
@@ -159,8 +171,8 @@ public struct Accountability: Projection, Sendable {
         if event.actor.isNIP(employee) {
             raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: event.seq)
         }
-        checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, score.period, event)
-        if let number, let current = state.employee(number: number).score(score.period) { checkOverride(current, employee, event) }
+        checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, number, score.period, event)
+        if let number, let current = state.score(of: number, score.period) { checkOverride(current, employee, event) }
     }
 
     private mutating func judgeCorrection(_ correction: DataView.ScoreCorrected, of employee: NIP, _ event: borrowing EventView) {
@@ -169,7 +181,7 @@ public struct Accountability: Projection, Sendable {
         if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
             raise(.correctionAuthority, subject, period, [event.id, correction.corrects], "objection upheld by \(event.actor.string), but \(who)", seq: event.seq)
         }
-        checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, period, event)
+        checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, state.employee(employee), period, event)
         if let reference = state.scoreReference(of: correction.corrects) { checkOverride(state.score(reference), employee, event) }
     }
 
@@ -207,8 +219,9 @@ public struct Accountability: Projection, Sendable {
         }
     }
 
-    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ event: borrowing EventView) {
-        guard predicate.isLow, !(state.employee(employee).map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
+    /// - Parameter number: `employee`'s number in ``state``, if any.
+    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ number: Int32?, _ period: Period, _ event: borrowing EventView) {
+        guard predicate.isLow, !(number.map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
         raise(.lowScoreWithoutFeedback, .employee(employee), period, [event.id],
               "\(predicate.rawValue) for \(period) with no supervisor feedback for \(period.year) recorded before it", seq: event.seq)
     }
@@ -257,7 +270,7 @@ public struct Accountability: Projection, Sendable {
             }
             for target in employee.targets {
                 if let aligned = target.alignedTo {
-                    guard state.record(aligned.employee)?.target(year: target.year, aligned.targetID) == nil else { continue }
+                    guard !(state.employee(aligned.employee).map { state.hasTarget($0, year: target.year, aligned.targetID) } ?? false) else { continue }
                     result.append(Finding(
                         code: .alignmentBroken, subject: subject, period: Period(year: target.year), events: target.events,
                         message: "target \(state.names[target.targetID]) is aligned to \(aligned.employee.text)/\(state.names[aligned.targetID]), which that employee has not set for \(target.year)",

@@ -184,7 +184,7 @@ public enum Reports {
         var replayed: LedgerPosition?
         if bounded && (request.unit != nil || request.employee != nil) {
             let selection = Selection(unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity)
-            if let (position, recordedAt) = try ledger.replayInPlace(at: request.point, selecting: selection, related: Accountability.related, { accountability.apply($0) }) {
+            if let (position, recordedAt) = try ledger.replayInPlace(at: request.point, selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) }) {
                 accountability.advance(to: position.seq, recordedAt: recordedAt)
                 replayed = position
             } else {

@@ -64,6 +64,19 @@ struct BoundedReplayTests {
         }
     }
 
+    @Test("the employees an event names for a bounded replay are named only in the types it decodes to ask")
+    func relatedTypes() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, _) = try Self.ledger(dir)
+        var naming = Set<EventType>()
+        try ledger.replayInPlace { event in
+            if !Accountability.related(event).isEmpty { naming.insert(event.type) }
+        }
+        #expect(!naming.isEmpty)
+        #expect(naming.isSubset(of: Accountability.relatedTypes), "\(naming)")
+    }
+
     @Test("the bounded replay reads the unit's members' facts, not the ledger, and includes late daily logs")
     func readsLess() throws {
         let dir = TemporaryDirectory()

@@ -14,11 +14,22 @@ public struct Selection: Sendable {
     /// occurred may be left out (they are most of the ledger; a reader that needs them only
     /// when they were recorded later than that says so).
     public var skipsTimelyActivity: Bool
+    /// Only the share `part` of `of` of the employees above: those whose NIP (as a number) is
+    /// `part` modulo `of` (the employees their events name are read whatever their share), for
+    /// several replays to fold the members' events between them. nil: all of them.
+    public var share: (part: UInt64, of: UInt64)?
 
-    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false) {
+    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil) {
         self.unit = unit
         self.employees = employees
         self.skipsTimelyActivity = skipsTimelyActivity
+        self.share = share
+    }
+
+    /// Whether `employee` is in ``share``.
+    public func shares(_ employee: NIP) -> Bool {
+        guard let share else { return true }
+        return employee.number % share.of == share.part
     }
 }
 
@@ -95,14 +106,14 @@ extension Ledger {
         let through = try resolve(point, in: txn)
         var members: [NIP] = []
         var seen = Set<NIP>()
-        for nip in selection.employees where seen.insert(nip).inserted { members.append(nip) }
+        for nip in selection.employees where selection.shares(nip) && seen.insert(nip).inserted { members.append(nip) }
         if let unit = selection.unit {
             guard let placed = try txn.seqs(taggedWith: placedTag(unit.utf8), through: through, rule: tagRule.name) else { return nil }
             try txn.withIndexedRecords(at: placed) { records in
                 for index in 0..<records.count {
                     records.prefetch(index + prefetchDistance)
                     let nip = try records.withRecord(index) { NIP(employeeStream: $0.streamBytes) }
-                    if let nip, seen.insert(nip).inserted { members.append(nip) }
+                    if let nip, selection.shares(nip), seen.insert(nip).inserted { members.append(nip) }
                 }
             }
         }

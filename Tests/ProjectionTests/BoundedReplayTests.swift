@@ -53,6 +53,15 @@ struct BoundedReplayTests {
             let replayed = try! Reports.accountability(ledger, request, bounded: false)
             #expect(bounded.position == replayed.position)
             #expect(bounded.findings == replayed.findings, "\(request.unit ?? request.employee!.text) at \(request.point)")
+            if request.unit != nil {
+                // The unit's members shared out among several replays, whatever the cores.
+                for parts in [1, 2, 3] {
+                    let shared = try! Reports.sharedAccountability(ledger, request, parts: parts)
+                    #expect(shared?.position == replayed.position)
+                    #expect(shared?.findings == replayed.findings, "\(request.unit!) at \(request.point) in \(parts) parts")
+                    #expect(shared?.units == replayed.units)
+                }
+            }
             if !replayed.findings.isEmpty { nonEmpty += 1 }
         }
         #expect(nonEmpty >= 10, "most checks compare some findings")

@@ -90,6 +90,7 @@ extension Ledger {
         return seqs.sorted()
     }
 
+    @inline(__always)
     private static func eventView(_ record: borrowing RecordView) throws -> EventView {
         try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
     }

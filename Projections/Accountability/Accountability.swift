@@ -95,13 +95,25 @@ public struct Accountability: Projection, Sendable {
     /// members' own scores and placements and the unit's own ratings. What a bounded replay of
     /// one unit's or employee's findings must fold besides their own events.
     public static func related(_ event: borrowing EventView) -> [NIP] {
-        switch event.data {
-        case .employeePlaced(let placed): placed.appraiser.map { [$0] } ?? []
-        case .targetSet(let target): target.alignedTo.map { [$0.employee] } ?? []
-        case .targetRevised(let revision): revision.alignedTo.flatMap { $0 }.map { [$0.employee] } ?? []
-        default: []
+        // The type first: matching `event.data` copies it.
+        switch event.type {
+        case .employeePlaced:
+            guard case .employeePlaced(let placed) = event.data else { return [] }
+            return placed.appraiser.map { [$0] } ?? []
+        case .targetSet:
+            guard case .targetSet(let target) = event.data else { return [] }
+            return target.alignedTo.map { [$0.employee] } ?? []
+        case .targetRevised:
+            guard case .targetRevised(let revision) = event.data else { return [] }
+            return revision.alignedTo.flatMap { $0 }.map { [$0.employee] } ?? []
+        default:
+            return []
         }
     }
+
+    /// The types of the events ``related(_:)`` can name another employee in: a bounded replay
+    /// need not decode the others to ask it.
+    public static let relatedTypes: [EventType] = [.employeePlaced, .targetSet, .targetRevised]
 
     /// Whether the findings are the same without the `activity.logged` events recorded within a
     /// day of their `occurred_at`: those only count activities, which no finding reads, or raise
@@ -159,8 +171,8 @@ public struct Accountability: Projection, Sendable {
         if event.actor.isNIP(employee) {
             raise(.selfAssessment, subject, score.period, [event.id], "the employee scored themself for \(score.period)", seq: event.seq)
         }
-        checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, score.period, event)
-        if let number, let current = state.employee(number: number).score(score.period) { checkOverride(current, employee, event) }
+        checkFeedback(state.predicate(score.period, score.resultsRating, score.behaviorRating), employee, number, score.period, event)
+        if let number, let current = state.score(of: number, score.period) { checkOverride(current, employee, event) }
     }
 
     private mutating func judgeCorrection(_ correction: DataView.ScoreCorrected, of employee: NIP, _ event: borrowing EventView) {
@@ -169,7 +181,7 @@ public struct Accountability: Projection, Sendable {
         if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
             raise(.correctionAuthority, subject, period, [event.id, correction.corrects], "objection upheld by \(event.actor.string), but \(who)", seq: event.seq)
         }
-        checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, period, event)
+        checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, state.employee(employee), period, event)
         if let reference = state.scoreReference(of: correction.corrects) { checkOverride(state.score(reference), employee, event) }
     }
 
@@ -207,8 +219,9 @@ public struct Accountability: Projection, Sendable {
         }
     }
 
-    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ period: Period, _ event: borrowing EventView) {
-        guard predicate.isLow, !(state.employee(employee).map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
+    /// - Parameter number: `employee`'s number in ``state``, if any.
+    private mutating func checkFeedback(_ predicate: Predicate, _ employee: NIP, _ number: Int32?, _ period: Period, _ event: borrowing EventView) {
+        guard predicate.isLow, !(number.map { state.hasSupervisorFeedback($0, year: period.year) } ?? false) else { return }
         raise(.lowScoreWithoutFeedback, .employee(employee), period, [event.id],
               "\(predicate.rawValue) for \(period) with no supervisor feedback for \(period.year) recorded before it", seq: event.seq)
     }
@@ -216,8 +229,46 @@ public struct Accountability: Projection, Sendable {
     /// Every finding, decisions and year-end checks, ordered by year, code, subject and `seq`.
     /// - Parameter year: only findings whose period falls in this year.
     public func findings(year: Int? = nil) -> [Finding] {
-        var all = decisionFindings + yearEndFindings()
+        var all = findings(ofShare: { _ in true }, units: true) + distributionFindings(scores: memberScores(ofShare: { _ in true }))
         if let year { all = all.filter { $0.period.year == year } }
+        return Self.order(all).map { all[$0] }
+    }
+
+    // Several replays can share out one unit's members (each folds its share's events and those
+    // of the employees they name, and every one the unit's events): each employee's findings
+    // are those of the replay whose share they are in, the unit's own those of any one of them,
+    // and the distribution curve is judged on the members' scores from all of them. Ordered
+    // (``order(_:)``), they are the findings of one replay of all the members.
+
+    /// The findings about the employees `owns` says are this replay's share (decisions and
+    /// year-end checks), and with `units` those about units but the distribution curve (a
+    /// unit's backdated rating), in no particular order.
+    public func findings(ofShare owns: (NIP) -> Bool, units: Bool) -> [Finding] {
+        decisionFindings.filter { finding in
+            switch finding.subject {
+            case .employee(let nip): owns(nip)
+            case .unit, .identity: units
+            }
+        } + employeeYearEndFindings(owns)
+    }
+
+    /// The annual scores of the members of each unit (a placement in it on 31 December) among
+    /// the employees `owns` says are this replay's, by year, for each year a unit was rated.
+    public func memberScores(ofShare owns: (NIP) -> Bool) -> [Int: [String: [AppraisalState.Score]]] {
+        var result: [Int: [String: [AppraisalState.Score]]] = [:]
+        for year in Set(state.unitRatings.map(\.year)) {
+            var byUnit: [String: [AppraisalState.Score]] = [:]
+            for (unit, scores) in state.members(year: year) {
+                byUnit[state.names[unit], default: []] += scores.filter { owns($0.employee) }.map(\.score)
+            }
+            result[year] = byUnit
+        }
+        return result
+    }
+
+    /// The permutation that orders `findings` by year, code, subject and `seq`: the order of
+    /// ``findings(year:)``.
+    public static func order(_ findings: [Finding]) -> [Int] {
         // Sort keys computed once, and the findings moved once: sorting the findings themselves
         // copies each (strings, arrays) at every step. Subjects sort as their stream names do:
         // employees (by NIP, whose digits sort as numbers) before units (by code).
@@ -226,18 +277,20 @@ public struct Accountability: Projection, Sendable {
             var year: Int, code: Int, nip: UInt64, unit: String, seq: UInt64
             static func < (a: SortKey, b: SortKey) -> Bool { (a.year, a.code, a.nip, a.unit, a.seq) < (b.year, b.code, b.nip, b.unit, b.seq) }
         }
-        let keys = all.map { finding in
+        let keys = findings.map { finding in
             switch finding.subject {
             case .employee(let nip): SortKey(year: finding.period.year, code: order[finding.code]!, nip: nip.number, unit: "", seq: finding.seq)
             case .unit(let unit), .identity(let unit): SortKey(year: finding.period.year, code: order[finding.code]!, nip: .max, unit: unit, seq: finding.seq)
             }
         }
-        return keys.indices.sorted { keys[$0] < keys[$1] }.map { all[$0] }
+        return keys.indices.sorted { keys[$0] < keys[$1] }
     }
 
-    private func yearEndFindings() -> [Finding] {
+    /// The year-end findings about the employees `includes`: training, missing annual scores,
+    /// targets unaligned or aligned to nothing, objections left undecided.
+    private func employeeYearEndFindings(_ includes: (NIP) -> Bool) -> [Finding] {
         var result: [Finding] = []
-        for employee in state.employees {
+        for employee in state.employees where includes(employee.nip) {
             let subject = Subject.employee(employee.nip)
             for year in employee.years {
                 guard let first = year.firstTarget else { continue }
@@ -257,7 +310,7 @@ public struct Accountability: Projection, Sendable {
             }
             for target in employee.targets {
                 if let aligned = target.alignedTo {
-                    guard state.record(aligned.employee)?.target(year: target.year, aligned.targetID) == nil else { continue }
+                    guard !(state.employee(aligned.employee).map { state.hasTarget($0, year: target.year, aligned.targetID) } ?? false) else { continue }
                     result.append(Finding(
                         code: .alignmentBroken, subject: subject, period: Period(year: target.year), events: target.events,
                         message: "target \(state.names[target.targetID]) is aligned to \(aligned.employee.text)/\(state.names[aligned.targetID]), which that employee has not set for \(target.year)",
@@ -270,6 +323,8 @@ public struct Accountability: Projection, Sendable {
             }
         }
         for objection in state.objections {
+            let nip = state.employee(number: objection.employee).nip
+            guard includes(nip) else { continue }
             let limit = rules.rules(on: Timestamp(micros: objection.recordedAt).localDate).objectionDecisionDays
             let decidedAt = objection.decision?.recordedAt ?? state.recordedAt
             let days = (decidedAt - objection.recordedAt) / Timestamp.microsPerDay
@@ -278,17 +333,23 @@ public struct Accountability: Projection, Sendable {
                 ? "objection still undecided \(days) days after it was recorded (limit \(limit))"
                 : "objection decided \(days) days after it was recorded (limit \(limit))"
             result.append(Finding(
-                code: .objectionUndecided, subject: .employee(state.employee(number: objection.employee).nip),
+                code: .objectionUndecided, subject: .employee(nip),
                 period: objection.score.map { state.score($0).period } ?? Period(year: Timestamp(micros: objection.recordedAt).localDate.year),
                 events: [objection.id] + (objection.decision.map { [$0.id] } ?? []), message: message, seq: objection.seq))
         }
-        var members: [Int: [Int32: [(employee: NIP, score: AppraisalState.Score)]]] = [:]
-        for year in Set(state.unitRatings.map(\.year)) { members[year] = state.members(year: year) }
+        return result
+    }
+
+    /// `distribution_violation` for each unit rating this replay folded, judged on the members'
+    /// annual scores `scores` (``memberScores(ofShare:)``, of one replay or put together from
+    /// several).
+    public func distributionFindings(scores members: [Int: [String: [AppraisalState.Score]]]) -> [Finding] {
+        var result: [Finding] = []
         for rated in state.unitRatings {
             let period = Period(year: rated.year)
-            let scores = members[rated.year]?[rated.unit]?.map(\.score) ?? []
-            guard !scores.isEmpty else { continue }
             let unit = state.names[rated.unit]
+            let scores = members[rated.year]?[unit] ?? []
+            guard !scores.isEmpty else { continue }
             let broken = CurveCheck.checks(rules.rules(for: period), rated.rating, scores.map(\.predicate)).filter { !$0.holds }.map(\.rule)
             guard !broken.isEmpty else { continue }
             let counts = Predicate.allCases.compactMap { predicate -> String? in

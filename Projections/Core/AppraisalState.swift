@@ -421,6 +421,16 @@ public struct AppraisalState: Sendable {
         return employees[Int(employee)].years[index].firstTarget
     }
 
+    /// The current score of `employee` for `period`.
+    public func score(of employee: Int32, _ period: Period) -> Score? {
+        employees[Int(employee)].scores.first { $0.period == period }
+    }
+
+    /// Whether `employee` (a number) has set the target `targetID` for `year`.
+    public func hasTarget(_ employee: Int32, year: Int, _ targetID: Int32) -> Bool {
+        employees[Int(employee)].targets.contains { $0.year == year && $0.targetID == targetID }
+    }
+
     /// Whether `employee` received supervisor feedback for a period of `year`.
     public func hasSupervisorFeedback(_ employee: Int32, year: Int) -> Bool {
         guard let index = employees[Int(employee)].yearIndex(year) else { return false }

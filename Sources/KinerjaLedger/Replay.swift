@@ -156,6 +156,13 @@ extension Ledger {
         return LedgerPosition(seq: through, hash: hash)
     }
 
+    /// The last `seq` at `point` in the ledger as it is now: what several replays of one point
+    /// in time, in transactions of their own, replay to (`.seq` of it), whatever is appended
+    /// between them.
+    public func seq(at point: PointInTime) throws -> UInt64 {
+        try store.read { txn in try Self.resolve(point, in: txn) }
+    }
+
     /// The last `seq` at `point`. `recorded_at` never goes backwards along `seq`, so `asOf`
     /// is a binary search.
     static func resolve(_ point: PointInTime, in txn: borrowing ReadTransaction) throws -> UInt64 {

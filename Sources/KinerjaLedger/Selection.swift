@@ -14,11 +14,22 @@ public struct Selection: Sendable {
     /// occurred may be left out (they are most of the ledger; a reader that needs them only
     /// when they were recorded later than that says so).
     public var skipsTimelyActivity: Bool
+    /// Only the share `part` of `of` of the employees above: those whose NIP (as a number) is
+    /// `part` modulo `of` (the employees their events name are read whatever their share), for
+    /// several replays to fold the members' events between them. nil: all of them.
+    public var share: (part: UInt64, of: UInt64)?
 
-    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false) {
+    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil) {
         self.unit = unit
         self.employees = employees
         self.skipsTimelyActivity = skipsTimelyActivity
+        self.share = share
+    }
+
+    /// Whether `employee` is in ``share``.
+    public func shares(_ employee: NIP) -> Bool {
+        guard let share else { return true }
+        return employee.number % share.of == share.part
     }
 }
 
@@ -54,75 +65,87 @@ extension Ledger {
     /// employee a target is aligned to: what a reading of the selected employees looks up in
     /// others' records; their own `related` are not followed), each read in place.
     ///
+    /// - Parameter relatedTypes: the types of the events `related` can name anyone in (nil:
+    ///   any); the selected events of other types are not decoded to ask it.
+    ///
     /// Returns the position (as ``replayInPlace(at:employee:_:)``) and the `recorded_at` of the
     /// event at it — the clock of a full replay to that point, which a bounded one may not have
     /// folded — or nil when the membership index does not cover the point (a ledger written
     /// since by an older build, opened where it cannot be written): the caller replays in full.
     public func replayInPlace(
-        at point: PointInTime, selecting selection: Selection, related: (borrowing EventView) -> [NIP], _ body: (borrowing EventView) throws -> Void
+        at point: PointInTime, selecting selection: Selection, relatedTypes: [EventType]? = nil, related: (borrowing EventView) -> [NIP],
+        _ body: (borrowing EventView) throws -> Void
     ) throws -> (position: LedgerPosition, recordedAt: Int64)? {
-        try store.read { txn in try Self.replay(txn, at: point, selecting: selection, related: related, body) }
+        var naming = [Bool](repeating: relatedTypes == nil, count: 256)
+        for type in relatedTypes ?? [] { naming[Int(type.code)] = true }
+        return try store.read { txn in try Self.replay(txn, at: point, selecting: selection, naming: naming, related: related, body) }
     }
 
-    private static func seqs(_ txn: borrowing ReadTransaction, of nip: NIP, through: UInt64, facts: Bool) throws -> [UInt64]? {
-        if facts { return try txn.seqs(taggedWith: factsTag(nip), through: through, rule: tagRule.name) }
-        return try txn.seqs(inStream: Subject.employee(nip).stream).filter { $0 <= through }
+    /// The `seq`s through `through` of the employees' facts (``factsTag(_:)``), or of all their
+    /// events; nil where the index does not cover `through`.
+    private static func seqs(_ txn: borrowing ReadTransaction, of employees: [NIP], through: UInt64, facts: Bool) throws -> [UInt64]? {
+        if facts { return try txn.seqs(taggedWithAny: employees.map(factsTag), through: through, rule: tagRule.name) }
+        var seqs: [UInt64] = []
+        for nip in employees { seqs += try txn.seqs(inStream: Subject.employee(nip).stream).filter { $0 <= through } }
+        return seqs.sorted()
     }
 
-    private static func view<R>(_ txn: borrowing ReadTransaction, at seq: UInt64, _ body: (borrowing EventView) throws -> R) throws -> R? {
-        try txn.withIndexedRecord(at: seq) { record in
-            try body(try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt))
-        }
-    }
-
+    @inline(__always)
     private static func eventView(_ record: borrowing RecordView) throws -> EventView {
         try EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt)
     }
 
+    /// How many records ahead of the one it reads a pass over ``IndexedRecords`` asks the CPU to
+    /// fetch: enough for their first reads to overlap (each is a cache miss: the records are
+    /// scattered over the file), few enough that they are still in the caches when read.
+    private static let prefetchDistance = 8
+
     private static func replay(
-        _ txn: borrowing ReadTransaction, at point: PointInTime, selecting selection: Selection, related: (borrowing EventView) -> [NIP],
-        _ body: (borrowing EventView) throws -> Void
+        _ txn: borrowing ReadTransaction, at point: PointInTime, selecting selection: Selection, naming: [Bool],
+        related: (borrowing EventView) -> [NIP], _ body: (borrowing EventView) throws -> Void
     ) throws -> (position: LedgerPosition, recordedAt: Int64)? {
         let through = try resolve(point, in: txn)
         var members: [NIP] = []
         var seen = Set<NIP>()
-        for nip in selection.employees where seen.insert(nip).inserted { members.append(nip) }
+        for nip in selection.employees where selection.shares(nip) && seen.insert(nip).inserted { members.append(nip) }
         if let unit = selection.unit {
             guard let placed = try txn.seqs(taggedWith: placedTag(unit.utf8), through: through, rule: tagRule.name) else { return nil }
-            for seq in placed {
-                let nip: NIP? = try view(txn, at: seq) { $0.employee } ?? nil
-                if let nip, seen.insert(nip).inserted { members.append(nip) }
+            try txn.withIndexedRecords(at: placed) { records in
+                for index in 0..<records.count {
+                    records.prefetch(index + prefetchDistance)
+                    let nip = try records.withRecord(index) { NIP(employeeStream: $0.streamBytes) }
+                    if let nip, selection.shares(nip), seen.insert(nip).inserted { members.append(nip) }
+                }
             }
         }
         // Each record is looked up once, in `seq` order through one cursor: the members' own
         // (read for the employees they name, and kept for the fold), then the named employees'
         // and the unit's, and the two folded together in `seq` order.
-        var own: [UInt64] = []
-        for nip in members {
-            guard let seqs = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return nil }
-            own += seqs
-        }
-        own.sort()
+        guard let own = try seqs(txn, of: members, through: through, facts: selection.skipsTimelyActivity) else { return nil }
         let complete = try txn.withIndexedRecords(at: own) { mine -> Bool in
             var others: [NIP] = []
             for index in 0..<mine.count {
-                let named = try mine.withRecord(index) { try related(eventView($0)) }
+                mine.prefetch(index + prefetchDistance)
+                let named = try mine.withRecord(index) { record -> [NIP] in
+                    guard let type = record.payload.first, naming[Int(type)] else { return [] }
+                    return related(try eventView(record))
+                }
                 for other in named where seen.insert(other).inserted { others.append(other) }
             }
-            var rest: [UInt64] = []
-            for nip in others {
-                guard let seqs = try seqs(txn, of: nip, through: through, facts: selection.skipsTimelyActivity) else { return false }
-                rest += seqs
+            guard var rest = try seqs(txn, of: others, through: through, facts: selection.skipsTimelyActivity) else { return false }
+            if let unit = selection.unit {
+                rest += try txn.seqs(inStream: Subject.unit(unit).stream).filter { $0 <= through }
+                rest.sort()
             }
-            if let unit = selection.unit { rest += try txn.seqs(inStream: Subject.unit(unit).stream).filter { $0 <= through } }
-            rest.sort()
             try txn.withIndexedRecords(at: rest) { theirs in
                 var (i, j) = (0, 0)
                 while i < mine.count || j < theirs.count {
                     if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
+                        mine.prefetch(i + prefetchDistance)
                         try mine.withRecord(i) { try body(eventView($0)) }
                         i += 1
                     } else {
+                        theirs.prefetch(j + prefetchDistance)
                         try theirs.withRecord(j) { try body(eventView($0)) }
                         j += 1
                     }

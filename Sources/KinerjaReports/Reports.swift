@@ -1,6 +1,8 @@
 import AccountabilityProjection
 import AppraisalCore
 import AuditTrailProjection
+import Dispatch
+import Foundation
 import HistoryProjection
 import KinerjaDomain
 import KinerjaLedger
@@ -180,11 +182,18 @@ public enum Reports {
     ///   bounded replay is checked against).
     public static func accountability(_ ledger: Ledger, _ request: ReportRequest, bounded: Bool) throws -> AccountabilityReport {
         try request.refuse("report accountability", except: accountabilityFilters)
+        if bounded && request.unit != nil && ProcessInfo.processInfo.activeProcessorCount > 1,
+            let report = try sharedAccountability(ledger, request, parts: 2)
+        {
+            return report
+        }
         var accountability = Accountability(rules: request.rules)
         var replayed: LedgerPosition?
         if bounded && (request.unit != nil || request.employee != nil) {
             let selection = Selection(unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity)
-            if let (position, recordedAt) = try ledger.replayInPlace(at: request.point, selecting: selection, related: Accountability.related, { accountability.apply($0) }) {
+            if let (position, recordedAt) = try ledger.replayInPlace(
+                at: request.point, selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
+            {
                 accountability.advance(to: position.seq, recordedAt: recordedAt)
                 replayed = position
             } else {
@@ -192,14 +201,78 @@ public enum Reports {
             }
         }
         let position = try replayed ?? ledger.replayInPlace(at: request.point) { accountability.apply($0) }
-        let findings = accountability.findings(year: request.year).filter { finding in
+        let (findings, units) = kept(accountability.findings(year: request.year), request, in: accountability.state)
+        return AccountabilityReport(position: position, year: request.year, findings: findings, units: units)
+    }
+
+    /// One unit's findings from `parts` bounded replays on as many threads, the unit's members
+    /// shared out among them by NIP (``Selection/share``): each folds its members' events and
+    /// those of the employees they name, all of them the unit's own, and each judges and
+    /// filters its share's findings; the distribution curve is judged on the scores of all
+    /// (``Accountability/findings(ofShare:units:)``). Nil where the membership index does not
+    /// cover the point.
+    package static func sharedAccountability(_ ledger: Ledger, _ request: ReportRequest, parts: Int) throws -> AccountabilityReport? {
+        let through = try ledger.seq(at: request.point)
+        let results = (0..<parts).map { _ in SharedPart() }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            results[part].value = Result {
+                var accountability = Accountability(rules: request.rules)
+                let share = (part: UInt64(part), of: UInt64(parts))
+                let selection = Selection(
+                    unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity, share: share)
+                guard let (position, recordedAt) = try ledger.replayInPlace(
+                    at: .seq(through), selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
+                else { return nil }
+                accountability.advance(to: position.seq, recordedAt: recordedAt)
+                let (findings, units) = kept(accountability.findings(ofShare: selection.shares, units: part == 0), request, in: accountability.state)
+                // The first part's state judges the curve; the others' end here, on their own thread.
+                return SharedPart.Folded(
+                    position: position, findings: findings, units: units, scores: accountability.memberScores(ofShare: selection.shares),
+                    accountability: part == 0 ? accountability : nil)
+            }
+        }
+        var findings: [Finding] = []
+        var units: [String?] = []
+        var scores: [Int: [String: [AppraisalState.Score]]] = [:]
+        var first: SharedPart.Folded?
+        for result in results {
+            guard let part = try result.value.get() else { return nil }
+            findings += part.findings
+            units += part.units
+            scores.merge(part.scores) { $0.merging($1, uniquingKeysWith: +) }
+            if first == nil { first = part }
+        }
+        guard let first, let accountability = first.accountability else { return nil }
+        let curve = kept(accountability.distributionFindings(scores: scores), request, in: accountability.state)
+        findings += curve.findings
+        units += curve.units
+        let order = Accountability.order(findings)
+        return AccountabilityReport(position: first.position, year: request.year, findings: order.map { findings[$0] }, units: order.map { units[$0] })
+    }
+
+    private final class SharedPart: @unchecked Sendable {
+        struct Folded {
+            var position: LedgerPosition
+            var findings: [Finding]
+            var units: [String?]
+            var scores: [Int: [String: [AppraisalState.Score]]]
+            var accountability: Accountability?
+        }
+
+        var value: Result<Folded?, any Error> = .success(nil)
+    }
+
+    /// The findings `request` keeps (the state the findings were judged in says where each
+    /// employee was placed), and beside each the unit it is about (a unit's own, or the
+    /// employee's placement in effect at the end of its period), when known.
+    private static func kept(_ all: [Finding], _ request: ReportRequest, in state: AppraisalState) -> (findings: [Finding], units: [String?]) {
+        let findings = all.filter { finding in
             switch finding.subject {
-            case .employee(let employee): request.matches(employee: employee, period: finding.period, in: accountability.state)
-            case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: accountability.state)
+            case .employee(let employee): request.matches(employee: employee, period: finding.period, in: state)
+            case .unit(let unit): request.matches(employee: nil, unitCode: unit, period: finding.period, in: state)
             case .identity: false  // no finding is about an identity
             }
         }
-        let state = accountability.state
         let units = findings.map { finding -> String? in
             switch finding.subject {
             case .employee(let employee): state.placement(employee, on: finding.period.lastDay).map { state.names[$0.unit] }
@@ -207,7 +280,7 @@ public enum Reports {
             case .identity: nil
             }
         }
-        return AccountabilityReport(position: position, year: request.year, findings: findings, units: units)
+        return (findings, units)
     }
 
     public static func render(_ report: AccountabilityReport, _ format: ReportFormat) -> String {

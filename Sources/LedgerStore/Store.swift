@@ -386,23 +386,30 @@ extension TxnAccess {
         in database: MDB_dbi, prefix: [UInt8], from first: UInt64, through last: UInt64,
         _ body: (_ seq: UInt64, _ value: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        try withCursor(database) { cursor in
-            var key = MDB_val()
-            var value = MDB_val()
-            var rc = withValue(prefix + first.bigEndianBytes) { firstKey in
-                key = firstKey
-                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-            }
-            while rc == MDB_SUCCESS {
-                let found = key.buffer
-                guard found.count == prefix.count + 8, found.starts(with: prefix) else { break }
-                let seq = UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
-                if seq > last { break }
-                try body(seq, value.buffer)
-                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
-            }
-            if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
+        try withCursor(database) { cursor in try forEachEntry(cursor, prefix: prefix, from: first, through: last, body) }
+    }
+
+    /// ``forEachEntry(in:prefix:from:through:_:)`` through an open cursor of the database (one
+    /// on the leaf page that holds `prefix`'s first entry finds it without a descent).
+    func forEachEntry(
+        _ cursor: OpaquePointer, prefix: [UInt8], from first: UInt64, through last: UInt64,
+        _ body: (_ seq: UInt64, _ value: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var key = MDB_val()
+        var value = MDB_val()
+        var rc = withValue(prefix + first.bigEndianBytes) { firstKey in
+            key = firstKey
+            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
         }
+        while rc == MDB_SUCCESS {
+            let found = key.buffer
+            guard found.count == prefix.count + 8, found.starts(with: prefix) else { break }
+            let seq = UInt64(bigEndian: found.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self))
+            if seq > last { break }
+            try body(seq, value.buffer)
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        if rc != MDB_NOTFOUND && rc != MDB_SUCCESS { try LMDBError.check(rc) }
     }
 }
 

@@ -103,6 +103,24 @@ enum TagIndex {
         return result
     }
 
+    /// The `seq`s tagged with any of `tagList`, through `last`, ascending and each once; nil when
+    /// the index does not cover `last`. The tags are looked up in key order through one cursor:
+    /// a tag whose entries are on the leaf page of the one before needs no descent.
+    static func seqs(_ access: TxnAccess, taggedWithAny tagList: [[UInt8]], through last: UInt64, rule: String?) throws -> [UInt64]? {
+        guard let tags = access.databases.tags, let covered = try coverage(access), covered.size >= last else { return nil }
+        if let rule, covered.rule != rule { return nil }
+        let prefixes = tagList.filter { !$0.isEmpty && $0.count <= TagRule.maxTagLength }.map(prefix).sorted { $0.lexicographicallyPrecedes($1) }
+        var result: [UInt64] = []
+        try access.withCursor(tags) { cursor in
+            var previous: [UInt8]?
+            for prefix in prefixes where prefix != previous {
+                previous = prefix
+                try access.forEachEntry(cursor, prefix: prefix, from: 0, through: last) { seq, _ in result.append(seq) }
+            }
+        }
+        return SeqList.ascendingUnique(result, through: last)
+    }
+
     /// Opens the `tags` database at open time, creating or rebuilding it for `rule` and
     /// extending it to the head, in one write transaction that changes no record. Where the
     /// ledger cannot be written it opens the index as it is (readers see how far it covers and
@@ -147,6 +165,38 @@ enum TagIndex {
     }
 }
 
+/// Lists of `seq`s gathered from several index entries.
+package enum SeqList {
+    /// `seqs` (each in `1...last`), ascending and each once. Many seqs in a short range (as one
+    /// unit's members' facts are in a ledger) are put in order through a bitmap of the range, a
+    /// bit a `seq`, rather than by comparisons.
+    package static func ascendingUnique(_ seqs: [UInt64], through last: UInt64) -> [UInt64] {
+        let words = Int(last / 64) + 1
+        guard words <= seqs.count * 4 else {
+            var sorted = seqs.sorted()
+            var unique = 0
+            for index in sorted.indices where unique == 0 || sorted[index] != sorted[unique - 1] {
+                sorted[unique] = sorted[index]
+                unique += 1
+            }
+            sorted.removeLast(sorted.count - unique)
+            return sorted
+        }
+        var bits = [UInt64](repeating: 0, count: words)
+        for seq in seqs { bits[Int(seq / 64)] |= 1 << (seq % 64) }
+        var result: [UInt64] = []
+        result.reserveCapacity(seqs.count)
+        for (index, word) in bits.enumerated() {
+            var remaining = word
+            while remaining != 0 {
+                result.append(UInt64(index) * 64 + UInt64(remaining.trailingZeroBitCount))
+                remaining &= remaining - 1
+            }
+        }
+        return result
+    }
+}
+
 extension ReadTransaction {
     /// The `seq`s of the records tagged `tag` (by the store's ``TagRule``), through `last`, in
     /// `seq` order; nil when the store keeps no tag index by the rule named `rule` (when given)
@@ -154,6 +204,13 @@ extension ReadTransaction {
     /// and not yet opened for writing by one with it): the caller then reads the records itself.
     public func seqs(taggedWith tag: some Collection<UInt8>, through last: UInt64, rule: String? = nil) throws -> [UInt64]? {
         try TagIndex.seqs(access, tag: tag, through: min(last, head.seq), rule: rule)
+    }
+
+    /// The `seq`s of the records tagged with any of `tags`, through `last`, ascending and each
+    /// once (a record with two of them is listed once); nil as ``seqs(taggedWith:through:rule:)``.
+    /// Cheaper than a lookup of each: they are found in key order through one cursor.
+    public func seqs(taggedWithAny tags: [[UInt8]], through last: UInt64, rule: String? = nil) throws -> [UInt64]? {
+        try TagIndex.seqs(access, taggedWithAny: tags, through: min(last, head.seq), rule: rule)
     }
 }
 

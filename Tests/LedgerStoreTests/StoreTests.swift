@@ -84,7 +84,16 @@ struct StoreTests {
                 #expect(together == (try seqs.map { try txn.record(at: $0)! }))
             }
         }
-        #expect(throws: StoreError.self) { try store.read { txn throws in try txn.withIndexedRecords(at: [5, 3001]) { $0.count } } }
+        // Near ones are reached by stepping forward from the last found, far ones by a search.
+        for seqs: [UInt64] in [Array(100...160), Array(stride(from: 1, through: 3000, by: 17)), [1, 2, 3, 2999, 3000]] {
+            try store.read { txn throws in
+                let together = try txn.withIndexedRecords(at: seqs) { records in try (0..<records.count).map { index in try records.withRecord(index) { $0.copy() } } }
+                #expect(together == (try seqs.map { try txn.record(at: $0)! }))
+            }
+        }
+        for seqs: [UInt64] in [[5, 3001], [2995, 3001], [2999, 3000, 3001]] {
+            #expect(throws: StoreError.self) { try store.read { txn throws in try txn.withIndexedRecords(at: seqs) { $0.count } } }
+        }
         // A seq named twice or out of order (damaged indexes) is said to be damage, never trapped on.
         for seqs: [UInt64] in [[5, 5], [7, 6]] {
             #expect { try store.read { txn throws in try txn.withIndexedRecords(at: seqs) { $0.count } } } throws: { ($0 as? StoreError)?.code == .corrupt }

@@ -54,7 +54,29 @@ struct TagIndexTests {
                     }
                 }
                 #expect(try txn.seqs(taggedWith: Array("t1".utf8), through: .max, rule: "another") == nil)
+                // Several tags at once: the union of each one's seqs, ascending, each once.
+                let tags = expected.keys.sorted()
+                for through in [0, records.count / 2, records.count] {
+                    for count in [0, 1, 2, tags.count] {
+                        let chosen = Array(tags.shuffled().prefix(count)) + ["t99"]
+                        let union = Set(chosen.flatMap { expected[$0] ?? [] }.filter { $0 <= through }).sorted()
+                        #expect(try txn.seqs(taggedWithAny: chosen.map { Array($0.utf8) }, through: UInt64(through)) == union)
+                    }
+                }
+                #expect(try txn.seqs(taggedWithAny: [Array("t1".utf8)], through: .max, rule: "another") == nil)
             }
+        }
+    }
+
+    @Test("seqs gathered from several entries come out ascending and each once, through a bitmap or a sort")
+    func seqList() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...5_000).array(of: 0...60), Gen.int(in: 0...2)) { seqs, repeats in
+            let last = UInt64(seqs.max() ?? 1)
+            let list = seqs.map(UInt64.init) + seqs.prefix(repeats * 10).map(UInt64.init)
+            let expected = Set(list).sorted()
+            // A range short for the count goes through the bitmap, a long one through a sort.
+            #expect(SeqList.ascendingUnique(list, through: last) == expected)
+            #expect(SeqList.ascendingUnique(list, through: last * 1_000) == expected)
         }
     }
 

@@ -53,6 +53,15 @@ struct BoundedReplayTests {
             let replayed = try! Reports.accountability(ledger, request, bounded: false)
             #expect(bounded.position == replayed.position)
             #expect(bounded.findings == replayed.findings, "\(request.unit ?? request.employee!.text) at \(request.point)")
+            if request.unit != nil {
+                // The unit's members shared out among several replays, whatever the cores.
+                for parts in [1, 2, 3] {
+                    let shared = try! Reports.sharedAccountability(ledger, request, parts: parts)
+                    #expect(shared?.position == replayed.position)
+                    #expect(shared?.findings == replayed.findings, "\(request.unit!) at \(request.point) in \(parts) parts")
+                    #expect(shared?.units == replayed.units)
+                }
+            }
             if !replayed.findings.isEmpty { nonEmpty += 1 }
         }
         #expect(nonEmpty >= 10, "most checks compare some findings")
@@ -62,6 +71,19 @@ struct BoundedReplayTests {
             request.unit = unit
             #expect(Reports.render(try Reports.accountability(ledger, request), .json) == Reports.render(try Reports.accountability(ledger, request, bounded: false), .json))
         }
+    }
+
+    @Test("the employees an event names for a bounded replay are named only in the types it decodes to ask")
+    func relatedTypes() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, _) = try Self.ledger(dir)
+        var naming = Set<EventType>()
+        try ledger.replayInPlace { event in
+            if !Accountability.related(event).isEmpty { naming.insert(event.type) }
+        }
+        #expect(!naming.isEmpty)
+        #expect(naming.isSubset(of: Accountability.relatedTypes), "\(naming)")
     }
 
     @Test("the bounded replay reads the unit's members' facts, not the ledger, and includes late daily logs")

@@ -7,7 +7,10 @@ let package = Package(
     name: "KinerjaBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "KinerjaLedger", path: "../")
+        .package(name: "KinerjaLedger", path: "../"),
+        // The HTTP peer of `server-load` (`http-peer`): the Hummingbird kinerja serve runs (the
+        // same version: this package's Package.resolved pins the root package's).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Plain LMDB, for the baseline: the physical limit of the storage layer.
@@ -26,6 +29,8 @@ let package = Package(
                 .product(name: "KinerjaProjections", package: "KinerjaLedger"),
                 .product(name: "KinerjaReports", package: "KinerjaLedger"),
                 .product(name: "TransparencyLog", package: "KinerjaLedger"),
+                .product(name: "KinerjaServer", package: "KinerjaLedger"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
     ],

@@ -84,11 +84,8 @@ public func buildApplication(
         witness: configuration.witnessState.map(WitnessDirectory.init(path:)), writer: writer ?? GroupCommitter(ledger: ledger, groups: configuration.groupCommit))
     return Application(
         router: api.router(),
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [HeaderTimeoutHandler(timeout: .seconds(configuration.headerTimeout))],
-                idleTimeout: .seconds(configuration.idleTimeout))),
-        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "kinerja"),
+        server: configuration.httpServer,
+        configuration: configuration.application,
         services: witnessing(ledger: ledger, configuration),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger

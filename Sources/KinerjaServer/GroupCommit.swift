@@ -38,6 +38,12 @@ public final class GroupCommitter: Sendable {
     /// `groups` false commits each request on its own (the benchmark's comparison).
     public init(ledger: Ledger, groups: Bool = true) {
         let thread = Thread { [shared] in
+            #if os(Linux)
+            // Named from within: Foundation's `Thread.name`, set below before `start()`, left the
+            // thread with its creator's name on Linux (a Swift pool thread's,
+            // `com.apple.root.default-qos`), which hid the writer among the handlers in profiles.
+            try? "kinerja-writer".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            #endif
             shared.nice.withLock { $0 = Self.prioritizeCurrentThread() }
             while true {
                 shared.wakeUp.wait()

@@ -1,9 +1,13 @@
 import Foundation
 
-/// `server-load --kinerja PATH [--clients 64] [--readers 4] [--seconds 10] [--employees 1000] [--dir D]`:
-/// `kinerja serve` on loopback under load (PRODUCT §9, issue 14), driven by `wrk` (Debian) with
-/// Lua scripts written here.
+/// `server-load --kinerja PATH [--clients 64] [--readers 4] [--seconds 10] [--employees 1000] [--dir D]
+/// [--runs peer,group,single]`: `kinerja serve` on loopback under load
+/// (PRODUCT §9, issue 14), driven by `wrk` (Debian) with Lua scripts written here.
 ///
+/// - The HTTP ceiling (`peer`, first): this step's own `http-peer`, a Hummingbird server with
+///   kinerja serve's configuration and no ledger, driven by the same write script and clients; its
+///   requests/s, p99 and server CPU a request are printed beside the ledger's, and the ledger's
+///   rate as a share of it. (This step's build then matters: build it optimised.)
 /// - Writes: `--clients` connections, each posting one `training.completed` event per request (a
 ///   service token, so the policy needs no placements), for `--seconds`, with group commit and
 ///   again with `--no-group-commit` (one durable transaction per request). The rate is what the
@@ -29,8 +33,39 @@ func serverLoad(_ options: Options) throws {
         let day: Int = 1 + (index / 12) % 28
         return String(format: "1980%02d%02d2005011%03d", month, day, index % 1000)
     }
+    // `--runs`: which of the three, in this order (all by default).
+    let runs = Set((options.string("--runs") ?? "peer,group,single").split(separator: ",").map(String.init))
     var rows: [[String: Any]] = []
-    for grouped in [true, false] {
+    if runs.contains("peer") {
+        // The HTTP ceiling: the same Hummingbird server and configuration with no ledger and no
+        // token, driven by the same wrk script and clients (its readers: none, it has no history).
+        let write = directory + "/peer-write.lua"
+        try writeScript(nips: nips, token: "peer").write(toFile: write, atomically: true, encoding: .utf8)
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let server = try LoadProcess(me, ["http-peer"], ledger: directory, output: directory + "/peer.log")
+        let url = try server.listening()
+        let childrenBefore = childrenCPU()
+        let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+        let writers = try LoadProcess("/usr/bin/wrk", ["-t2", "-c\(clients)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", write, url], ledger: directory, output: directory + "/wrk-peer.txt")
+        writers.wait()
+        let wrkCPU = childrenCPU() - childrenBefore
+        let serverCPU = server.cpuSeconds()
+        let threads = server.threadCPU()
+        server.stop()
+        print("peer CPU by thread (s): " + threads.sorted { $0.value > $1.value }.map { "\($0.key) " + String(format: "%.2f", $0.value) }.joined(separator: ", "))
+        let report = WrkReport(try String(contentsOfFile: directory + "/wrk-peer.txt", encoding: .utf8))
+        precondition(report.errors == 0, "non-2xx answers from the peer: \(report.text)")
+        let requests = report.rate * Double(duration)
+        rows.append([
+            "run": "peer", "group_commit": false, "appended": 0, "events_per_s": report.rate,
+            "requests_per_s": report.rate, "write_p50_ms": report.p50, "write_p99_ms": report.p99,
+            "history_per_s": 0.0, "history_p50_ms": 0.0, "history_p99_ms": 0.0, "history_errors": 0, "load_average": loadAverage,
+            "server_cpu_s": serverCPU, "wrk_cpu_s": wrkCPU, "server_cpu_us_per_event": serverCPU * 1e6 / max(requests, 1),
+            "wrk_cpu_us_per_request": wrkCPU * 1e6 / max(requests, 1),
+            "transactions": 0, "events_per_transaction": 0.0, "writer_busy_share": 0.0,
+        ])
+    }
+    for grouped in [true, false] where runs.contains(grouped ? "group" : "single") {
         let ledger = directory + (grouped ? "/grouped" : "/single")
         let cli = LoadCLI(kinerja: kinerja, ledger: ledger)
         _ = try cli.run(["init"])
@@ -52,7 +87,9 @@ func serverLoad(_ options: Options) throws {
         try writeScript(nips: nips, token: service).write(toFile: write, atomically: true, encoding: .utf8)
         try readScript(nips: nips, token: auditor).write(toFile: read, atomically: true, encoding: .utf8)
 
-        let server = try LoadProcess(kinerja, ["serve", "--listen", "127.0.0.1:0"] + (grouped ? [] : ["--no-group-commit"]), ledger: ledger, output: directory + "/serve.log")
+        let server = try LoadProcess(
+            kinerja, ["serve", "--listen", "127.0.0.1:0"] + (grouped ? [] : ["--no-group-commit"]),
+            ledger: ledger, output: directory + "/serve.log")
         let url = try server.listening()
         let childrenBefore = childrenCPU()
         let writers = try LoadProcess("/usr/bin/wrk", ["-t2", "-c\(clients)", "-d\(duration)s", "--latency", "--timeout", "10s", "-s", write, url], ledger: ledger, output: directory + "/wrk-write.txt")
@@ -62,20 +99,26 @@ func serverLoad(_ options: Options) throws {
         reading?.wait()
         let wrkCPU = childrenCPU() - childrenBefore
         let serverCPU = server.cpuSeconds()
+        let threads = server.threadCPU()
         server.stop()
         let appended = try cli.events() - before
+        let writerCPU = threads["kinerja-writer"] ?? 0
+        print("server CPU by thread (s): " + threads.sorted { $0.value > $1.value }.map { "\($0.key) " + String(format: "%.2f", $0.value) }.joined(separator: ", "))
         let commits = GroupCommitLine((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")
         let writeReport = WrkReport(try String(contentsOfFile: directory + "/wrk-write.txt", encoding: .utf8))
         let readReport = WrkReport(reading == nil ? "" : try String(contentsOfFile: directory + "/wrk-read.txt", encoding: .utf8))
         precondition(writeReport.errors == 0, "non-2xx answers to appends: \(writeReport.text)")
         rows.append([
+            "run": grouped ? "group" : "single",
             "group_commit": grouped, "appended": appended, "events_per_s": Double(appended) / Double(duration),
             "requests_per_s": writeReport.rate, "write_p50_ms": writeReport.p50, "write_p99_ms": writeReport.p99,
             "history_per_s": readReport.rate, "history_p50_ms": readReport.p50, "history_p99_ms": readReport.p99,
             "history_errors": readReport.errors, "load_average": loadAverage,
             "server_cpu_s": serverCPU, "wrk_cpu_s": wrkCPU, "server_cpu_us_per_event": serverCPU * 1e6 / Double(max(appended, 1)),
+            "wrk_cpu_us_per_request": wrkCPU * 1e6 / max(writeReport.rate * Double(duration) + readReport.rate * Double(duration), 1),
             "transactions": commits.transactions, "events_per_transaction": commits.eventsPerTransaction,
             "writer_busy_share": commits.busySeconds / Double(duration),
+            "writer_cpu_us_per_event": writerCPU * 1e6 / Double(max(appended, 1)),
         ])
     }
 
@@ -84,18 +127,32 @@ func serverLoad(_ options: Options) throws {
     print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu); wrk and the server on the same machine, loopback")
     print("\(clients) clients posting one event per request for \(duration) s, \(readers) connections reading histories of \(employees) employees at the same time\n")
     print(
-        "| commit | durable events/s | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | server CPU s (µs/event) | wrk CPU s | events / commit | writer busy | load average at start |")
+        "| run | durable events/s (peer: requests/s) | append p50 / p99 (ms) | history reads/s | history p50 / p99 (ms) | server CPU s (µs/event, the writer's) | wrk CPU s (µs/request) | events / commit | writer busy | load average at start |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows {
-        let mode = (row["group_commit"] as! Bool) ? "group commit" : "one per request"
+        let mode = ["peer": "HTTP ceiling (Hummingbird, no ledger)", "group": "group commit", "single": "one per request"][row["run"] as! String]!
         let figures = String(
             format: "%.0f | %.2f / %.2f | %.0f | %.2f / %.2f", row["events_per_s"] as! Double, row["write_p50_ms"] as! Double, row["write_p99_ms"] as! Double,
             row["history_per_s"] as! Double, row["history_p50_ms"] as! Double, row["history_p99_ms"] as! Double)
-            + String(format: " | %.1f (%.0f) | %.1f", row["server_cpu_s"] as! Double, row["server_cpu_us_per_event"] as! Double, row["wrk_cpu_s"] as! Double)
+            + String(format: " | %.1f (%.0f", row["server_cpu_s"] as! Double, row["server_cpu_us_per_event"] as! Double)
+            + ((row["writer_cpu_us_per_event"] as? Double).map { String(format: ", writer %.0f)", $0) } ?? ")")
+            + String(format: " | %.1f (%.0f)", row["wrk_cpu_s"] as! Double, row["wrk_cpu_us_per_request"] as! Double)
             + String(format: " | %.1f | %.0f %%", row["events_per_transaction"] as! Double, 100 * (row["writer_busy_share"] as! Double))
         print("| \(mode) | \(figures) | \(row["load_average"] as! String) |")
     }
-    let grouped = rows[0]
+    if let peer = rows.first(where: { $0["run"] as! String == "peer" }) {
+        for row in rows where row["run"] as! String != "peer" {
+            print(
+                String(
+                    format: "%@: appends/s ÷ the HTTP ceiling %.2f; server CPU a durable event ÷ the peer's a request %.2f",
+                    row["run"] as! String, (row["events_per_s"] as! Double) / (peer["requests_per_s"] as! Double),
+                    (row["server_cpu_us_per_event"] as! Double) / (peer["server_cpu_us_per_event"] as! Double)))
+        }
+    }
+    guard let grouped = rows.first(where: { $0["run"] as! String == "group" }) else {
+        emit(["runs": rows])
+        return
+    }
     print("\nGoals (group commit):")
     for line in [
         Table.goal("durable appends ≥ 20 000 events/s", grouped["events_per_s"] as? Double, "%.0f events/s") { $0 >= 20_000 },
@@ -279,6 +336,25 @@ private final class LoadProcess {
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds (user + sys) of the process's threads by name (`/proc/PID/task/*/stat`):
+    /// `kinerja-writer`, NIO's event loops and thread pools, Swift's pool.
+    func threadCPU() -> [String: Double] {
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        var seconds: [String: Double] = [:]
+        for tid in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            guard let text = try? String(contentsOfFile: "\(tasks)/\(tid)/stat", encoding: .utf8),
+                let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+            else { continue }
+            let name = String(text[text.index(after: open)..<close])
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            // Threads of one kind together: NIO-SGLTN-0-#1 and NIO-SGLTN-0-#0 are the event loops.
+            let kind = name.hasPrefix("NIO-SGLTN-") ? String(name.prefix(while: { $0 != "#" })) : name
+            seconds[kind, default: 0] += (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        return seconds
     }
 
     func stop() {

@@ -11,7 +11,7 @@ let commands: [String: (Options) throws -> Void] = [
     "generate": generateWorkload,
     "ledger-import": ledgerImport, "ledger-writer": ledgerWriter, "ledger-replay": ledgerReplay,
     "ledger-verify": ledgerVerify, "ledger-history": ledgerHistory, "ledger-accountability": ledgerAccountability,
-    "ledger-custody": ledgerCustody, "server-load": serverLoad,
+    "ledger-custody": ledgerCustody, "server-load": serverLoad, "http-peer": httpPeer,
     "lmdb-import": lmdbImport, "lmdb-scan": lmdbScan, "lmdb-verify": lmdbVerify, "lmdb-writer": lmdbWriter,
     "decode": decodeOnly,
     "sqlite-import": sqliteImport, "sqlite-writer": sqliteWriter, "sqlite-replay": sqliteReplay, "sqlite-history": sqliteHistory,

@@ -19,7 +19,10 @@ public struct Selection: Sendable {
     /// several replays to fold the members' events between them. nil: all of them.
     public var share: (part: UInt64, of: UInt64)?
 
+    /// - Precondition: `share`, when given, has `part < of` (a programming error otherwise:
+    ///   no employee would be selected, or none could be, with `of` 0).
     public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil) {
+        if let share { precondition(share.part < share.of, "a share is a part below the number of parts, not \(share.part) of \(share.of)") }
         self.unit = unit
         self.employees = employees
         self.skipsTimelyActivity = skipsTimelyActivity

@@ -7,6 +7,7 @@ import HistoryProjection
 import KinerjaDomain
 import KinerjaLedger
 import ScoresProjection
+import Synchronization
 
 /// What a report covers: the point in time to replay to, and the filters (PRODUCT §6, each with
 /// one meaning: `Filters.swift`). Every filter narrows it; nil and empty mean "all". A report
@@ -213,9 +214,9 @@ public enum Reports {
     /// cover the point.
     package static func sharedAccountability(_ ledger: Ledger, _ request: ReportRequest, parts: Int) throws -> AccountabilityReport? {
         let through = try ledger.seq(at: request.point)
-        let results = (0..<parts).map { _ in SharedPart() }
+        let results = Mutex<[Result<SharedPart?, any Error>]>(Array(repeating: .success(nil), count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            results[part].value = Result {
+            let result = Result { () throws -> SharedPart? in
                 var accountability = Accountability(rules: request.rules)
                 let share = (part: UInt64(part), of: UInt64(parts))
                 let selection = Selection(
@@ -226,17 +227,18 @@ public enum Reports {
                 accountability.advance(to: position.seq, recordedAt: recordedAt)
                 let (findings, units) = kept(accountability.findings(ofShare: selection.shares, units: part == 0), request, in: accountability.state)
                 // The first part's state judges the curve; the others' end here, on their own thread.
-                return SharedPart.Folded(
+                return SharedPart(
                     position: position, findings: findings, units: units, scores: accountability.memberScores(ofShare: selection.shares),
                     accountability: part == 0 ? accountability : nil)
             }
+            results.withLock { $0[part] = result }
         }
         var findings: [Finding] = []
         var units: [String?] = []
         var scores: [Int: [String: [AppraisalState.Score]]] = [:]
-        var first: SharedPart.Folded?
-        for result in results {
-            guard let part = try result.value.get() else { return nil }
+        var first: SharedPart?
+        for result in results.withLock({ $0 }) {
+            guard let part = try result.get() else { return nil }
             findings += part.findings
             units += part.units
             scores.merge(part.scores) { $0.merging($1, uniquingKeysWith: +) }
@@ -250,16 +252,13 @@ public enum Reports {
         return AccountabilityReport(position: first.position, year: request.year, findings: order.map { findings[$0] }, units: order.map { units[$0] })
     }
 
-    private final class SharedPart: @unchecked Sendable {
-        struct Folded {
-            var position: LedgerPosition
-            var findings: [Finding]
-            var units: [String?]
-            var scores: [Int: [String: [AppraisalState.Score]]]
-            var accountability: Accountability?
-        }
-
-        var value: Result<Folded?, any Error> = .success(nil)
+    /// What one part of ``sharedAccountability(_:_:parts:)`` hands back from its thread.
+    private struct SharedPart: Sendable {
+        var position: LedgerPosition
+        var findings: [Finding]
+        var units: [String?]
+        var scores: [Int: [String: [AppraisalState.Score]]]
+        var accountability: Accountability?
     }
 
     /// The findings `request` keeps (the state the findings were judged in says where each

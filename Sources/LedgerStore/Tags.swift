@@ -103,8 +103,9 @@ enum TagIndex {
         return result
     }
 
-    /// The `seq`s tagged with any of `tagList`, through `last`, ascending and each once; nil when
-    /// the index does not cover `last`. The tags are looked up in key order through one cursor:
+    /// The `seq`s tagged with any of `tagList`, through `last`, ascending and each once (a record
+    /// tagged with two of them, which the tag rule never does and `verify` reports as damage, is
+    /// read once); nil when the index does not cover `last`. The tags are looked up in key order through one cursor:
     /// a tag whose entries are on the leaf page of the one before needs no descent.
     static func seqs(_ access: TxnAccess, taggedWithAny tagList: [[UInt8]], through last: UInt64, rule: String?) throws -> [UInt64]? {
         guard let tags = access.databases.tags, let covered = try coverage(access), covered.size >= last else { return nil }
@@ -167,7 +168,8 @@ enum TagIndex {
 
 /// Lists of `seq`s gathered from several index entries.
 package enum SeqList {
-    /// `seqs` (each in `1...last`), ascending and each once. Many seqs in a short range (as one
+    /// `seqs` (each in `1...last`: a precondition, which the index walks that gather them keep),
+    /// ascending and each once. Many seqs in a short range (as one
     /// unit's members' facts are in a ledger) are put in order through a bitmap of the range, a
     /// bit a `seq`, rather than by comparisons.
     package static func ascendingUnique(_ seqs: [UInt64], through last: UInt64) -> [UInt64] {

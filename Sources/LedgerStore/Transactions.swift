@@ -210,10 +210,12 @@ public struct IndexedRecords: ~Copyable {
 
     /// Asks the CPU to bring record `index`'s bytes into its caches (nothing if there is no such
     /// record): a reader that calls it some records ahead of the one it reads finds them there,
-    /// instead of waiting on memory for each record's first read.
+    /// instead of waiting on memory for each record's first read. Only its first 256 bytes (a
+    /// record's header, stream and most payloads): a long record's other lines would evict the
+    /// ones asked for ahead of it.
     public func prefetch(_ index: Int) {
         guard values.indices.contains(index), let base = values[index].baseAddress else { return }
-        let end = UInt(bitPattern: base) + UInt(values[index].count)
+        let end = UInt(bitPattern: base) + UInt(min(values[index].count, 256))
         var line = UInt(bitPattern: base) & ~63
         while line < end {
             kinerja_prefetch(UnsafeRawPointer(bitPattern: line))

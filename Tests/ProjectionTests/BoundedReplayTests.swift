@@ -73,6 +73,49 @@ struct BoundedReplayTests {
         }
     }
 
+    @Test("every unit's findings shared out among 1, 2 and 3 replays are the full replay's, at the head, after the unit ratings and before them, under each filter (the demo's transfer moves one employee between two of them)")
+    func sharedEveryUnit() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, sample) = try Self.ledger(dir)
+        let head = try ledger.head().seq
+        var ratings: [UInt64] = []
+        try ledger.replayInPlace { event in
+            if event.type == .unitRated { ratings.append(event.seq) }
+        }
+        #expect(!ratings.isEmpty, "the demo rates its units")
+        // The head, just after the last unit rating (what the curve is judged on), just before the
+        // first one, and halfway.
+        let points: [PointInTime] = [.head, .seq(ratings.max()!), .seq(ratings.min()! - 1), .seq(head / 2)]
+        var codes = Set<FindingCode>()
+        for unit in Set(sample.people.map(\.unit)).sorted() {
+            let member = sample.people.first { $0.unit == unit }!.nip
+            for point in points {
+                for filter in 0..<4 {
+                    var request = ReportRequest()
+                    request.unit = unit
+                    request.point = point
+                    switch filter {
+                    case 1: request.year = sample.year
+                    case 2: request.period = Period(year: sample.year, span: .quarter(4))
+                    case 3: request.employee = member
+                    default: break
+                    }
+                    let replayed = try Reports.accountability(ledger, request, bounded: false)
+                    for parts in 1...3 {
+                        let shared = try Reports.sharedAccountability(ledger, request, parts: parts)
+                        #expect(shared?.position == replayed.position)
+                        #expect(shared?.findings == replayed.findings, "\(unit) at \(point), filter \(filter), \(parts) parts")
+                        #expect(shared?.units == replayed.units)
+                    }
+                    codes.formUnion(replayed.findings.map(\.code))
+                }
+            }
+        }
+        #expect(codes.contains(.distributionViolation), "the curve's findings are among those compared: \(codes)")
+        #expect(codes.count >= 5, "\(codes)")
+    }
+
     @Test("the employees an event names for a bounded replay are named only in the types it decodes to ask")
     func relatedTypes() throws {
         let dir = TemporaryDirectory()

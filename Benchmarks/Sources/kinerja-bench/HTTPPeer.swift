@@ -21,7 +21,7 @@ func httpPeer(_ options: Options) throws {
     let app = Application(
         router: router, server: configuration.httpServer, configuration: configuration.application,
         onServerRunning: { channel in
-            FileHandle.standardOutput.write(Data("listening on 127.0.0.1:\(channel.localAddress?.port ?? 0)\n".utf8))
+            FileHandle.standardOutput.write(Data("listening on \(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)\n".utf8))
         },
         logger: Logger.server(label: "http-peer"))
     let done = DispatchSemaphore(value: 0)

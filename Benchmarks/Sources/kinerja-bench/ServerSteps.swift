@@ -35,6 +35,9 @@ func serverLoad(_ options: Options) throws {
     }
     // `--runs`: which of the three, in this order (all by default).
     let runs = Set((options.string("--runs") ?? "peer,group,single").split(separator: ",").map(String.init))
+    if let unknown = runs.subtracting(["peer", "group", "single"]).first {
+        throw StepFailed(description: "--runs takes peer, group and single, not \(unknown)")
+    }
     var rows: [[String: Any]] = []
     if runs.contains("peer") {
         // The HTTP ceiling: the same Hummingbird server and configuration with no ledger and no

@@ -295,7 +295,14 @@ struct Tally {
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
     mutating func stage(_ decoded: JSONLines.Decoded, in batch: inout Batch) throws {
         rejected += decoded.invalid
-        for item in decoded.submissions {
+        for run in decoded.runs {
+            try stage(run, in: &batch)
+        }
+        head = batch.head
+    }
+
+    private mutating func stage(_ run: [NumberedSubmission], in batch: inout Batch) throws {
+        for item in run {
             switch try Ledger.stage(item.submission, prepared: item.prepared, in: &batch) {
             case .appended:
                 appended += 1
@@ -306,7 +313,6 @@ struct Tally {
                 rejected.append(error)
             }
         }
-        head = batch.head
     }
 }
 

@@ -324,6 +324,7 @@ struct Tally {
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
     mutating func stage(_ decoded: JSONLines.Decoded, in batch: inout Batch) throws {
         rejected += decoded.invalid
+        batch.reserveCapacity(decoded.runs.reduce(0) { $0 + $1.count })
         for run in decoded.runs {
             try stage(run, in: &batch)
         }

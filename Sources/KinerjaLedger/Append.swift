@@ -222,11 +222,12 @@ struct AppendPipeline {
             // (the first, here). Without them (an error preparing), the commit gathers its own.
             let preparer = staging.preparer(for: store)
             let committed = staging.committed
-            let prepared = ahead?.wait() ?? (try? preparer.prepare(from: committed, through: through, after: nil))
+            let prepared = ahead?.wait() ?? (try? preparer.prepare(from: committed, through: through, continuing: nil))
             var next: PreparingCommit?
             if through < staging.count {
                 let following = min(through + options.batchSize, staging.count)
-                next = PreparingCommit { try? preparer.prepare(from: through, through: following, after: prepared) }
+                let edge = prepared?.edge
+                next = PreparingCommit { try? preparer.prepare(from: through, through: following, continuing: edge) }
             }
             guard let head = try store.commit(staging, through: through, prepared: prepared) else {
                 // Another writer got in: check again what is left (what was committed is now a duplicate).

@@ -464,7 +464,7 @@ extension StoredTree {
 /// The nodes of the stored tree that records `from + 1 ... to` complete (level ≥
 /// ``StoredTree/storedLevel``), in the order they complete (the node table's key order), computed
 /// from the records' leaf hashes on another thread than the writer's
-/// (``CommitPreparer/prepare(from:through:after:)``).
+/// (``CommitPreparer/prepare(from:through:continuing:)``).
 struct PreparedTreeNodes: Sendable {
     struct Node: Sendable {
         var level: UInt8

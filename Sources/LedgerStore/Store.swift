@@ -146,7 +146,7 @@ public final class Store: Sendable {
     /// writer got in since they were staged). Returns the new head, or nil, having written
     /// nothing, when the head has moved: the records must then be staged again.
     ///
-    /// With `prepared` (``CommitPreparer/prepare(from:through:after:)``, made on another thread
+    /// With `prepared` (``CommitPreparer/prepare(from:through:continuing:)``, made on another thread
     /// while the commit before this one was written) for exactly these records, its sorted index
     /// entries and tree nodes are written instead of being gathered, sorted and hashed here.
     public func commit(_ staging: Staging, through count: Int, prepared: PreparedCommit? = nil) throws -> Head? {
@@ -459,7 +459,16 @@ public struct PreparedCommit: Sendable {
     var tree: PreparedTreeNodes?
     /// The tree's edge after these records, where the next commit's nodes continue (nil when the
     /// ledger keeps no tree).
-    let edge: CompactRange?
+    let treeEdge: CompactRange?
+
+    /// The tree's edge after these records: all the next commit's preparation needs of this one
+    /// (kept instead of the whole commit, whose entries are a few MiB).
+    public var edge: TreeEdge? { treeEdge.map(TreeEdge.init) }
+}
+
+/// The right edge of the ledger's Merkle tree after a prepared commit (``PreparedCommit/edge``).
+public struct TreeEdge: Sendable {
+    let range: CompactRange
 }
 
 /// Prepares a staging area's commits (``PreparedCommit``) from any thread: it reads the staging
@@ -470,16 +479,15 @@ public struct CommitPreparer: Sendable {
     /// The ledger's `seq` the staged records continue.
     let base: UInt64
 
-    /// The commit of the staged records after the `committed`th through the `count`th; `previous`
-    /// is the commit before it, if prepared (its tree edge is where this one's continues).
-    public func prepare(from committed: Int, through count: Int, after previous: PreparedCommit?) throws -> PreparedCommit {
+    /// The commit of the staged records after the `committed`th through the `count`th; `edge` is
+    /// the tree's edge after the commit before it, if prepared (``PreparedCommit/edge``; else
+    /// it is read from the ledger, which must then hold that commit).
+    public func prepare(from committed: Int, through count: Int, continuing edge: TreeEdge?) throws -> PreparedCommit {
         let first = base + UInt64(committed) + 1
         let last = base + UInt64(count)
         precondition(first <= last)
-        var edge: CompactRange?
-        if let previous, previous.seqs.upperBound == first - 1 {
-            edge = previous.edge
-        } else {
+        var edge = edge?.range
+        if edge?.size != first - 1 {
             edge = try ledger.withTransaction(readOnly: true) { access in (try StoredTree.edge(access, size: first - 1), commit: false) }
         }
         var tree = edge.map { PreparedTreeNodes(from: $0.size, to: $0.size) }
@@ -508,7 +516,7 @@ public struct CommitPreparer: Sendable {
         streams.sort()
         ids.sort()
         keys.sort()
-        return PreparedCommit(seqs: first...last, head: head, streams: streams, ids: ids, keys: keys, tree: tree, edge: edge)
+        return PreparedCommit(seqs: first...last, head: head, streams: streams, ids: ids, keys: keys, tree: tree, treeEdge: edge)
     }
 }
 

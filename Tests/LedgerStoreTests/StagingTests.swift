@@ -82,10 +82,10 @@ struct StagingTests {
         committed = 0
         while committed < preparedStaging.count {
             let through = min(committed + size, preparedStaging.count)
-            let next = try preparer.prepare(from: committed, through: through, after: previous)
+            let next = try preparer.prepare(from: committed, through: through, continuing: previous?.edge)
             // The commit after this one's, given to this one: not used.
             if through < preparedStaging.count, committed == 1_000 {
-                let wrong = try preparer.prepare(from: through, through: min(through + size, preparedStaging.count), after: next)
+                let wrong = try preparer.prepare(from: through, through: min(through + size, preparedStaging.count), continuing: next.edge)
                 #expect(try prepared.commit(preparedStaging, through: through, prepared: wrong) != nil)
             } else {
                 #expect(try prepared.commit(preparedStaging, through: through, prepared: next) != nil)

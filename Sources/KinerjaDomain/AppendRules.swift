@@ -6,8 +6,27 @@ extension Event {
         return [Self.targetKey(nip, target.period, target.targetID)]
     }
 
+    /// "target" 0x00 NIP 0x00 year 0x00 target id, in UTF-8: written byte by byte into one
+    /// array (an import checks one per activity line; through string interpolation it was 7 % of
+    /// the staging thread).
     static func targetKey(_ nip: NIP, _ period: Period, _ targetID: String) -> [UInt8] {
-        Array("target\u{0}\(nip.text)\u{0}\(period.year)\u{0}\(targetID)".utf8)
+        let prefix: StaticString = "target\u{0}"
+        let year = String(period.year).utf8
+        var key: [UInt8] = []
+        key.reserveCapacity(prefix.utf8CodeUnitCount + 18 + 1 + year.count + 1 + targetID.utf8.count)
+        key.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        let digitsStart = key.count
+        key.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 18))
+        var rest = nip.number
+        for index in stride(from: digitsStart + 17, through: digitsStart, by: -1) {
+            key[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        key.append(0)
+        key.append(contentsOf: year)
+        key.append(0)
+        key.append(contentsOf: targetID.utf8)
+        return key
     }
 
     /// Checks the rules that depend on the ledger: the event has happened by the time it is

@@ -388,7 +388,22 @@ package struct JSONTape {
         // Fast path: no escapes, the bytes stay where they are.
         var scan = index
         var ascii = true
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = ones &* 0x80
         while scan < input.count {
+            // Eight bytes at a time while none of them is a quote, a backslash or a control
+            // character (each test exact for "some byte is"; the byte loop below finds which).
+            if scan + 8 <= input.count {
+                let word = input.loadUnaligned(fromByteOffset: scan, as: UInt64.self)
+                let quote = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+                let backslash = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+                let stops = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & high
+                if stops == 0 {
+                    if word & high != 0 { ascii = false }
+                    scan += 8
+                    continue
+                }
+            }
             let byte = input[scan]
             if byte == UInt8(ascii: "\"") {
                 let bytes = UnsafeRawBufferPointer(rebasing: input[index..<scan])

@@ -191,8 +191,9 @@ struct AppendPipeline {
         /// Check every line and stage the good ones: straight into the ledger for an input of
         /// one batch, else into a staging area.
         case check
-        /// Write the staging area's records to the ledger, a batch at a time.
-        case commit(Staging, AppendReport)
+        /// Write the staging area's records to the ledger, a batch at a time; the next batch's
+        /// index entries and tree nodes are prepared on another thread meanwhile.
+        case commit(Staging, AppendReport, ahead: PreparingCommit?)
         case finished(AppendReport)
     }
 
@@ -215,17 +216,29 @@ struct AppendPipeline {
         case .check:
             state = lines.count == 1 ? .finished(try appendOneBatch()) : try stageAll()
             return .running(nil)
-        case .commit(let staging, var report):
+        case .commit(let staging, var report, let ahead):
             let through = min(staging.committed + options.batchSize, staging.count)
-            guard let head = try store.commit(staging, through: through) else {
+            // The commit's index entries and tree nodes: prepared while the last one was written
+            // (the first, here). Without them (an error preparing), the commit gathers its own.
+            let preparer = staging.preparer(for: store)
+            let committed = staging.committed
+            let prepared = ahead?.wait() ?? (try? preparer.prepare(from: committed, through: through, continuing: nil))
+            var next: PreparingCommit?
+            if through < staging.count {
+                let following = min(through + options.batchSize, staging.count)
+                let edge = prepared?.edge
+                next = PreparingCommit { try? preparer.prepare(from: through, through: following, continuing: edge) }
+            }
+            guard let head = try store.commit(staging, through: through, prepared: prepared) else {
                 // Another writer got in: check again what is left (what was committed is now a duplicate).
+                _ = next?.wait()
                 committedEarlier += staging.committed
                 staging.discard()
                 state = .check
                 return .running(nil)
             }
             report.head = head
-            state = through == staging.count ? .finished(report) : .commit(staging, report)
+            state = through == staging.count ? .finished(report) : .commit(staging, report, ahead: next)
             return .running(AppendProgress(committed: committedEarlier + through, total: committedEarlier + staging.count, head: head))
         case .finished(let report):
             return .finished(report)
@@ -263,7 +276,7 @@ struct AppendPipeline {
         var report = report(tally, stored: stored)
         guard stored, staging.count > 0 else { return .finished(report) }
         report.head = staging.base
-        return .commit(staging, report)
+        return .commit(staging, report, ahead: nil)
     }
 
     private func report(_ tally: Tally, stored: Bool) -> AppendReport {
@@ -272,6 +285,23 @@ struct AppendPipeline {
         report.duplicates = tally.duplicates - committedEarlier
         report.rejected = tally.rejected.sorted { $0.line < $1.line }
         return report
+    }
+}
+
+/// A commit of a staging area being prepared on another thread (``CommitPreparer``).
+final class PreparingCommit: @unchecked Sendable {
+    private let group = DispatchGroup()
+    /// Written by the preparing thread before it leaves `group`, read after `wait()`.
+    private var result: PreparedCommit?
+
+    init(_ work: @escaping @Sendable () -> PreparedCommit?) {
+        DispatchQueue.global().async(group: group) { self.result = work() }
+    }
+
+    /// The prepared commit, once ready (nil if preparing it failed).
+    func wait() -> PreparedCommit? {
+        group.wait()
+        return result
     }
 }
 
@@ -295,7 +325,15 @@ struct Tally {
     /// Stages each submission that passes its checks; the refused ones are reported, not staged.
     mutating func stage(_ decoded: JSONLines.Decoded, in batch: inout Batch) throws {
         rejected += decoded.invalid
-        for item in decoded.submissions {
+        batch.reserveCapacity(decoded.runs.reduce(0) { $0 + $1.count })
+        for run in decoded.runs {
+            try stage(run, in: &batch)
+        }
+        head = batch.head
+    }
+
+    private mutating func stage(_ run: [NumberedSubmission], in batch: inout Batch) throws {
+        for item in run {
             switch try Ledger.stage(item.submission, prepared: item.prepared, in: &batch) {
             case .appended:
                 appended += 1
@@ -306,7 +344,6 @@ struct Tally {
                 rejected.append(error)
             }
         }
-        head = batch.head
     }
 }
 

@@ -10,11 +10,25 @@ public enum JSONLines {
 
     /// The lines of a batch: the good ones decoded, the bad ones refused.
     public struct Decoded: Sendable {
-        public var submissions: [NumberedSubmission]
+        /// The good lines in line order, in the runs the decoding threads made: joined only when
+        /// ``submissions`` is asked for, since copying a decoded line retains each of its fields
+        /// (joining two runs per batch was 6 % of an import's decoding).
+        var runs: [[NumberedSubmission]]
         public var invalid: [WireError]
 
+        /// The good lines, in line order.
+        public var submissions: [NumberedSubmission] {
+            get { runs.count == 1 ? runs[0] : Array(runs.joined()) }
+            set { runs = [newValue] }
+        }
+
         public init(submissions: [NumberedSubmission] = [], invalid: [WireError] = []) {
-            self.submissions = submissions
+            runs = [submissions]
+            self.invalid = invalid
+        }
+
+        init(runs: [[NumberedSubmission]], invalid: [WireError]) {
+            self.runs = runs
             self.invalid = invalid
         }
     }
@@ -88,14 +102,7 @@ public enum JSONLines {
                 let slice = UnsafeRawBufferPointer(rebasing: input.bytes[bounds[part]..<bounds[part + 1]])
                 results[part].value = decode(slice, firstLine: numbers[part])
             }
-            var submissions: [NumberedSubmission] = []
-            submissions.reserveCapacity(results.reduce(0) { $0 + $1.value.submissions.count })
-            var invalid: [WireError] = []
-            for result in results {
-                submissions += result.value.submissions
-                invalid += result.value.invalid
-            }
-            return Decoded(submissions: submissions, invalid: invalid)
+            return Decoded(runs: results.flatMap(\.value.runs), invalid: results.flatMap(\.value.invalid))
         }
     }
 

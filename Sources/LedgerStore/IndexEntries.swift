@@ -20,6 +20,9 @@ struct IndexEntries {
 
     private var bytes: [UInt8] = []
     private var entries: [Entry] = []
+    /// Whether `entries` are in key order already (``sort()``, done on another thread than the
+    /// writer's: a commit's sorts were 9 % of the commit phase).
+    private var isSorted = false
 
     var isEmpty: Bool { entries.isEmpty }
 
@@ -35,10 +38,19 @@ struct IndexEntries {
         added(start: start, seq: seq)
     }
 
+    /// Puts the entries in the order ``write(_:_:flags:emptyValues:)`` writes them, once, so that
+    /// the write does not sort them again.
+    mutating func sort() {
+        guard !isSorted, !entries.isEmpty, !bytes.isEmpty else { return }
+        entries = bytes.withUnsafeBytes { sorted($0.baseAddress!) }
+        isSorted = true
+    }
+
     private mutating func added(start: Int, seq: UInt64) {
         var prefix: UInt64 = 0
         for index in start..<start + 8 { prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
         entries.append(Entry(prefix: prefix, start: start, count: bytes.count - start, seq: seq))
+        isSorted = false
     }
 
     /// Adds a stream index entry (``StreamIndex``): under stream ‖ 0x00, the record's `seq`.
@@ -104,7 +116,7 @@ struct IndexEntries {
         defer { mdb_cursor_close(cursor) }
         let rc: Int32 = bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress!
-            for entry in sorted(base) {
+            for entry in isSorted ? entries : sorted(base) {
                 var key = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: base + entry.start))
                 let rc = body(cursor, entry, &key, base)
                 if rc != MDB_SUCCESS { return rc }

@@ -172,6 +172,36 @@ struct StoredTree: TreeNodes {
         }
     }
 
+    /// Extends the stored tree with nodes computed ahead, off the writing thread (``PreparedTreeNodes``),
+    /// when they continue it exactly to the head; otherwise as ``extend(_:)``, from the records.
+    static func extend(_ access: TxnAccess, prepared: PreparedTreeNodes) throws {
+        guard let tree = access.databases.tree, try size(access) == prepared.from, try access.head().seq == prepared.to else {
+            return try extend(access)
+        }
+        try access.withCursor(tree) { cursor in
+            for node in prepared.nodes {
+                try withKey(level: Int(node.level), index: node.index) { key in
+                    var hashWords = (node.hash.words.0.bigEndian, node.hash.words.1.bigEndian, node.hash.words.2.bigEndian, node.hash.words.3.bigEndian)
+                    try withUnsafeMutableBytes(of: &hashWords) { raw in
+                        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+                        var value = MDB_val(mv_size: 32, mv_data: raw.baseAddress)
+                        try LMDBError.check(mdb_cursor_put(cursor, &keyValue, &value, UInt32(MDB_APPEND)))
+                    }
+                }
+            }
+        }
+        try withValue(MetaKey.tree) { key in
+            try withValue(prepared.to.bigEndianBytes) { value in try LMDBError.check(mdb_put(access.txn, access.databases.meta, &key, &value, 0)) }
+        }
+    }
+
+    /// The edge of the stored tree of `size` leaves (`size` at most the tree's), or nil when the
+    /// ledger keeps no tree.
+    static func edge(_ access: TxnAccess, size: UInt64) throws -> CompactRange? {
+        guard access.databases.tree != nil else { return nil }
+        return try CompactRange(size: size, nodes: StoredTree(access: access))
+    }
+
     /// Recomputes the tree from the records and compares every stored node and the stored
     /// size: nil when they agree, else the first disagreement.
     static func verify(_ access: TxnAccess) throws -> (seq: UInt64?, reason: String)? {
@@ -428,5 +458,29 @@ extension StoredTree {
             if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
         }
         return kept
+    }
+}
+
+/// The nodes of the stored tree that records `from + 1 ... to` complete (level ≥
+/// ``StoredTree/storedLevel``), in the order they complete (the node table's key order), computed
+/// from the records' leaf hashes on another thread than the writer's
+/// (``CommitPreparer/prepare(from:through:continuing:)``).
+struct PreparedTreeNodes: Sendable {
+    struct Node: Sendable {
+        var level: UInt8
+        var index: UInt64
+        var hash: TreeHash
+    }
+
+    let from: UInt64
+    var to: UInt64
+    var nodes: [Node] = []
+
+    /// Appends record `to + 1`'s leaf to `edge`, keeping the stored nodes it completes.
+    mutating func append(canonical: UnsafeRawBufferPointer, to edge: inout CompactRange) {
+        edge.append(Merkle.leafHash(canonical)) { level, index, hash in
+            if level >= StoredTree.storedLevel { nodes.append(Node(level: UInt8(level), index: index, hash: hash)) }
+        }
+        to += 1
     }
 }

@@ -2,6 +2,7 @@ import CLMDB
 import Foundation
 import Glibc
 import Synchronization
+import TransparencyLog
 
 /// An append-only, hash-chained log of records in one LMDB environment.
 ///
@@ -144,7 +145,11 @@ public final class Store: Sendable {
     /// durable transaction, provided the ledger's head is still the one they continue (no other
     /// writer got in since they were staged). Returns the new head, or nil, having written
     /// nothing, when the head has moved: the records must then be staged again.
-    public func commit(_ staging: Staging, through count: Int) throws -> Head? {
+    ///
+    /// With `prepared` (``CommitPreparer/prepare(from:through:continuing:)``, made on another thread
+    /// while the commit before this one was written) for exactly these records, its sorted index
+    /// entries and tree nodes are written instead of being gathered, sorted and hashed here.
+    public func commit(_ staging: Staging, through count: Int, prepared: PreparedCommit? = nil) throws -> Head? {
         precondition(count >= staging.committed && count <= staging.count)
         let first = staging.base.seq + UInt64(staging.committed) + 1
         let last = staging.base.seq + UInt64(count)
@@ -157,8 +162,11 @@ public final class Store: Sendable {
             let scratchEnvironment = staging.store.environment
             let scratch = try scratchEnvironment.begin(readOnly: true)
             defer { mdb_txn_abort(scratch) }
-            let head = try Self.copy(from: TxnAccess(txn: scratch, databases: scratchEnvironment.databases), seqs: first...last, into: access)
-            return (head, commit: true)
+            let staged = TxnAccess(txn: scratch, databases: scratchEnvironment.databases)
+            if let prepared, prepared.seqs == first...last {
+                return (try Self.copy(from: staged, prepared: prepared, into: access), commit: true)
+            }
+            return (try Self.copy(from: staged, seqs: first...last, into: access), commit: true)
         }
         if let head { staging.committed(count, head: head) }
         return head
@@ -197,6 +205,29 @@ public final class Store: Sendable {
         try keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
         try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
         return head
+    }
+
+    /// ``copy(from:seqs:into:)`` with the index entries and tree nodes of `prepared`: the records
+    /// are appended from the staging area's pages as they are, and nothing is sorted or hashed.
+    private static func copy(from scratch: TxnAccess, prepared: PreparedCommit, into access: TxnAccess) throws -> Head {
+        let databases = access.databases
+        let seqs = prepared.seqs
+        var copied: UInt64 = 0
+        try access.withCursor(databases.events) { events in
+            try scratch.forEachValue(from: seqs.lowerBound, through: seqs.upperBound) { seqBytes, value in
+                var key = MDB_val(mv_size: seqBytes.count, mv_data: UnsafeMutableRawPointer(mutating: seqBytes.baseAddress))
+                var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+                try LMDBError.check(mdb_cursor_put(events, &key, &data, UInt32(MDB_APPEND)))
+                copied += 1
+            }
+        }
+        guard copied == UInt64(seqs.count) else { throw StoreError(.corrupt, "the staging area holds \(copied) of records \(seqs.lowerBound) to \(seqs.upperBound)") }
+        try prepared.streams.write(access.txn, databases.recentStreams, flags: MDB_APPENDDUP)
+        try prepared.ids.write(access.txn, databases.ids, flags: MDB_NOOVERWRITE)
+        try prepared.keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
+        try Batch.put(access.txn, access.databases.meta, MetaKey.head, TxnAccess.encodeHead(prepared.head), flags: 0)
+        if let tree = prepared.tree { try StoredTree.extend(access, prepared: tree) }
+        return prepared.head
     }
 
     /// Flushes every commit to the disk (for a store opened without `syncsEachCommit`).
@@ -415,6 +446,86 @@ extension TxnAccess {
 
 @available(*, unavailable, message: "a staging area belongs to one append")
 extension Staging: Sendable {}
+
+extension Staging {
+    /// What prepares this staging area's commits to `ledger` on another thread.
+    public func preparer(for ledger: Store) -> CommitPreparer {
+        CommitPreparer(ledger: ledger, staged: store, base: base.seq)
+    }
+}
+
+/// What one commit of a staging area writes besides its records, made ready on another thread
+/// while the committing thread writes the commit before it: the stream, id and key index entries
+/// sorted in key order, the Merkle tree's nodes over the records, and the head they reach.
+public struct PreparedCommit: Sendable {
+    let seqs: ClosedRange<UInt64>
+    let head: Head
+    var streams = IndexEntries()
+    var ids = IndexEntries()
+    var keys = IndexEntries()
+    var tree: PreparedTreeNodes?
+    /// The tree's edge after these records, where the next commit's nodes continue (nil when the
+    /// ledger keeps no tree).
+    let treeEdge: CompactRange?
+
+    /// The tree's edge after these records: all the next commit's preparation needs of this one
+    /// (kept instead of the whole commit, whose entries are a few MiB).
+    public var edge: TreeEdge? { treeEdge.map(TreeEdge.init) }
+}
+
+/// The right edge of the ledger's Merkle tree after a prepared commit (``PreparedCommit/edge``).
+public struct TreeEdge: Sendable {
+    let range: CompactRange
+}
+
+/// Prepares a staging area's commits (``PreparedCommit``) from any thread: it reads the staging
+/// area (which nothing writes once staged) and, for the first commit, the ledger's tree.
+public struct CommitPreparer: Sendable {
+    let ledger: Store
+    let staged: Store
+    /// The ledger's `seq` the staged records continue.
+    let base: UInt64
+
+    /// The commit of the staged records after the `committed`th through the `count`th; `edge` is
+    /// the tree's edge after the commit before it, if prepared (``PreparedCommit/edge``; else
+    /// it is read from the ledger, which must then hold that commit).
+    public func prepare(from committed: Int, through count: Int, continuing edge: TreeEdge?) throws -> PreparedCommit {
+        let first = base + UInt64(committed) + 1
+        let last = base + UInt64(count)
+        precondition(first <= last)
+        var edge = edge?.range
+        if edge?.size != first - 1 {
+            edge = try ledger.withTransaction(readOnly: true) { access in (try StoredTree.edge(access, size: first - 1), commit: false) }
+        }
+        var tree = edge.map { PreparedTreeNodes(from: $0.size, to: $0.size) }
+        var streams = IndexEntries()
+        var ids = IndexEntries()
+        var keys = IndexEntries()
+        let records = Int(last - first + 1)
+        streams.reserve(records, keyBytes: records * 48)
+        ids.reserve(records, keyBytes: records * 16)
+        var head = Head.empty
+        try staged.withTransaction(readOnly: true) { scratch -> (Void, commit: Bool) in
+            try scratch.forEachValue(from: first, through: last) { _, value in
+                try CanonicalRecord.view(value: value, checkingStream: false) { record in
+                    streams.appendStreamKey(record.streamBytes, seq: record.seq)
+                    ids.append(record.id, seq: record.seq)
+                    if edge != nil { tree?.append(canonical: record.canonical, to: &edge!) }
+                    head = Head(seq: record.seq, hash: record.hash, recordedAt: record.recordedAt)
+                }
+            }
+            try scratch.forEachClaim(from: first, through: last) { seq, claims in
+                for key in Claims.decode(claims) { keys.append(key, seq: seq) }
+            }
+            return ((), commit: false)
+        }
+        guard head.seq == last else { throw StoreError(.corrupt, "the staging area ends at seq \(head.seq), not \(last)") }
+        streams.sort()
+        ids.sort()
+        keys.sort()
+        return PreparedCommit(seqs: first...last, head: head, streams: streams, ids: ids, keys: keys, tree: tree, treeEdge: edge)
+    }
+}
 
 /// One pass of staging over a snapshot of the ledger; valid only inside ``Store/stage(into:_:)``.
 public struct StagingPass {

@@ -39,6 +39,44 @@ struct InPlaceParsingTests {
         }
     }
 
+    /// 64 lowercase hexadecimal digits, or nil: the plain definition.
+    static func plainHash(_ bytes: [UInt8]) -> [UInt8]? {
+        let hexDigits = Array("0123456789abcdef".utf8)
+        guard bytes.count == 64 else { return nil }
+        var out: [UInt8] = []
+        for pair in stride(from: 0, to: 64, by: 2) {
+            guard let high = hexDigits.firstIndex(of: bytes[pair]), let low = hexDigits.firstIndex(of: bytes[pair + 1]) else { return nil }
+            out.append(UInt8(high << 4 | low))
+        }
+        return out
+    }
+
+    @Test("ChainHash(hexDigits:) agrees with a digit-by-digit parse, on hashes and on any byte in any place")
+    func hashDigits() {
+        var random = SystemRandomNumberGenerator()
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var inputs: [[UInt8]] = [
+            Array(repeating: UInt8(ascii: "0"), count: 64), Array(repeating: UInt8(ascii: "f"), count: 64),
+            Array(repeating: UInt8(ascii: "0"), count: 63), Array(repeating: UInt8(ascii: "0"), count: 65),
+        ]
+        for _ in 0..<20_000 {
+            var bytes = (0..<64).map { _ in hexDigits.randomElement(using: &random)! }
+            if Bool.random(using: &random) { bytes[Int.random(in: 0..<64, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+            inputs.append(bytes)
+        }
+        for byte in 0...255 {
+            for place in [0, 1, 7, 8, 15, 16, 31, 32, 47, 56, 63] {
+                var bytes = Array("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".utf8)
+                bytes[place] = UInt8(byte)
+                inputs.append(bytes)
+            }
+        }
+        for bytes in inputs {
+            let parsed = bytes.withUnsafeBytes { ChainHash(hexDigits: $0) }
+            #expect(parsed?.bytes == Self.plainHash(bytes), "\(bytes)")
+        }
+    }
+
     @Test("NIP(employeeStream:) reads only employee streams")
     func employeeStream() {
         func nip(_ stream: String) -> NIP? { Array(stream.utf8).withUnsafeBytes { NIP(employeeStream: $0) } }

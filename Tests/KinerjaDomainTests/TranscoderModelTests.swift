@@ -145,6 +145,18 @@ struct TranscoderModelTests {
         }
     }
 
+    @Test("a target.set's unique key is \"target\", its NIP, year and target id joined by zero bytes, for any NIP, year and text")
+    func targetKeys() {
+        var random = Random(state: 23)
+        for round in 0..<2_000 {
+            var event = random.event(.targetSet)
+            let nip = round % 2 == 0 ? NIP(unchecked: String(format: "%018llu", random.next() % 1_000_000_000_000_000_000)) : random.nip()
+            event.subject = .employee(nip)
+            guard case .targetSet(let target) = event.data else { continue }
+            #expect(event.uniqueKeys == [Array("target\u{0}\(nip.text)\u{0}\(target.period.year)\u{0}\(target.targetID)".utf8)])
+        }
+    }
+
     @Test("a stored text that is not UTF-8 makes both paths throw, for every event type")
     func invalidUTF8() throws {
         let marker = "Ω-marker"  // Ω is 0xCE 0xA9: its first byte becomes 0xFF, never UTF-8

@@ -108,6 +108,31 @@ struct JSONTapeTests {
     /// Both routes read through a tape (``JSONParser`` builds its tree from one): this holds the
     /// tape read in place from a line's bytes to the tape rebuilt from a tree, whose text is all
     /// in its side buffer — the server's embedded events and dossier proofs take the second.
+    @Test("a string read eight bytes at a time stops at any quote, backslash, control or non-ASCII byte in any place, as Foundation does")
+    func stringsAtAnyOffset() {
+        var tape = JSONTape()
+        let special: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xA9, 0xFF]
+        for length in 0...24 {
+            for place in 0..<max(length, 1) {
+                for byte in special {
+                    var body = Array(repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { body[place] = byte }
+                    // Also a valid two-byte character (é) and an escape after the byte.
+                    for tail in [[], [0xC3, 0xA9], Array(#"\n"#.utf8)] as [[UInt8]] {
+                        let text = Array(#"{"k":""#.utf8) + body + tail + Array(#""}"#.utf8)
+                        let (read, foundation) = Self.parsed(text, maxDepth: 5, tape: &tape)
+                        switch read {
+                        case .success(let value):
+                            #expect(foundation.map { Self.same(value, $0) } ?? false, "\(text)")
+                        case .failure:
+                            #expect(foundation == nil, "\(text)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an event decodes the same from its line and from its parsed object, valid or corrupted")
     func lineAndObject() async {
         var generator = SampleGenerator(seed: 12, employees: 8)

@@ -41,4 +41,81 @@ struct StagingTests {
         }
         #expect(try store.verifyTree() == nil)
     }
+
+    @Test("commits prepared on another thread store what commits that gather their own entries store, and a prepared commit for other records is not used")
+    func preparedCommits() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // Two ledgers with the same 3 records already stored, then the same 2 345 records staged
+        // into each: one committed plainly, one with prepared commits (chained from one to the
+        // next, and one prepared for the wrong records, which must be ignored).
+        func ledger(_ name: String) throws -> (Store, Staging) {
+            // A fixed clock: the two ledgers' records are then the same bytes.
+            let store = try Store.create(at: dir.child(name), options: StoreOptions(clock: { 1_780_000_000_000_000 }))
+            try store.append { batch in
+                for n in 0..<3 { try batch.append(stream: "s:\(n % 7)", id: id(100_000 + n), keys: [Array("early\(n)".utf8)], payload: [UInt8(n)]) }
+            }
+            let staging = try Staging(for: store, inputBytes: 1 << 20)
+            try store.stage(into: staging) { pass in
+                for chunk in 0..<5 {
+                    try pass.stage { batch in
+                        for record in 0..<469 {
+                            let n = chunk * 469 + record
+                            let keys = n % 3 == 0 ? [Array("k\(n)".utf8), Array("j\(n)".utf8)] : []
+                            try batch.append(stream: "s:\(n % 37)", id: id(n), keys: keys, payload: Array("payload \(n)".utf8))
+                        }
+                    }
+                }
+            }
+            return (store, staging)
+        }
+        let (plain, plainStaging) = try ledger("plain")
+        let (prepared, preparedStaging) = try ledger("prepared")
+        let size = 500
+        var committed = 0
+        while committed < plainStaging.count {
+            committed = min(committed + size, plainStaging.count)
+            #expect(try plain.commit(plainStaging, through: committed) != nil)
+        }
+        let preparer = preparedStaging.preparer(for: prepared)
+        var previous: PreparedCommit?
+        committed = 0
+        while committed < preparedStaging.count {
+            let through = min(committed + size, preparedStaging.count)
+            let next = try preparer.prepare(from: committed, through: through, continuing: previous?.edge)
+            // The commit after this one's, given to this one: not used.
+            if through < preparedStaging.count, committed == 1_000 {
+                let wrong = try preparer.prepare(from: through, through: min(through + size, preparedStaging.count), continuing: next.edge)
+                #expect(try prepared.commit(preparedStaging, through: through, prepared: wrong) != nil)
+            } else {
+                #expect(try prepared.commit(preparedStaging, through: through, prepared: next) != nil)
+            }
+            previous = next
+            committed = through
+        }
+        #expect(try prepared.verifyTree() == nil)
+        let keys: (borrowing RecordView) throws -> [[UInt8]] = { record in
+            let n = Int(record.id.low)
+            if n >= 100_000 { return [Array("early\(n - 100_000)".utf8)] }
+            return n % 3 == 0 ? [Array("k\(n)".utf8), Array("j\(n)".utf8)] : []
+        }
+        #expect(try prepared.verify(keysOf: keys) == plain.verify(keysOf: keys))
+        guard case .intact(let head, _) = try prepared.verify(keysOf: keys) else {
+            Issue.record("the prepared ledger does not verify")
+            return
+        }
+        #expect(head.seq == 2_348)
+        try plain.read { a throws in
+            try prepared.read { b throws in
+                #expect(try a.treeRoot(size: 2_348) == b.treeRoot(size: 2_348))
+                #expect(try a.treeRoot(size: 1_003) == b.treeRoot(size: 1_003))
+                for stream in 0..<37 { #expect(try a.seqs(inStream: "s:\(stream)") == b.seqs(inStream: "s:\(stream)")) }
+                for n in stride(from: 0, to: 2_345, by: 3) {
+                    #expect(try b.seq(of: id(n)) == UInt64(n + 4))
+                    #expect(try b.seq(forKey: Array("j\(n)".utf8)) == UInt64(n + 4))
+                }
+                for seq in UInt64(1)...2_348 { #expect(try a.record(at: seq) == b.record(at: seq)) }
+            }
+        }
+    }
 }

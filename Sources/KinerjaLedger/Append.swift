@@ -224,12 +224,22 @@ struct AppendPipeline {
             let committed = staging.committed
             let prepared = ahead?.wait() ?? (try? preparer.prepare(from: committed, through: through, continuing: nil))
             var next: PreparingCommit?
-            if through < staging.count {
+            // The next commit's preparation needs this one's tree edge (it cannot read it from the
+            // ledger before this commit is written): without a prepared commit, the next prepares itself.
+            if through < staging.count, prepared != nil {
                 let following = min(through + options.batchSize, staging.count)
                 let edge = prepared?.edge
                 next = PreparingCommit { try? preparer.prepare(from: through, through: following, continuing: edge) }
             }
-            guard let head = try store.commit(staging, through: through, prepared: prepared) else {
+            let committedHead: Head?
+            do {
+                committedHead = try store.commit(staging, through: through, prepared: prepared)
+            } catch {
+                // Nothing may read the staging area once this append has thrown and discarded it.
+                _ = next?.wait()
+                throw error
+            }
+            guard let head = committedHead else {
                 // Another writer got in: check again what is left (what was committed is now a duplicate).
                 _ = next?.wait()
                 committedEarlier += staging.committed

@@ -147,8 +147,9 @@ public final class Store: Sendable {
     /// nothing, when the head has moved: the records must then be staged again.
     ///
     /// With `prepared` (``CommitPreparer/prepare(from:through:continuing:)``, made on another thread
-    /// while the commit before this one was written) for exactly these records, its sorted index
-    /// entries and tree nodes are written instead of being gathered, sorted and hashed here.
+    /// while the commit before this one was written) for exactly these records — from this
+    /// staging area, for this ledger, the same `seq`s — its sorted index entries and tree nodes are
+    /// written instead of being gathered, sorted and hashed here; any other is ignored.
     public func commit(_ staging: Staging, through count: Int, prepared: PreparedCommit? = nil) throws -> Head? {
         precondition(count >= staging.committed && count <= staging.count)
         let first = staging.base.seq + UInt64(staging.committed) + 1
@@ -163,7 +164,7 @@ public final class Store: Sendable {
             let scratch = try scratchEnvironment.begin(readOnly: true)
             defer { mdb_txn_abort(scratch) }
             let staged = TxnAccess(txn: scratch, databases: scratchEnvironment.databases)
-            if let prepared, prepared.seqs == first...last {
+            if let prepared, prepared.seqs == first...last, prepared.ledger === self, prepared.staged === staging.store, prepared.base == staging.base.seq {
                 return (try Self.copy(from: staged, prepared: prepared, into: access), commit: true)
             }
             return (try Self.copy(from: staged, seqs: first...last, into: access), commit: true)
@@ -213,15 +214,21 @@ public final class Store: Sendable {
         let databases = access.databases
         let seqs = prepared.seqs
         var copied: UInt64 = 0
+        var lastValue: UnsafeRawBufferPointer?
         try access.withCursor(databases.events) { events in
             try scratch.forEachValue(from: seqs.lowerBound, through: seqs.upperBound) { seqBytes, value in
                 var key = MDB_val(mv_size: seqBytes.count, mv_data: UnsafeMutableRawPointer(mutating: seqBytes.baseAddress))
                 var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
                 try LMDBError.check(mdb_cursor_put(events, &key, &data, UInt32(MDB_APPEND)))
                 copied += 1
+                lastValue = value
             }
         }
-        guard copied == UInt64(seqs.count) else { throw StoreError(.corrupt, "the staging area holds \(copied) of records \(seqs.lowerBound) to \(seqs.upperBound)") }
+        guard copied == UInt64(seqs.count), let lastValue else { throw StoreError(.corrupt, "the staging area holds \(copied) of records \(seqs.lowerBound) to \(seqs.upperBound)") }
+        // The records copied are those the entries were prepared from: the chain's hash at the last
+        // one says so (it covers every record before it).
+        let lastHash = try CanonicalRecord.view(value: lastValue) { $0.hash }
+        guard lastHash == prepared.head.hash else { throw StoreError(.corrupt, "the staging area's record \(seqs.upperBound) is not the one its commit was prepared from") }
         try prepared.streams.write(access.txn, databases.recentStreams, flags: MDB_APPENDDUP)
         try prepared.ids.write(access.txn, databases.ids, flags: MDB_NOOVERWRITE)
         try prepared.keys.write(access.txn, databases.keys, flags: MDB_NOOVERWRITE)
@@ -458,6 +465,10 @@ extension Staging {
 /// while the committing thread writes the commit before it: the stream, id and key index entries
 /// sorted in key order, the Merkle tree's nodes over the records, and the head they reach.
 public struct PreparedCommit: Sendable {
+    /// The ledger, the staging area and the `seq` it continues that this commit was made for.
+    let ledger: Store
+    let staged: Store
+    let base: UInt64
     let seqs: ClosedRange<UInt64>
     let head: Head
     var streams = IndexEntries()
@@ -492,7 +503,7 @@ public struct CommitPreparer: Sendable {
     public func prepare(from committed: Int, through count: Int, continuing edge: TreeEdge?) throws -> PreparedCommit {
         let first = base + UInt64(committed) + 1
         let last = base + UInt64(count)
-        precondition(first <= last)
+        guard first <= last else { throw StoreError(.corrupt, "no staged records after the \(committed)th through the \(count)th to prepare") }
         var edge = edge?.range
         if edge?.size != first - 1 {
             edge = try ledger.withTransaction(readOnly: true) { access in (try StoredTree.edge(access, size: first - 1), commit: false) }
@@ -507,7 +518,7 @@ public struct CommitPreparer: Sendable {
         var head = Head.empty
         try staged.withTransaction(readOnly: true) { scratch -> (Void, commit: Bool) in
             try scratch.forEachValue(from: first, through: last) { _, value in
-                try CanonicalRecord.view(value: value, checkingStream: false) { record in
+                try CanonicalRecord.view(value: value) { record in
                     streams.appendStreamKey(record.streamBytes, seq: record.seq)
                     ids.append(record.id, seq: record.seq)
                     if edge != nil { tree?.append(canonical: record.canonical, to: &edge!) }
@@ -523,7 +534,7 @@ public struct CommitPreparer: Sendable {
         streams.sort()
         ids.sort()
         keys.sort()
-        return PreparedCommit(seqs: first...last, head: head, streams: streams, ids: ids, keys: keys, tree: tree, treeEdge: edge)
+        return PreparedCommit(ledger: ledger, staged: staged, base: base, seqs: first...last, head: head, streams: streams, ids: ids, keys: keys, tree: tree, treeEdge: edge)
     }
 }
 

@@ -105,9 +105,6 @@ struct JSONTapeTests {
         }
     }
 
-    /// Both routes read through a tape (``JSONParser`` builds its tree from one): this holds the
-    /// tape read in place from a line's bytes to the tape rebuilt from a tree, whose text is all
-    /// in its side buffer — the server's embedded events and dossier proofs take the second.
     @Test("a string read eight bytes at a time stops at any quote, backslash, control or non-ASCII byte in any place, as Foundation does")
     func stringsAtAnyOffset() {
         var tape = JSONTape()
@@ -133,6 +130,9 @@ struct JSONTapeTests {
         }
     }
 
+    /// Both routes read through a tape (``JSONParser`` builds its tree from one): this holds the
+    /// tape read in place from a line's bytes to the tape rebuilt from a tree, whose text is all
+    /// in its side buffer — the server's embedded events and dossier proofs take the second.
     @Test("an event decodes the same from its line and from its parsed object, valid or corrupted")
     func lineAndObject() async {
         var generator = SampleGenerator(seed: 12, employees: 8)

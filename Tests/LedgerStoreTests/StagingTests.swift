@@ -48,8 +48,9 @@ struct StagingTests {
         defer { dir.remove() }
         // Two ledgers with the same 3 records already stored, then the same 2 345 records staged
         // into each: one committed plainly, one with prepared commits (chained from one to the
-        // next, and one prepared for the wrong records, which must be ignored).
-        func ledger(_ name: String) throws -> (Store, Staging) {
+        // next, one prepared for the wrong records and one from another staging area, which must
+        // be ignored).
+        func ledger(_ name: String, ids offset: Int = 0) throws -> (Store, Staging) {
             // A fixed clock: the two ledgers' records are then the same bytes.
             let store = try Store.create(at: dir.child(name), options: StoreOptions(clock: { 1_780_000_000_000_000 }))
             try store.append { batch in
@@ -62,7 +63,7 @@ struct StagingTests {
                         for record in 0..<469 {
                             let n = chunk * 469 + record
                             let keys = n % 3 == 0 ? [Array("k\(n)".utf8), Array("j\(n)".utf8)] : []
-                            try batch.append(stream: "s:\(n % 37)", id: id(n), keys: keys, payload: Array("payload \(n)".utf8))
+                            try batch.append(stream: "s:\(n % 37)", id: id(n + offset), keys: keys, payload: Array("payload \(n)".utf8))
                         }
                     }
                 }
@@ -71,6 +72,8 @@ struct StagingTests {
         }
         let (plain, plainStaging) = try ledger("plain")
         let (prepared, preparedStaging) = try ledger("prepared")
+        // Other records at the same seqs, staged for a third ledger with the same head.
+        let (other, otherStaging) = try ledger("other", ids: 50_000)
         let size = 500
         var committed = 0
         while committed < plainStaging.count {
@@ -84,7 +87,11 @@ struct StagingTests {
             let through = min(committed + size, preparedStaging.count)
             let next = try preparer.prepare(from: committed, through: through, continuing: previous?.edge)
             // The commit after this one's, given to this one: not used.
-            if through < preparedStaging.count, committed == 1_000 {
+            if committed == 500 {
+                // Prepared from another staging area (other records, the same seqs and base): not used.
+                let foreign = try otherStaging.preparer(for: other).prepare(from: committed, through: through, continuing: previous?.edge)
+                #expect(try prepared.commit(preparedStaging, through: through, prepared: foreign) != nil)
+            } else if through < preparedStaging.count, committed == 1_000 {
                 let wrong = try preparer.prepare(from: through, through: min(through + size, preparedStaging.count), continuing: next.edge)
                 #expect(try prepared.commit(preparedStaging, through: through, prepared: wrong) != nil)
             } else {

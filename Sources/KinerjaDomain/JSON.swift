@@ -11,14 +11,16 @@ public enum JSONValue: Equatable, Sendable {
 
     /// The JSON type's name, for error messages.
     public var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
+        let kind: JSONTape.Kind =
+            switch self {
+            case .null: .null
+            case .bool: .bool
+            case .number: .number
+            case .string: .string
+            case .array: .array
+            case .object: .object
+            }
+        return kind.typeName
     }
 }
 

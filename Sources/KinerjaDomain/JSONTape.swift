@@ -17,6 +17,18 @@ import CanonicalBytes
 package struct JSONTape {
     package enum Kind: UInt8, Sendable {
         case null, bool, number, string, array, object
+
+        /// The type's name, for error messages: one list for the tape and the tree.
+        package var typeName: String {
+            switch self {
+            case .null: "null"
+            case .bool: "a boolean"
+            case .number: "a number"
+            case .string: "a string"
+            case .array: "an array"
+            case .object: "an object"
+            }
+        }
     }
 
     package struct Token {
@@ -69,16 +81,7 @@ package struct JSONTape {
     package func kind(_ token: Int) -> Kind { tokens[token].kind }
 
     /// The JSON type's name, for error messages (``JSONValue/typeName``).
-    package func typeName(_ token: Int) -> String {
-        switch tokens[token].kind {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
+    package func typeName(_ token: Int) -> String { tokens[token].kind.typeName }
 
     /// The bytes of a string (decoded) or of a number (its literal).
     package func withBytes<Result>(_ token: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {

@@ -193,7 +193,7 @@ struct AppendPipeline {
         case check
         /// Write the staging area's records to the ledger, a batch at a time; the next batch's
         /// index entries and tree nodes are prepared on another thread meanwhile.
-        case commit(Staging, AppendReport, ahead: PreparingCommit?)
+        case commit(Staging, AppendReport, ahead: Ahead<PreparedCommit?>?)
         case finished(AppendReport)
     }
 
@@ -223,13 +223,13 @@ struct AppendPipeline {
             let preparer = staging.preparer(for: store)
             let committed = staging.committed
             let prepared = ahead?.wait() ?? (try? preparer.prepare(from: committed, through: through, continuing: nil))
-            var next: PreparingCommit?
+            var next: Ahead<PreparedCommit?>?
             // The next commit's preparation needs this one's tree edge (it cannot read it from the
             // ledger before this commit is written): without a prepared commit, the next prepares itself.
             if through < staging.count, prepared != nil {
                 let following = min(through + options.batchSize, staging.count)
                 let edge = prepared?.edge
-                next = PreparingCommit { try? preparer.prepare(from: through, through: following, continuing: edge) }
+                next = Ahead { try? preparer.prepare(from: through, through: following, continuing: edge) }
             }
             let committedHead: Head?
             do {
@@ -295,23 +295,6 @@ struct AppendPipeline {
         report.duplicates = tally.duplicates - committedEarlier
         report.rejected = tally.rejected.sorted { $0.line < $1.line }
         return report
-    }
-}
-
-/// A commit of a staging area being prepared on another thread (``CommitPreparer``).
-final class PreparingCommit: @unchecked Sendable {
-    private let group = DispatchGroup()
-    /// Written by the preparing thread before it leaves `group`, read after `wait()`.
-    private var result: PreparedCommit?
-
-    init(_ work: @escaping @Sendable () -> PreparedCommit?) {
-        DispatchQueue.global().async(group: group) { self.result = work() }
-    }
-
-    /// The prepared commit, once ready (nil if preparing it failed).
-    func wait() -> PreparedCommit? {
-        group.wait()
-        return result
     }
 }
 

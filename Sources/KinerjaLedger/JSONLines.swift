@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KinerjaDomain
+import Synchronization
 
 /// Splits JSON Lines input and decodes each line. Empty lines are skipped; a final line
 /// needs no newline; a carriage return before the newline is dropped.
@@ -15,6 +16,9 @@ public enum JSONLines {
         /// (joining two runs per batch was 6 % of an import's decoding).
         var runs: [[NumberedSubmission]]
         public var invalid: [WireError]
+
+        /// The number of good lines (without joining the runs, as ``submissions`` does).
+        public var count: Int { runs.reduce(0) { $0 + $1.count } }
 
         /// The good lines, in line order.
         public var submissions: [NumberedSubmission] {
@@ -95,14 +99,16 @@ public enum JSONLines {
                 firstLines.append(lines)
             }
             cuts.append(bytes.count)
-            let results = (0..<parts).map { _ in PartResult() }
+            let results = Mutex<[Decoded]>(Array(repeating: Decoded(), count: parts))
             let (bounds, numbers) = (cuts, firstLines)
             let input = SendableBytes(bytes: bytes)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let slice = UnsafeRawBufferPointer(rebasing: input.bytes[bounds[part]..<bounds[part + 1]])
-                results[part].value = decode(slice, firstLine: numbers[part])
+                let decoded = decode(slice, firstLine: numbers[part])
+                results.withLock { $0[part] = decoded }
             }
-            return Decoded(runs: results.flatMap(\.value.runs), invalid: results.flatMap(\.value.invalid))
+            let decoded = results.withLock { $0 }
+            return Decoded(runs: decoded.flatMap(\.runs), invalid: decoded.flatMap(\.invalid))
         }
     }
 
@@ -112,15 +118,11 @@ public enum JSONLines {
         guard count > 0 else { return }
         var current = decode(0)
         for index in 0..<count {
-            let next = PartResult()
-            let group = DispatchGroup()
-            if index + 1 < count {
-                DispatchQueue.global().async(group: group) { next.value = decode(index + 1) }
-            }
-            defer { group.wait() }
+            let next = index + 1 < count ? Ahead { decode(index + 1) } : nil
+            // Nothing decodes on once `body` has thrown and the input may be gone.
+            defer { _ = next?.wait() }
             try body(current)
-            group.wait()
-            current = next.value
+            if let next { current = next.wait() }
         }
     }
 
@@ -158,10 +160,6 @@ public enum JSONLines {
     }
 
     /// One part's result, written by the thread that decodes it and read after all have finished.
-    private final class PartResult: @unchecked Sendable {
-        var value = Decoded()
-    }
-
     /// The input, read (never written) by every part while `decode` holds it.
     private struct SendableBytes: @unchecked Sendable {
         let bytes: UnsafeRawBufferPointer

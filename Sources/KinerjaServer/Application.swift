@@ -187,10 +187,10 @@ package struct API: Sendable {
         }
         let isOneObject = request.headers[.contentType]?.hasPrefix("application/json") == true
         let decoded = EventBody.decode(body, oneObject: isOneObject, actor: identity.name)
-        guard decoded.submissions.count + decoded.invalid.count <= Limits.events else {
+        guard decoded.count + decoded.invalid.count <= Limits.events else {
             throw ServerError(.contentTooLarge, "too_large", "more than \(Limits.events) events in one request")
         }
-        guard decoded.submissions.count + decoded.invalid.count > 0 else {
+        guard decoded.count + decoded.invalid.count > 0 else {
             throw ServerError(.unprocessableContent, "malformed", "the body holds no event")
         }
         // The actor rule and the role table: a line the decoder refuses for its actor (an activity

@@ -51,7 +51,7 @@ public final class GroupCommitter: Sendable {
                     var events = 0
                     var taken = 0
                     for job in state.queue {
-                        events += job.input.submissions.count
+                        events += job.input.count
                         if taken > 0 && (!groups || events > Self.maxEvents) { break }
                         taken += 1
                     }
@@ -64,7 +64,7 @@ public final class GroupCommitter: Sendable {
                     do {
                         let results = try ledger.append(group: jobs.map(\.input))
                         let busy = ContinuousClock.now - start
-                        let events = jobs.reduce(0) { $0 + $1.input.submissions.count }
+                        let events = jobs.reduce(0) { $0 + $1.input.count }
                         shared.counters.withLock {
                             $0.transactions += 1
                             $0.requests += jobs.count

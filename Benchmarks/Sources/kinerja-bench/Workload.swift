@@ -8,9 +8,9 @@ import KinerjaSamples
 /// (seed 1) sized to about N events, recorded day by day into a ledger as `kinerja demo` does
 /// and exported as `kinerja log` does to `D/events.jsonl`: the bulk import restores that export
 /// (each line's `seq`, `recorded_at` and chain hash checked; a fresh import would record a
-/// year of events today, every one of them a backdated entry). The first M events, fresh (no
-/// recorded fields), are split by stream among W files `D/writer-I.jsonl`, so that each stream
-/// has a single writer.
+/// year of events today, every one of them a backdated entry). The first M events that happened
+/// a day or more before now, fresh (no recorded fields), are split by stream among W files
+/// `D/writer-I.jsonl`, so that each stream has a single writer.
 func generateWorkload(_ options: Options) throws {
     let target = options.int("--events", 1_000_000)
     let directory = options.required("--dir")
@@ -19,7 +19,13 @@ func generateWorkload(_ options: Options) throws {
     // The demo year records about 183 events per employee, most of them daily activity logs.
     let sample = DemoYear(seed: 1, employees: max(8, target / 183))
     var slices = [[UInt8]](repeating: [], count: writers)
-    for item in sample.items.prefix(writerEvents) {
+    // Fresh events are checked against the clock (an `occurred_at` after it is refused): the
+    // writers take the year's events that happened at least a day ago.
+    let past = Int64(Date().timeIntervalSince1970 * 1_000_000) - Timestamp.microsPerDay
+    let fresh = sample.items.lazy.filter { $0.event.occurredAt.micros <= past }.prefix(writerEvents)
+    var written = 0
+    for item in fresh {
+        written += 1
         let slice = writer(of: item.event.stream, writers: writers)
         slices[slice].append(contentsOf: WireEncoder.encode(item.event).utf8)
         slices[slice].append(UInt8(ascii: "\n"))
@@ -55,6 +61,6 @@ func generateWorkload(_ options: Options) throws {
     try (units.joined(separator: "\n") + "\n").write(toFile: directory + "/units.txt", atomically: true, encoding: .utf8)
     emit([
         "events": sample.items.count, "employees": sample.people.count, "units": units.count,
-        "bytes": total, "writer_events": min(writerEvents, sample.items.count),
+        "bytes": total, "writer_events": written,
     ])
 }

@@ -89,6 +89,10 @@ struct Run {
         table.add(.history, .kinerja, try step(["ledger-history", "--ledger", ledger, "--dir", directory]))
         if peers.contains("sqlite") { table.add(.history, .sqlite, try step(["sqlite-history", "--db", directory + "/events.sqlite", "--dir", directory])) }
         table.add(.accountability, .kinerja, try step(["ledger-accountability", "--ledger", ledger, "--dir", directory, "--samples", "\(unitSamples)"]))
+        // A long-running reader (`kinerja serve`) pre-maps the file at open: the same reads
+        // without a fresh process's first-touch page faults.
+        table.add(.historyServed, .kinerja, try step(["ledger-history", "--ledger", ledger, "--dir", directory, "--premap", "yes"]))
+        table.add(.accountabilityServed, .kinerja, try step(["ledger-accountability", "--ledger", ledger, "--dir", directory, "--samples", "\(unitSamples)", "--premap", "yes"]))
 
         log("\(writers) concurrent writers")
         let slices = (0..<writers).map { directory + "/writer-\($0).jsonl" }

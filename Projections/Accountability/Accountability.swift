@@ -45,7 +45,9 @@ public struct Finding: Hashable, Sendable {
 
 /// Accountability: whether the process rules were followed. Findings are independent: one
 /// event can raise several. Decisions are judged against the state before them (the replay is
-/// in `seq` order); year-end checks (training, missing annual score, unaligned targets, the
+/// in `seq` order, or a bounded replay's placements first and then one stream at a time: an
+/// employee's state changes only by their own events, and placements are read as recorded
+/// before the event judged); year-end checks (training, missing annual score, unaligned targets, the
 /// distribution curve) against everything replayed. The facts are ``AppraisalState``'s; this
 /// layer keeps only the findings.
 public struct Accountability: Projection, Sendable {
@@ -160,7 +162,7 @@ public struct Accountability: Projection, Sendable {
             raise(.scoreWithoutTarget, subject, score.period, [event.id], "score for \(score.period) given with no target set for \(score.period.year) before it", seq: event.seq)
         }
         let lastDay = score.period.lastDay
-        if let placement = number.flatMap({ state.placement(of: $0, on: lastDay) }) {
+        if let placement = number.flatMap({ state.placement(of: $0, on: lastDay, before: event.seq) }) {
             if let appraiser = placement.appraiser, !event.actor.isNIP(appraiser) {
                 raise(.appraiserMismatch, subject, score.period, [event.id, placement.id],
                       "scored by \(event.actor.string), but the appraiser in effect on \(lastDay) is \(appraiser.text)", seq: event.seq)
@@ -178,7 +180,7 @@ public struct Accountability: Projection, Sendable {
     private mutating func judgeCorrection(_ correction: DataView.ScoreCorrected, of employee: NIP, _ event: borrowing EventView) {
         let subject = Subject.employee(employee)
         let period = state.period(of: correction.corrects) ?? Period(year: event.occurredAt.localDate.year)
-        if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+        if correction.basis == .objectionUpheld, let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate, before: event.seq) {
             raise(.correctionAuthority, subject, period, [event.id, correction.corrects], "objection upheld by \(event.actor.string), but \(who)", seq: event.seq)
         }
         checkFeedback(state.predicate(period, correction.resultsRating, correction.behaviorRating), employee, state.employee(employee), period, event)
@@ -186,10 +188,11 @@ public struct Accountability: Projection, Sendable {
     }
 
     /// Nil when `actor` is the appraiser's appraiser of `employee` on `date` (placements in
-    /// effect then); else what the appraiser's appraiser is, or why there is none.
-    private func notTheAppraisersAppraiser(_ actor: TextView, of employee: NIP, on date: CivilDate) -> String? {
-        let appraiser = state.placement(employee, on: date)?.appraiser
-        let appraisersAppraiser = appraiser.flatMap { state.placement($0, on: date)?.appraiser }
+    /// effect then, as recorded before `seq`); else what the appraiser's appraiser is, or why
+    /// there is none.
+    private func notTheAppraisersAppraiser(_ actor: TextView, of employee: NIP, on date: CivilDate, before seq: UInt64) -> String? {
+        let appraiser = state.placement(employee, on: date, before: seq)?.appraiser
+        let appraisersAppraiser = appraiser.flatMap { state.placement($0, on: date, before: seq)?.appraiser }
         if let appraisersAppraiser, actor.isNIP(appraisersAppraiser) { return nil }
         let who = appraisersAppraiser.map { "is \($0.text)" } ?? (appraiser == nil ? "cannot be found: no appraiser in effect" : "cannot be found: the appraiser \(appraiser!.text) has none in effect")
         return "the appraiser's appraiser on \(date) \(who)"
@@ -205,7 +208,7 @@ public struct Accountability: Projection, Sendable {
     private mutating func judgeDecision(_ decision: DataView.ObjectionDecided, of employee: NIP, _ event: borrowing EventView) {
         guard let objection = state.objection(decision.objection) else { return }
         let period = objection.score.map { state.score($0).period } ?? Period(year: event.occurredAt.localDate.year)
-        if let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate) {
+        if let who = notTheAppraisersAppraiser(event.actor, of: employee, on: event.occurredAt.localDate, before: event.seq) {
             raise(.objectionDecider, .employee(employee), period, [event.id, decision.objection],
                   "objection \(decision.outcome.rawValue) by \(event.actor.string), but \(who)", seq: event.seq)
         }

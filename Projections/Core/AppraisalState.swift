@@ -152,8 +152,15 @@ public struct AppraisalState: Sendable {
         /// The placement in effect on `date` among those folded: the latest `effective_from` ≤
         /// `date`, ties to the higher `seq`.
         public func placement(on date: CivilDate) -> Placement? {
+            placement(on: date, before: .max)
+        }
+
+        /// ``placement(on:)`` among the placements recorded before `seq`: the one in effect as
+        /// an event at `seq` sees it, whatever a fold that reads placements first (a bounded
+        /// replay's ``Selection/Order``) has folded since.
+        public func placement(on date: CivilDate, before seq: UInt64) -> Placement? {
             var best: Placement?
-            for placement in placements where placement.effectiveFrom <= date {
+            for placement in placements where placement.effectiveFrom <= date && placement.seq < seq {
                 if let current = best, current.effectiveFrom > placement.effectiveFrom { continue }
                 best = placement
             }
@@ -193,6 +200,13 @@ public struct AppraisalState: Sendable {
         public var seq: UInt64
     }
 
+    /// What a score or correction sets: the score, and the `score.given` it goes back to.
+    struct Scored: Sendable {
+        var reference: ScoreReference
+        /// In ``AppraisalState/givens``.
+        var origin: Int32
+    }
+
     /// Where a score or correction's period lives: the employee and the index of the score.
     public struct ScoreReference: Hashable, Sendable {
         public var employee: Int32
@@ -206,10 +220,11 @@ public struct AppraisalState: Sendable {
     public private(set) var texts = Texts()
     public private(set) var employees: [Employee] = []
     private var numbers = NumberTable()
-    /// Every score and correction → the score it sets.
-    private var scoredBy = IDTable<ScoreReference>()
-    /// Every score and correction → the `score.given` it goes back to.
-    private var origins = IDTable<Origin>()
+    /// Every score and correction → the score it sets and the `score.given` it goes back to
+    /// (one table, one lookup, slots of 32 bytes: two tables were 80 bytes an entry).
+    private var scoredBy = IDTable<Scored>()
+    /// Every `score.given`, as an origin (``Scored/origin`` is an index here).
+    private var givens: [Origin] = []
     /// Every objection, in `seq` order.
     public private(set) var objections: [Objection] = []
     /// Every objection → its place in ``objections``.
@@ -262,7 +277,7 @@ public struct AppraisalState: Sendable {
                 indicator: texts.append(set.indicator), value: set.value, unit: names.number(set.unit),
                 alignedTo: set.alignedTo.map { AlignedTo(employee: $0.employee, targetID: names.number($0.targetID)) },
                 events: [event.id], seq: event.seq,
-                appraiserInEffect: employees[index].placement(on: event.occurredAt.localDate)?.appraiser != nil)
+                appraiserInEffect: employees[index].placement(on: event.occurredAt.localDate, before: event.seq)?.appraiser != nil)
             if let existing = employees[index].targets.firstIndex(where: { $0.year == target.year && $0.targetID == target.targetID }) {
                 employees[index].targets[existing] = target
             } else {
@@ -303,18 +318,17 @@ public struct AppraisalState: Sendable {
                 employees[index].scores.append(score)
                 slot = employees[index].scores.count - 1
             }
-            scoredBy[event.id] = ScoreReference(employee: number, score: Int32(slot))
-            origins[event.id] = origin
+            givens.append(origin)
+            scoredBy[event.id] = Scored(reference: ScoreReference(employee: number, score: Int32(slot)), origin: Int32(givens.count - 1))
         case .scoreCorrected(let correction):
-            guard let reference = scoredBy[correction.corrects], let origin = origins[correction.corrects] else { return }
-            scoredBy[event.id] = reference
-            origins[event.id] = origin
-            rescore(reference, correction.resultsRating, correction.behaviorRating, event, origin: origin) { score in
+            guard let scored = scoredBy[correction.corrects] else { return }
+            scoredBy[event.id] = scored
+            rescore(scored.reference, correction.resultsRating, correction.behaviorRating, event, origin: givens[Int(scored.origin)]) { score in
                 score.correction = correction.basis
                 score.objection = score.objection?.afterReplacement
             }
         case .objectionFiled(let filed):
-            let reference = scoredBy[filed.score]
+            let reference = scoredBy[filed.score]?.reference
             objectionIndex[event.id] = Int32(objections.count)
             objections.append(Objection(
                 id: event.id, employee: number, seq: event.seq, recordedAt: event.recordedAt, receivedOn: filed.receivedOn,
@@ -324,7 +338,7 @@ public struct AppraisalState: Sendable {
             guard let place = objectionIndex[decision.objection] else { return }
             objections[Int(place)].decision = Decision(id: event.id, seq: event.seq, recordedAt: event.recordedAt, outcome: decision.outcome)
             let objection = objections[Int(place)]
-            guard let reference = objection.score, let origin = origins[objection.scoreEvent] else { return }
+            guard let reference = objection.score, let origin = scoredBy[objection.scoreEvent].map({ givens[Int($0.origin)] }) else { return }
             employees[Int(reference.employee)].scores[Int(reference.score)].decision = event.id
             if let ratings = decision.ratings {
                 rescore(reference, ratings.results, ratings.behavior, event, origin: origin) { $0.objection = .upheld }
@@ -439,13 +453,25 @@ public struct AppraisalState: Sendable {
 
     public func placement(of employee: Int32, on date: CivilDate) -> Placement? { employees[Int(employee)].placement(on: date) }
 
+    /// The placement of `employee` (a number) in effect on `date` among those recorded before
+    /// `seq` (``Employee/placement(on:before:)``).
+    public func placement(of employee: Int32, on date: CivilDate, before seq: UInt64) -> Placement? {
+        employees[Int(employee)].placement(on: date, before: seq)
+    }
+
+    /// The placement of `nip` in effect on `date` among those recorded before `seq`.
+    public func placement(_ nip: NIP, on date: CivilDate, before seq: UInt64) -> Placement? {
+        guard let number = numbers.existing(nip.number) else { return nil }
+        return employees[Int(number)].placement(on: date, before: seq)
+    }
+
     /// The score a score or correction sets (unknown: a correction of no score).
-    public func scoreReference(of id: EventID) -> ScoreReference? { scoredBy[id] }
+    public func scoreReference(of id: EventID) -> ScoreReference? { scoredBy[id]?.reference }
 
     public func score(_ reference: ScoreReference) -> Score { employees[Int(reference.employee)].scores[Int(reference.score)] }
 
     /// The period of the score a score or correction sets.
-    public func period(of id: EventID) -> Period? { scoredBy[id].map { score($0).period } }
+    public func period(of id: EventID) -> Period? { scoredBy[id].map { score($0.reference).period } }
 
     /// The objection `id`, if it was folded.
     public func objection(_ id: EventID) -> Objection? { objectionIndex[id].map { objections[Int($0)] } }

@@ -18,15 +18,31 @@ public struct Selection: Sendable {
     /// `part` modulo `of` (the employees their events name are read whatever their share), for
     /// several replays to fold the members' events between them. nil: all of them.
     public var share: (part: UInt64, of: UInt64)?
+    /// The order the events are delivered in.
+    public var order: Order
+
+    /// The order of a bounded replay's events.
+    public enum Order: Sendable {
+        /// `seq` order.
+        case seq
+        /// Every `employee.placed` first, in `seq` order; then each stream's other events
+        /// together, in `seq` order, one stream after another. A fold of many employees then
+        /// works on one employee's state at a time (in `seq` order it jumps to another
+        /// employee's at nearly every event: a cache miss each). Only for a fold whose reading
+        /// of one stream's state depends on no other stream's but through placements, read as
+        /// of the event (those recorded before it: ``AppraisalState/placement(of:on:before:)``).
+        case placementsThenStreams
+    }
 
     /// - Precondition: `share`, when given, has `part < of` (a programming error otherwise:
     ///   no employee would be selected, or none could be, with `of` 0).
-    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil) {
+    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil, order: Order = .seq) {
         if let share { precondition(share.part < share.of, "a share is a part below the number of parts, not \(share.part) of \(share.of)") }
         self.unit = unit
         self.employees = employees
         self.skipsTimelyActivity = skipsTimelyActivity
         self.share = share
+        self.order = order
     }
 
     /// Whether `employee` is in ``share``.
@@ -123,14 +139,30 @@ extension Ledger {
         }
         // Each record is looked up once, in `seq` order through one cursor: the members' own
         // (read for the employees they name, and kept for the fold), then the named employees'
-        // and the unit's, and the two folded together in `seq` order.
+        // and the unit's, and the two delivered together in `seq` order (or placements first,
+        // then stream by stream: ``Selection/Order``).
         guard let own = try seqs(txn, of: members, through: through, facts: selection.skipsTimelyActivity) else { return nil }
         let complete = try txn.withIndexedRecords(at: own) { mine -> Bool in
             var others: [NIP] = []
+            // Which member each record is of, and whether it is a placement: what the order
+            // ``Selection/Order/placementsThenStreams`` needs, read while the record is at hand.
+            let grouping = selection.order == .placementsThenStreams
+            var groups = StreamGroups(grouping ? members : [])
+            var mineGroups: [Int32] = []
+            var minePlaced: [Bool] = []
+            if grouping {
+                mineGroups.reserveCapacity(mine.count)
+                minePlaced.reserveCapacity(mine.count)
+            }
             for index in 0..<mine.count {
                 mine.prefetch(index + prefetchDistance)
                 let named = try mine.withRecord(index) { record -> [NIP] in
-                    guard let type = record.payload.first, naming[Int(type)] else { return [] }
+                    let type = record.payload.first ?? 0
+                    if grouping {
+                        mineGroups.append(groups.group(record.streamBytes))
+                        minePlaced.append(type == placedCode)
+                    }
+                    guard naming[Int(type)] else { return [] }
                     return related(try eventView(record))
                 }
                 for other in named where seen.insert(other).inserted { others.append(other) }
@@ -141,6 +173,11 @@ extension Ledger {
                 rest.sort()
             }
             try txn.withIndexedRecords(at: rest) { theirs in
+                if grouping {
+                    groups.add(others)
+                    try Self.deliverByStream(mine, mineGroups, minePlaced, theirs, &groups, body)
+                    return
+                }
                 var (i, j) = (0, 0)
                 while i < mine.count || j < theirs.count {
                     if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
@@ -166,6 +203,136 @@ extension Ledger {
             }
         }
         return (LedgerPosition(seq: through, hash: hash), recordedAt)
+    }
+}
+
+extension Ledger {
+    /// `employee.placed`'s type byte.
+    fileprivate static let placedCode = EventType.employeePlaced.code
+
+    /// Delivers `mine` and `theirs` in the order ``Selection/Order/placementsThenStreams``:
+    /// the placements of both in `seq` order, then the other records stream by stream (each
+    /// stream's in `seq` order). `mineGroups` and `minePlaced` say, for each of `mine`, its
+    /// stream's group in `groups` and whether it is a placement; `theirs` are read for theirs.
+    fileprivate static func deliverByStream(
+        _ mine: borrowing IndexedRecords, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords, _ groups: inout StreamGroups,
+        _ body: (borrowing EventView) throws -> Void
+    ) throws {
+        var theirGroups: [Int32] = []
+        var theirPlaced: [Bool] = []
+        theirGroups.reserveCapacity(theirs.count)
+        theirPlaced.reserveCapacity(theirs.count)
+        for index in 0..<theirs.count {
+            theirs.prefetch(index + prefetchDistance)
+            try theirs.withRecord(index) { record in
+                theirGroups.append(groups.group(record.streamBytes))
+                theirPlaced.append(record.payload.first == placedCode)
+            }
+        }
+        // The placements, both lists merged in `seq` order.
+        var (i, j) = (0, 0)
+        while true {
+            while i < mine.count && !minePlaced[i] { i += 1 }
+            while j < theirs.count && !theirPlaced[j] { j += 1 }
+            if i == mine.count && j == theirs.count { break }
+            if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
+                try mine.withRecord(i) { try body(eventView($0)) }
+                i += 1
+            } else {
+                try theirs.withRecord(j) { try body(eventView($0)) }
+                j += 1
+            }
+        }
+        // The rest, grouped by stream through a counting sort (stable: each group's records
+        // stay in `seq` order): position p of `order` is record `order[p]` of `mine`, or of
+        // `theirs` less `mine.count`.
+        var starts = [Int](repeating: 0, count: groups.count + 1)
+        for (index, group) in mineGroups.enumerated() where !minePlaced[index] { starts[Int(group) + 1] += 1 }
+        for (index, group) in theirGroups.enumerated() where !theirPlaced[index] { starts[Int(group) + 1] += 1 }
+        for group in 0..<groups.count { starts[group + 1] += starts[group] }
+        var order = [Int32](repeating: 0, count: starts[groups.count])
+        for (index, group) in mineGroups.enumerated() where !minePlaced[index] {
+            order[starts[Int(group)]] = Int32(index)
+            starts[Int(group)] += 1
+        }
+        for (index, group) in theirGroups.enumerated() where !theirPlaced[index] {
+            order[starts[Int(group)]] = Int32(mine.count + index)
+            starts[Int(group)] += 1
+        }
+        let split = Int32(mine.count)
+        for position in order.indices {
+            if position + prefetchDistance < order.count {
+                let ahead = order[position + prefetchDistance]
+                if ahead < split { mine.prefetch(Int(ahead)) } else { theirs.prefetch(Int(ahead - split)) }
+            }
+            let index = order[position]
+            if index < split {
+                try mine.withRecord(Int(index)) { try body(eventView($0)) }
+            } else {
+                try theirs.withRecord(Int(index - split)) { try body(eventView($0)) }
+            }
+        }
+    }
+}
+
+/// Streams numbered for grouping: each employee of a list (by the NIP its stream names) its
+/// own group, every other stream (a unit's) one group of its own, on first sight.
+private struct StreamGroups {
+    /// Open addressing, at most half full: NIP → group + 1 (0 empty).
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private(set) var count = 0
+
+    init(_ employees: [NIP]) {
+        var size = 16
+        while size < 2 * (employees.count + 64) { size *= 2 }
+        keys = Array(repeating: 0, count: size)
+        values = Array(repeating: 0, count: size)
+        add(employees)
+    }
+
+    /// Gives each of `employees` a group (the caller's lists are of distinct employees).
+    mutating func add(_ employees: [NIP]) {
+        if 2 * (count + employees.count + 1) > keys.count { grow(to: count + employees.count + 1) }
+        for nip in employees { _ = group(nip.number) }
+    }
+
+    /// The group of the stream `stream` (its name's bytes).
+    mutating func group(_ stream: UnsafeRawBufferPointer) -> Int32 {
+        // NIPs are 18 digits: UInt64.max is none of them, and stands for every other stream.
+        group(NIP(employeeStream: stream)?.number ?? .max)
+    }
+
+    private mutating func group(_ key: UInt64) -> Int32 {
+        let mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while values[slot] != 0 {
+            if keys[slot] == key { return values[slot] - 1 }
+            slot = (slot + 1) & mask
+        }
+        if 2 * (count + 1) > keys.count {
+            grow(to: count + 1)
+            return group(key)
+        }
+        keys[slot] = key
+        values[slot] = Int32(count + 1)
+        count += 1
+        return Int32(count - 1)
+    }
+
+    private mutating func grow(to needed: Int) {
+        var size = keys.count
+        while size < 2 * needed { size *= 2 }
+        let (oldKeys, oldValues) = (keys, values)
+        keys = Array(repeating: 0, count: size)
+        values = Array(repeating: 0, count: size)
+        let mask = size - 1
+        for (key, value) in zip(oldKeys, oldValues) where value != 0 {
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            while values[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = value
+        }
     }
 }
 

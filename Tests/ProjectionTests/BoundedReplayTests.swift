@@ -116,6 +116,48 @@ struct BoundedReplayTests {
         #expect(codes.count >= 5, "\(codes)")
     }
 
+    @Test("placements then streams: the events of the seq-order replay, every placement first in seq order, then each stream's other events together in seq order")
+    func placementsThenStreams() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (ledger, sample) = try Self.ledger(dir)
+        let head = try ledger.head().seq
+        var checkedPlacements = 0
+        for unit in Set(sample.people.map(\.unit)).sorted() {
+            for point: PointInTime in [.head, .seq(head / 2)] {
+                for share: (part: UInt64, of: UInt64)? in [nil, (0, 2), (1, 2)] {
+                    var inSeq: [UInt64] = []
+                    let selection = Selection(unit: unit, skipsTimelyActivity: true, share: share)
+                    let first = try ledger.replayInPlace(at: point, selecting: selection, related: Accountability.related) { inSeq.append($0.seq) }
+                    var grouped = selection
+                    grouped.order = .placementsThenStreams
+                    var delivered: [(seq: UInt64, stream: String, placed: Bool)] = []
+                    let second = try ledger.replayInPlace(at: point, selecting: grouped, related: Accountability.related) { event in
+                        delivered.append((event.seq, event.subject.stream, event.type == .employeePlaced))
+                    }
+                    #expect(first?.position == second?.position && first != nil)
+                    #expect(delivered.map(\.seq).sorted() == inSeq, "\(unit) at \(point): the same events")
+                    let placements = delivered.prefix { $0.placed }
+                    let rest = delivered.dropFirst(placements.count)
+                    #expect(rest.allSatisfy { !$0.placed })
+                    checkedPlacements += placements.count
+                    #expect(placements.map(\.seq) == placements.map(\.seq).sorted())
+                    var finished = Set<String>()
+                    var previous: (seq: UInt64, stream: String)?
+                    for event in rest {
+                        if let previous, previous.stream == event.stream {
+                            #expect(previous.seq < event.seq, "a stream's events in seq order")
+                        } else {
+                            #expect(finished.insert(event.stream).inserted, "a stream's events together: \(event.stream)")
+                        }
+                        previous = (event.seq, event.stream)
+                    }
+                }
+            }
+        }
+        #expect(checkedPlacements > 0, "placements were among the events checked")
+    }
+
     @Test("the employees an event names for a bounded replay are named only in the types it decodes to ask")
     func relatedTypes() throws {
         let dir = TemporaryDirectory()

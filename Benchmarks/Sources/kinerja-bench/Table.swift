@@ -183,6 +183,8 @@ struct Table {
         }
         row("history of one employee, p99 (ms)", { $0.latency(.history, .kinerja)?.p99 }, "%.3f")
         row("history of one employee, pre-mapped, p99 (ms)", { $0.latency(.historyServed, .kinerja)?.p99 }, "%.3f")
+        row("one unit's accountability at a past seq, p99 (ms)", { $0.latency(.accountability, .kinerja)?.p99 }, "%.1f")
+        row("one unit's accountability at a past seq, pre-mapped, p99 (ms)", { $0.latency(.accountabilityServed, .kinerja)?.p99 }, "%.1f")
         for figure in [Figure.importRate, .replayRate, .verifyRate] {
             row("peak RSS, \(figure.title.split(separator: "(").first!.trimmingCharacters(in: .whitespaces)) (MiB)", { $0.cells[figure]?[.kinerja]?.double("rss_mib") })
         }

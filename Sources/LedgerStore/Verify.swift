@@ -230,8 +230,10 @@ private struct Broken: Error {
 ///
 /// What is hashed is exactly the entry (the index's key and the `seq` it points at), fed to one
 /// `Hasher` as one stream of bytes: a `Hasher` fed `a` then `b` gives what one fed `a ‖ b`
-/// gives, which lets the scan of the stream index hash each stream's name once and copy that
-/// state for each of its entries (``prefix(_:)``, ``add(continuing:tail:seq:)``). Every hasher
+/// gives (it buffers a partial word between calls), which lets the scan of the stream index hash
+/// each stream's name once and copy that state for each of its entries (``Entry/prefix(_:)``,
+/// ``Entry/add(continuing:tail:seq:)``); were that ever not so, every intact ledger would fail
+/// `verify`, which every test of an intact ledger would show. Every hasher
 /// starts as a copy of one made at the start (``seeded``): `Hasher()` is the same state each
 /// time in a process, and copying it costs less than making it.
 struct IndexDigest: Equatable {

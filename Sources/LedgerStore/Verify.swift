@@ -213,18 +213,63 @@ private struct Broken: Error {
 }
 
 /// A multiset digest of index entries: a count and a wrapping sum of entry hashes per index.
+///
+/// **What it must resist.** The digest of what the records imply is compared with the digest of
+/// what the indexes hold; equal digests are taken to mean equal multisets of entries. An entry's
+/// hash is the standard library's `Hasher` (SipHash-1-3) over the entry's bytes, keyed by the
+/// process's random seed, so:
+/// - *damage* (a flipped bit, a lost or repeated page, an entry pointing at the wrong `seq`)
+///   changes an entry into another whose hash is, for every purpose here, a fresh random 64-bit
+///   value: the sums then agree with probability about 2⁻⁶⁴ (and the counts must agree too);
+/// - *tampering* by someone who cannot read the process's memory: without the seed the hash of
+///   no entry can be computed, so no set of forged entries can be chosen to cancel the ones
+///   removed or changed (a sum of unkeyed or linear hashes could be: a CRC, or swapping the
+///   `seq`s of two entries under any hash that is linear in its words); a forger's only hope is a
+///   guess, right once in 2⁶⁴. The seed is new in every process, so a failed guess teaches
+///   nothing for the next run.
+///
+/// What is hashed is exactly the entry (the index's key and the `seq` it points at), fed to one
+/// `Hasher` as one stream of bytes: a `Hasher` fed `a` then `b` gives what one fed `a ‖ b`
+/// gives (it buffers a partial word between calls), which lets the scan of the stream index hash
+/// each stream's name once and copy that state for each of its entries (``Entry/prefix(_:)``,
+/// ``Entry/add(continuing:tail:seq:)``); were that ever not so, every intact ledger would fail
+/// `verify`, which every test of an intact ledger would show. Every hasher
+/// starts as a copy of one made at the start (``seeded``): `Hasher()` is the same state each
+/// time in a process, and copying it costs less than making it.
 struct IndexDigest: Equatable {
     var streams = Entry()
     var ids = Entry()
     var keys = Entry()
+
+    /// A `Hasher` seeded as `Hasher()` is (its state is the same for every `Hasher()` of a process).
+    static let seeded = Hasher()
 
     struct Entry: Equatable {
         var count = 0
         var sum: UInt64 = 0
 
         mutating func add(key: UnsafeRawBufferPointer, seq: UInt64) {
-            var hasher = Hasher()
+            var hasher = IndexDigest.seeded
             hasher.combine(bytes: key)
+            hasher.combine(seq)
+            count += 1
+            sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+
+        /// A hasher that has been fed `prefix`: for entries whose keys start with it.
+        static func prefix(_ prefix: UnsafeRawBufferPointer) -> Hasher {
+            var hasher = IndexDigest.seeded
+            hasher.combine(bytes: prefix)
+            return hasher
+        }
+
+        /// Adds the entry whose key is the bytes `prefixed` was fed, then `tail`'s 8 bytes
+        /// (big-endian): the hash of ``add(key:seq:)`` for that key.
+        mutating func add(continuing prefixed: Hasher, tail: UInt64, seq: UInt64) {
+            var hasher = prefixed
+            // `combine(bytes:)` reads bytes as little-endian words, `combine(UInt64)` takes the
+            // word itself: the word of `tail`'s big-endian bytes is `tail.byteSwapped`.
+            hasher.combine(tail.byteSwapped)
             hasher.combine(seq)
             count += 1
             sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
@@ -290,21 +335,23 @@ struct IndexDigest: Equatable {
         var entry = Entry()
         var last: UInt64 = 0
         var continuing = true
-        var buffer = [UInt8](repeating: 0, count: 512 + 8)
-        try buffer.withUnsafeMutableBytes { scratch in
-            try access.forEachStreamEntry { key, version, seq, _ in
-                // A key is the stream's name and a zero byte.
-                guard key.count >= 1, key.count <= 512, key[key.count - 1] == 0 else {
-                    continuing = false
-                    return
-                }
-                if version == 1 { last = 0 }
-                if seq <= last { continuing = false }
-                last = seq
-                scratch.copyMemory(from: key)
-                scratch.storeBytes(of: version.bigEndian, toByteOffset: key.count, as: UInt64.self)
-                entry.add(key: UnsafeRawBufferPointer(rebasing: scratch[..<(key.count + 8)]), seq: seq)
+        // The stream's key hashed once: `forEachStreamEntry` numbers each stream's entries from
+        // 1 (over both tiers, whose keys for one stream are the same bytes), so version 1 is a
+        // new key.
+        var stream = IndexDigest.seeded
+        try access.forEachStreamEntry { key, version, seq, _ in
+            // A key is the stream's name and a zero byte.
+            guard key.count >= 1, key.count <= 512, key[key.count - 1] == 0 else {
+                continuing = false
+                return
             }
+            if version == 1 {
+                last = 0
+                stream = Entry.prefix(key)
+            }
+            if seq <= last { continuing = false }
+            last = seq
+            entry.add(continuing: stream, tail: version, seq: seq)
         }
         return (entry, continuing)
     }

@@ -341,7 +341,7 @@ struct TagDigest: Equatable {
     var sum: UInt64 = 0
 
     mutating func add(key: UnsafeRawBufferPointer) {
-        var hasher = Hasher()
+        var hasher = IndexDigest.seeded
         hasher.combine(bytes: key)
         count += 1
         sum &+= UInt64(bitPattern: Int64(hasher.finalize()))

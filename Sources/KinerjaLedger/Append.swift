@@ -326,15 +326,18 @@ struct Tally {
     }
 
     private mutating func stage(_ run: [NumberedSubmission], in batch: inout Batch) throws {
-        for item in run {
-            switch try Ledger.stage(item.submission, prepared: item.prepared, in: &batch) {
-            case .appended:
-                appended += 1
-                if keepsEvents { events.append(AppendedEvent(id: item.submission.event.id, seq: batch.head.seq)) }
-            case .duplicate: duplicates += 1
-            case .rejected(var error):
-                error.line = item.line
-                rejected.append(error)
+        // Through the run's buffer: iterating the array copied each line (retaining its fields).
+        try run.withUnsafeBufferPointer { items in
+            for index in items.indices {
+                switch try Ledger.stage(items[index].submission, prepared: items[index].prepared, in: &batch) {
+                case .appended:
+                    appended += 1
+                    if keepsEvents { events.append(AppendedEvent(id: items[index].submission.event.id, seq: batch.head.seq)) }
+                case .duplicate: duplicates += 1
+                case .rejected(var error):
+                    error.line = items[index].line
+                    rejected.append(error)
+                }
             }
         }
     }
@@ -355,7 +358,7 @@ struct Prepared: Sendable {
         record = submission.recorded.map { recorded in
             PreparedRecord(
                 position: RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt),
-                id: RecordID(event.id), payload: payload, previous: recorded.prevHash)
+                id: RecordID(event.id), payload: payload, previous: recorded.prevHash, claimed: recorded.hash)
         }
     }
 }

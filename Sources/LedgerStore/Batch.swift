@@ -31,10 +31,9 @@ public struct Batch: ~Copyable {
     private var pendingKeys: [ClaimKey: UInt64] = [:]
     private var pendingVersions: [String: UInt64] = [:]
     private let now: Int64
-    /// Cursors on the stream index of the ledger and of the staging area, kept open for the
-    /// batch's lookups of stream versions (``streamVersion(_:)``).
+    /// Cursors on the ledger's stream index, kept open for the batch's lookups of stream versions
+    /// (``streamVersion(_:)``).
     private let ledgerStreams: StreamVersionCursors
-    private let stagedStreams: StreamVersionCursors?
     /// About what the staged records take in LMDB (``stagedBytes``), counted as they are staged.
     private var pendingBytes = 0
 
@@ -49,7 +48,6 @@ public struct Batch: ~Copyable {
         self.head = base
         self.now = now
         ledgerStreams = StreamVersionCursors(access)
-        stagedStreams = nil
     }
 
     init(ledger: TxnAccess, ledgerSeq: UInt64, staged: TxnAccess, base: Head, now: Int64) {
@@ -60,7 +58,6 @@ public struct Batch: ~Copyable {
         self.head = base
         self.now = now
         ledgerStreams = StreamVersionCursors(ledger)
-        stagedStreams = StreamVersionCursors(staged)
     }
 
     /// The number of records staged.
@@ -100,10 +97,26 @@ public struct Batch: ~Copyable {
 
     public func streamVersion(_ stream: String) throws -> UInt64 {
         if let version = pendingVersions[stream] { return version }
-        // A staging area's index counts only the stream's staged records, which continue the
-        // ledger's snapshot (``StreamIndex``: a stream's version is its number of entries).
-        let staged = try stagedStreams?.version(stream) ?? 0
-        return try ledgerStreams.version(stream) + staged
+        // A staging area keeps each stream's last staged version, which continues the ledger's
+        // snapshot (fixed for the whole pass); a stream it has none of is at the ledger's version
+        // (``StreamIndex``: the number of its entries).
+        if let staged, let version = try Self.stagedVersion(staged, stream) { return version }
+        return try ledgerStreams.version(stream)
+    }
+
+    /// The last version of `stream` staged in the staging area `staged`, if any (written by
+    /// ``write(_:head:access:keepingClaims:)``).
+    private static func stagedVersion(_ staged: TxnAccess, _ stream: String) throws -> UInt64? {
+        var stream = stream
+        let suffix = MetaKey.stagedVersionSuffix
+        let streamLength = stream.utf8.count
+        return try withUnsafeTemporaryAllocation(byteCount: streamLength + suffix.count, alignment: 1) { buffer in
+            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            suffix.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[streamLength...]).copyMemory(from: $0) }
+            guard let value = try staged.get(staged.databases.meta, UnsafeRawBufferPointer(buffer)) else { return nil }
+            guard let version = value.bigEndianUInt64() else { throw StoreError(.corrupt, "a staged stream version is not a u64") }
+            return version
+        }
     }
 
     /// The record at `seq`, staged or stored.
@@ -284,7 +297,14 @@ public struct Batch: ~Copyable {
                 }
                 try LMDBError.check(rc)
                 var stream = records[index].position.stream
-                stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), seq: seq) }
+                if keepingClaims {
+                    let version = records[index].position.version
+                    stream.withUTF8 { name in
+                        MetaKey.stagedVersionSuffix.withUnsafeBytes { streams.append(UnsafeRawBufferPointer(name), $0, seq: version) }
+                    }
+                } else {
+                    stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), seq: seq) }
+                }
                 ids.append(records[index].id, seq: seq)
                 for key in records[index].keys {
                     key.withUnsafeBytes { keys.append($0, seq: seq) }
@@ -294,7 +314,16 @@ public struct Batch: ~Copyable {
                 }
             }
         }
-        try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
+        if keepingClaims {
+            // A staging area: each stream's last version (its entries in key order, then version
+            // order, so the last one written under a key is the stream's last), where the ledger's
+            // stream index appends a `seq` per record to the stream's run of duplicates. Staging
+            // needs only the version, and growing each stream's run was most of a staged batch's
+            // index writes.
+            try streams.write(txn, databases.meta, flags: 0)
+        } else {
+            try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
+        }
         try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)

@@ -329,7 +329,7 @@ struct Tally {
         // Through the run's buffer: iterating the array copied each line (retaining its fields).
         try run.withUnsafeBufferPointer { items in
             for index in items.indices {
-                switch try Ledger.stage(items[index], in: &batch) {
+                switch try Ledger.stage(items.baseAddress! + index, in: &batch) {
                 case .appended:
                     appended += 1
                     if keepsEvents { events.append(AppendedEvent(id: items[index].submission.event.id, seq: batch.head.seq)) }
@@ -372,14 +372,14 @@ extension Ledger {
 
     /// Checks and stages one line. It is borrowed, its fields read in place: copying a line (its
     /// event's fields, its prepared payload, keys and value) cost a retain and a release of each.
-    static func stage(_ item: borrowing NumberedSubmission, in batch: inout Batch) throws -> Staged {
-        let id = RecordID(item.submission.event.id)
-        let payload = item.prepared?.payload ?? PayloadCodec.encode(item.submission.event)
+    static func stage(_ item: UnsafePointer<NumberedSubmission>, in batch: inout Batch) throws -> Staged {
+        let id = RecordID(item.pointee.submission.event.id)
+        let payload = item.pointee.prepared?.payload ?? PayloadCodec.encode(item.pointee.submission.event)
         func reject(_ field: String, _ code: WireError.Code, _ rule: String) -> Staged {
             .rejected(WireError(line: 0, field: field, code: code, rule: rule))
         }
 
-        if let recorded = item.submission.recorded {
+        if let recorded = item.pointee.submission.recorded {
             let (hash, previous) = (recorded.hash, recorded.prevHash)
             let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
             if recorded.seq <= batch.head.seq {
@@ -394,18 +394,18 @@ extension Ledger {
             }
         } else if let seq = try batch.seq(of: id) {
             let stored = try batch.record(at: seq)
-            if stored?.position.stream == item.submission.event.stream && stored?.payload == payload { return .duplicate }
-            return reject("id", .idConflict, "\(item.submission.event.id) is already recorded at seq \(seq) with other content")
+            if stored?.position.stream == item.pointee.submission.event.stream && stored?.payload == payload { return .duplicate }
+            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded at seq \(seq) with other content")
         }
 
-        if let expected = item.submission.expectedVersion {
-            let version = try batch.streamVersion(item.submission.event.stream)
+        if let expected = item.pointee.submission.expectedVersion {
+            let version = try batch.streamVersion(item.pointee.submission.event.stream)
             if version != expected {
-                return reject("expected_version", .versionConflict, "conflict: \(item.submission.event.stream) is at version \(version), not \(expected)")
+                return reject("expected_version", .versionConflict, "conflict: \(item.pointee.submission.event.stream) is at version \(version), not \(expected)")
             }
         }
-        let broken = try item.submission.event.checkAgainstLedger(
-            recordedAt: item.submission.recorded?.recordedAt ?? batch.clock,
+        let broken = try item.pointee.submission.event.checkAgainstLedger(
+            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock,
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq),
                     let type = record.payload.withUnsafeBytes(PayloadCodec.type(of:))
@@ -415,31 +415,31 @@ extension Ledger {
             isClaimed: { key in try batch.seq(forKey: key) != nil }
         )
         if let broken { return .rejected(broken) }
-        if let broken = try item.submission.event.checkCycleAgainstLedger(
+        if let broken = try item.pointee.submission.event.checkCycleAgainstLedger(
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq) else { return nil }
                 return try record.payload.withUnsafeBytes { try PayloadCodec.decode($0, stream: record.position.stream, id: id) }
             },
             isClaimed: { key in try batch.seq(forKey: key) != nil },
-            recordedAt: item.submission.recorded?.recordedAt ?? batch.clock
+            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock
         ) {
             return .rejected(broken)
         }
 
         do {
-            let keys = item.prepared?.keys ?? item.submission.event.uniqueKeys
-            if let recorded = item.submission.recorded, let record = item.prepared?.record {
+            let keys = item.pointee.prepared?.keys ?? item.pointee.submission.event.uniqueKeys
+            if let recorded = item.pointee.submission.recorded, let record = item.pointee.prepared?.record {
                 try batch.appendRecorded(record, keys: keys, hash: recorded.hash)
-            } else if let recorded = item.submission.recorded {
+            } else if let recorded = item.pointee.submission.recorded {
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
                 try batch.appendRecorded(position: position, id: id, keys: keys, payload: payload, hash: recorded.hash)
             } else {
-                try batch.append(stream: item.submission.event.stream, id: id, keys: keys, payload: payload)
+                try batch.append(stream: item.pointee.submission.event.stream, id: id, keys: keys, payload: payload)
             }
         } catch let error as StoreError where error.code == .doesNotContinue {
-            return reject(item.submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
+            return reject(item.pointee.submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
         } catch let error as StoreError where error.code == .duplicateID {
-            return reject("id", .idConflict, "\(item.submission.event.id) is already recorded: \(error.message)")
+            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded: \(error.message)")
         }
         return .appended
     }

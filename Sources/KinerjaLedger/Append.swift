@@ -326,15 +326,18 @@ struct Tally {
     }
 
     private mutating func stage(_ run: [NumberedSubmission], in batch: inout Batch) throws {
-        for item in run {
-            switch try Ledger.stage(item.submission, prepared: item.prepared, in: &batch) {
-            case .appended:
-                appended += 1
-                if keepsEvents { events.append(AppendedEvent(id: item.submission.event.id, seq: batch.head.seq)) }
-            case .duplicate: duplicates += 1
-            case .rejected(var error):
-                error.line = item.line
-                rejected.append(error)
+        // Through the run's buffer: iterating the array copied each line (retaining its fields).
+        try run.withUnsafeBufferPointer { items in
+            for index in items.indices {
+                switch try Ledger.stage(items.baseAddress! + index, in: &batch) {
+                case .appended:
+                    appended += 1
+                    if keepsEvents { events.append(AppendedEvent(id: items[index].submission.event.id, seq: batch.head.seq)) }
+                case .duplicate: duplicates += 1
+                case .rejected(var error):
+                    error.line = items[index].line
+                    rejected.append(error)
+                }
             }
         }
     }
@@ -355,7 +358,7 @@ struct Prepared: Sendable {
         record = submission.recorded.map { recorded in
             PreparedRecord(
                 position: RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt),
-                id: RecordID(event.id), payload: payload, previous: recorded.prevHash)
+                id: RecordID(event.id), payload: payload, previous: recorded.prevHash, claimed: recorded.hash)
         }
     }
 }
@@ -367,15 +370,16 @@ extension Ledger {
         case rejected(WireError)
     }
 
-    static func stage(_ submission: Submission, prepared: Prepared? = nil, in batch: inout Batch) throws -> Staged {
-        let event = submission.event
-        let id = RecordID(event.id)
-        let payload = prepared?.payload ?? PayloadCodec.encode(event)
+    /// Checks and stages one line. It is borrowed, its fields read in place: copying a line (its
+    /// event's fields, its prepared payload, keys and value) cost a retain and a release of each.
+    static func stage(_ item: UnsafePointer<NumberedSubmission>, in batch: inout Batch) throws -> Staged {
+        let id = RecordID(item.pointee.submission.event.id)
+        let payload = item.pointee.prepared?.payload ?? PayloadCodec.encode(item.pointee.submission.event)
         func reject(_ field: String, _ code: WireError.Code, _ rule: String) -> Staged {
             .rejected(WireError(line: 0, field: field, code: code, rule: rule))
         }
 
-        if let recorded = submission.recorded {
+        if let recorded = item.pointee.submission.recorded {
             let (hash, previous) = (recorded.hash, recorded.prevHash)
             let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
             if recorded.seq <= batch.head.seq {
@@ -390,18 +394,18 @@ extension Ledger {
             }
         } else if let seq = try batch.seq(of: id) {
             let stored = try batch.record(at: seq)
-            if stored?.position.stream == event.stream && stored?.payload == payload { return .duplicate }
-            return reject("id", .idConflict, "\(event.id) is already recorded at seq \(seq) with other content")
+            if stored?.position.stream == item.pointee.submission.event.stream && stored?.payload == payload { return .duplicate }
+            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded at seq \(seq) with other content")
         }
 
-        if let expected = submission.expectedVersion {
-            let version = try batch.streamVersion(event.stream)
+        if let expected = item.pointee.submission.expectedVersion {
+            let version = try batch.streamVersion(item.pointee.submission.event.stream)
             if version != expected {
-                return reject("expected_version", .versionConflict, "conflict: \(event.stream) is at version \(version), not \(expected)")
+                return reject("expected_version", .versionConflict, "conflict: \(item.pointee.submission.event.stream) is at version \(version), not \(expected)")
             }
         }
-        let broken = try event.checkAgainstLedger(
-            recordedAt: submission.recorded?.recordedAt ?? batch.clock,
+        let broken = try item.pointee.submission.event.checkAgainstLedger(
+            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock,
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq),
                     let type = record.payload.withUnsafeBytes(PayloadCodec.type(of:))
@@ -411,31 +415,31 @@ extension Ledger {
             isClaimed: { key in try batch.seq(forKey: key) != nil }
         )
         if let broken { return .rejected(broken) }
-        if let broken = try event.checkCycleAgainstLedger(
+        if let broken = try item.pointee.submission.event.checkCycleAgainstLedger(
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq) else { return nil }
                 return try record.payload.withUnsafeBytes { try PayloadCodec.decode($0, stream: record.position.stream, id: id) }
             },
             isClaimed: { key in try batch.seq(forKey: key) != nil },
-            recordedAt: submission.recorded?.recordedAt ?? batch.clock
+            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock
         ) {
             return .rejected(broken)
         }
 
         do {
-            let keys = prepared?.keys ?? event.uniqueKeys
-            if let recorded = submission.recorded, let record = prepared?.record {
+            let keys = item.pointee.prepared?.keys ?? item.pointee.submission.event.uniqueKeys
+            if let recorded = item.pointee.submission.recorded, let record = item.pointee.prepared?.record {
                 try batch.appendRecorded(record, keys: keys, hash: recorded.hash)
-            } else if let recorded = submission.recorded {
+            } else if let recorded = item.pointee.submission.recorded {
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
                 try batch.appendRecorded(position: position, id: id, keys: keys, payload: payload, hash: recorded.hash)
             } else {
-                try batch.append(stream: event.stream, id: id, keys: keys, payload: payload)
+                try batch.append(stream: item.pointee.submission.event.stream, id: id, keys: keys, payload: payload)
             }
         } catch let error as StoreError where error.code == .doesNotContinue {
-            return reject(submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
+            return reject(item.pointee.submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
         } catch let error as StoreError where error.code == .duplicateID {
-            return reject("id", .idConflict, "\(event.id) is already recorded: \(error.message)")
+            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded: \(error.message)")
         }
         return .appended
     }

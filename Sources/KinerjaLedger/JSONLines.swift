@@ -122,8 +122,25 @@ public enum JSONLines {
             // Nothing decodes on once `body` has thrown and the input may be gone.
             defer { _ = next?.wait() }
             try body(current)
-            if let next { current = next.wait() }
+            if let next {
+                let finished = current
+                current = next.wait()
+                retire(finished)
+            }
         }
+    }
+
+    /// Frees a batch that has been staged on another thread than the one staging: its lines'
+    /// fields, payloads and values are tens of thousands of frees (5 % of the staging thread,
+    /// the import's critical path).
+    private static func retire(_ decoded: consuming Decoded) {
+        let retired = Unmanaged.passRetained(Retired(decoded))
+        DispatchQueue.global(qos: .utility).async { retired.release() }
+    }
+
+    private final class Retired: Sendable {
+        let decoded: Decoded
+        init(_ decoded: consuming Decoded) { self.decoded = decoded }
     }
 
     private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> Decoded {

@@ -28,9 +28,14 @@ public struct Batch: ~Copyable {
     public private(set) var head: Head
     private var pending: [Pending] = []
     private var pendingIDs: [RecordID: UInt64] = [:]
-    private var pendingKeys: [[UInt8]: UInt64] = [:]
+    private var pendingKeys: [ClaimKey: UInt64] = [:]
     private var pendingVersions: [String: UInt64] = [:]
     private let now: Int64
+    /// Cursors on the ledger's stream index, kept open for the batch's lookups of stream versions
+    /// (``streamVersion(_:)``).
+    private let ledgerStreams: StreamVersionCursors
+    /// About what the staged records take in LMDB (``stagedBytes``), counted as they are staged.
+    private var pendingBytes = 0
 
     /// The longest stream name or unique key LMDB can index (its key limit less the version suffix).
     public static let maxKeyLength = 500
@@ -42,6 +47,7 @@ public struct Batch: ~Copyable {
         self.ledgerSeq = base.seq
         self.head = base
         self.now = now
+        ledgerStreams = StreamVersionCursors(access)
     }
 
     init(ledger: TxnAccess, ledgerSeq: UInt64, staged: TxnAccess, base: Head, now: Int64) {
@@ -51,6 +57,7 @@ public struct Batch: ~Copyable {
         self.base = base
         self.head = base
         self.now = now
+        ledgerStreams = StreamVersionCursors(ledger)
     }
 
     /// The number of records staged.
@@ -67,10 +74,10 @@ public struct Batch: ~Copyable {
     }
 
     /// About what the staged records take in LMDB: their values, keys and index entries.
-    var stagedBytes: Int {
-        pending.reduce(0) { total, record in
-            total + record.value.count + record.position.stream.utf8.count + record.keys.reduce(0) { $0 + $1.count + 16 } + 96
-        }
+    var stagedBytes: Int { pendingBytes }
+
+    private static func stagedBytes(value: [UInt8], stream: String, keys: [[UInt8]]) -> Int {
+        value.count + stream.utf8.count + keys.reduce(0) { $0 + $1.count + 16 } + 96
     }
 
     /// The `recorded_at` the next record appended gets: the ledger clock, but never before the head's.
@@ -83,17 +90,33 @@ public struct Batch: ~Copyable {
     }
 
     public func seq(forKey key: [UInt8]) throws -> UInt64? {
-        if let seq = pendingKeys[key] { return seq }
+        if let seq = pendingKeys[ClaimKey(bytes: key)] { return seq }
         if let seq = try staged?.seq(forKey: key) { return seq }
         return try access.seq(forKey: key)
     }
 
     public func streamVersion(_ stream: String) throws -> UInt64 {
         if let version = pendingVersions[stream] { return version }
-        // A staging area's index counts only the stream's staged records, which continue the
-        // ledger's snapshot (``StreamIndex``: a stream's version is its number of entries).
-        let staged = try staged?.streamVersion(stream) ?? 0
-        return try access.streamVersion(stream) + staged
+        // A staging area keeps each stream's last staged version, which continues the ledger's
+        // snapshot (fixed for the whole pass); a stream it has none of is at the ledger's version
+        // (``StreamIndex``: the number of its entries).
+        if let staged, let version = try Self.stagedVersion(staged, stream) { return version }
+        return try ledgerStreams.version(stream)
+    }
+
+    /// The last version of `stream` staged in the staging area `staged`, if any (written by
+    /// ``write(_:head:access:keepingClaims:)``).
+    private static func stagedVersion(_ staged: TxnAccess, _ stream: String) throws -> UInt64? {
+        var stream = stream
+        let suffix = MetaKey.stagedVersionSuffix
+        let streamLength = stream.utf8.count
+        return try withUnsafeTemporaryAllocation(byteCount: streamLength + suffix.count, alignment: 1) { buffer in
+            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            suffix.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[streamLength...]).copyMemory(from: $0) }
+            guard let value = try staged.get(staged.databases.meta, UnsafeRawBufferPointer(buffer)) else { return nil }
+            guard let version = value.bigEndianUInt64() else { throw StoreError(.corrupt, "a staged stream version is not a u64") }
+            return version
+        }
     }
 
     /// The record at `seq`, staged or stored.
@@ -122,9 +145,9 @@ public struct Batch: ~Copyable {
             version: try streamVersion(stream) + 1,
             recordedAt: clock
         )
-        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         let hash = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
-        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
+        try stage(position: position, id: id, keys: keys, value: value, hash: hash)
         return (position, hash)
     }
 
@@ -133,12 +156,12 @@ public struct Batch: ~Copyable {
     /// `recorded_at` not before the head's, and `hash` = SHA-256(head hash ‖ canonical bytes).
     public mutating func appendRecorded(position: RecordPosition, id: RecordID, keys: [[UInt8]] = [], payload: some Collection<UInt8>, hash: ChainHash) throws {
         try checkContinues(position)
-        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        let value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         let expected = value.withUnsafeBytes { ChainHash.chain(head.hash, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
         guard expected == hash else {
             throw StoreError(.doesNotContinue, "hash \(hash.hex) is not SHA-256(head hash ‖ record); expected \(expected.hex)")
         }
-        try stage(position: position, id: id, keys: keys, value: &value, hash: hash)
+        try stage(position: position, id: id, keys: keys, value: value, hash: hash)
     }
 
     /// That a record recorded elsewhere continues the chain where this batch stands: the next
@@ -162,7 +185,7 @@ public struct Batch: ~Copyable {
     public mutating func appendRecorded(_ prepared: PreparedRecord, keys: [[UInt8]] = [], hash: ChainHash) throws {
         let position = prepared.position
         try checkContinues(position)
-        var value = prepared.value
+        let value = prepared.value
         // The hash was chained over the previous hash the line claims; over any other head, again.
         let expected = prepared.previous == head.hash
             ? prepared.chained
@@ -170,7 +193,7 @@ public struct Batch: ~Copyable {
         guard expected == hash else {
             throw StoreError(.doesNotContinue, "hash \(hash.hex) is not SHA-256(head hash ‖ record); expected \(expected.hex)")
         }
-        try stage(position: position, id: prepared.id, keys: keys, value: &value, hash: hash)
+        try stage(position: position, id: prepared.id, keys: keys, value: value, hash: hash)
     }
 
     /// Whether the record stored at `position.seq` is exactly this one: the same canonical bytes,
@@ -183,8 +206,10 @@ public struct Batch: ~Copyable {
     }
 
     /// Stages a record whose LMDB value (``CanonicalRecord/encodeValue(position:id:payload:)``)
-    /// is `value`: its first 32 bytes become `hash`.
-    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], value: inout [UInt8], hash: ChainHash) throws {
+    /// is `value`: its first 32 bytes become `hash` (written only if they are not `hash` already,
+    /// as in a ``PreparedRecord`` made with the hash its line claims: then the value's bytes are
+    /// shared, not copied).
+    private mutating func stage(position: RecordPosition, id: RecordID, keys: [[UInt8]], value: [UInt8], hash: ChainHash) throws {
         guard position.stream.utf8.count <= Self.maxKeyLength else {
             throw StoreError(.storage, "stream name longer than \(Self.maxKeyLength) bytes")
         }
@@ -199,13 +224,17 @@ public struct Batch: ~Copyable {
         }
         // A key claimed twice by the same record would be indexed once and fail verification.
         guard keys.count < 2 || Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
-        var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
-        withUnsafeBytes(of: &hashWords) { hashBytes in
-            value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+        var value = value
+        if value.withUnsafeBytes({ ChainHash(uncheckedBytes: UnsafeRawBufferPointer(rebasing: $0[..<CanonicalRecord.hashSize])) }) != hash {
+            var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
+            withUnsafeBytes(of: &hashWords) { hashBytes in
+                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+            }
         }
+        pendingBytes += Self.stagedBytes(value: value, stream: position.stream, keys: keys)
         pending.append(Pending(position: position, id: id, keys: keys, value: value))
         pendingIDs[id] = position.seq
-        for key in keys { pendingKeys[key] = position.seq }
+        for key in keys { pendingKeys[ClaimKey(bytes: key)] = position.seq }
         pendingVersions[position.stream] = position.version
         head = Head(seq: position.seq, hash: hash, recordedAt: position.recordedAt)
     }
@@ -224,7 +253,8 @@ public struct Batch: ~Copyable {
         guard mark.count < pending.count else { return }
         for record in pending[mark.count...] {
             pendingIDs[record.id] = nil
-            for key in record.keys { pendingKeys[key] = nil }
+            for key in record.keys { pendingKeys[ClaimKey(bytes: key)] = nil }
+            pendingBytes -= Self.stagedBytes(value: record.value, stream: record.position.stream, keys: record.keys)
         }
         pending.removeSubrange(mark.count...)
         pendingVersions = [:]
@@ -253,28 +283,47 @@ public struct Batch: ~Copyable {
         var cursorPointer: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(txn, databases.events, &cursorPointer))
         defer { mdb_cursor_close(cursorPointer) }
-        for record in records {
-            let seq = record.position.seq
-            var seqKey = seq.bigEndian
-            let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
-                record.value.withUnsafeBytes { valueBytes in
-                    var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
-                    var value = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                    return mdb_cursor_put(cursorPointer, &key, &value, UInt32(MDB_APPEND))
+        // Through the list's buffer: iterating it copied each record (retaining its fields).
+        try records.withUnsafeBufferPointer { (records) throws(LMDBError) in
+            for index in records.indices {
+                let seq = records[index].position.seq
+                var seqKey = seq.bigEndian
+                let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
+                    records[index].value.withUnsafeBytes { valueBytes in
+                        var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                        var value = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                        return mdb_cursor_put(cursorPointer, &key, &value, UInt32(MDB_APPEND))
+                    }
+                }
+                try LMDBError.check(rc)
+                var stream = records[index].position.stream
+                if keepingClaims {
+                    let version = records[index].position.version
+                    stream.withUTF8 { name in
+                        MetaKey.stagedVersionSuffix.withUnsafeBytes { streams.append(UnsafeRawBufferPointer(name), $0, seq: version) }
+                    }
+                } else {
+                    stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), seq: seq) }
+                }
+                ids.append(records[index].id, seq: seq)
+                for key in records[index].keys {
+                    key.withUnsafeBytes { keys.append($0, seq: seq) }
+                }
+                if keepingClaims && !records[index].keys.isEmpty {
+                    try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(records[index].keys), flags: 0)
                 }
             }
-            try LMDBError.check(rc)
-            var stream = record.position.stream
-            stream.withUTF8 { streams.appendStreamKey(UnsafeRawBufferPointer($0), seq: seq) }
-            ids.append(record.id, seq: seq)
-            for key in record.keys {
-                key.withUnsafeBytes { keys.append($0, seq: seq) }
-            }
-            if keepingClaims && !record.keys.isEmpty {
-                try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
-            }
         }
-        try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
+        if keepingClaims {
+            // A staging area: each stream's last version (its entries in key order, then version
+            // order, so the last one written under a key is the stream's last), where the ledger's
+            // stream index appends a `seq` per record to the stream's run of duplicates. Staging
+            // needs only the version, and growing each stream's run was most of a staged batch's
+            // index writes.
+            try streams.write(txn, databases.meta, flags: 0)
+        } else {
+            try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
+        }
         try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
         try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
@@ -292,6 +341,61 @@ public struct Batch: ~Copyable {
     }
 }
 
+/// A unique key as a dictionary key: hashed as one run of bytes (an array of bytes is hashed a
+/// byte at a time).
+struct ClaimKey: Hashable {
+    let bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// Cursors on one transaction's stream index (both tiers), opened at the first lookup and kept
+/// for a batch's others: a lookup of a stream's version opened and closed a cursor on each tier
+/// (each an allocation in LMDB) and built its key in an array. Closed when the batch ends,
+/// which is inside its transaction.
+final class StreamVersionCursors {
+    private let access: TxnAccess
+    private var settled: OpaquePointer?
+    private var recent: OpaquePointer?
+
+    init(_ access: TxnAccess) {
+        self.access = access
+    }
+
+    deinit {
+        if let settled { mdb_cursor_close(settled) }
+        if let recent { mdb_cursor_close(recent) }
+    }
+
+    /// The stream's last version: the number of its entries in both tiers, as
+    /// ``TxnAccess/streamVersion(_:)`` counts them.
+    func version(_ stream: String) throws -> UInt64 {
+        var stream = stream
+        let length = stream.utf8.count
+        return try withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
+            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            buffer[length] = 0
+            let key = UnsafeRawBufferPointer(buffer)
+            let settledCount = try Self.count(&settled, access.txn, access.databases.streams, key)
+            return UInt64(settledCount + (try Self.count(&recent, access.txn, access.databases.recentStreams, key)))
+        }
+    }
+
+    private static func count(_ cursor: inout OpaquePointer?, _ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> Int {
+        if cursor == nil { try LMDBError.check(mdb_cursor_open(txn, dbi, &cursor)) }
+        var probe = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var value = MDB_val()
+        let rc = mdb_cursor_get(cursor, &probe, &value, MDB_SET)
+        if rc == MDB_NOTFOUND { return 0 }
+        try LMDBError.check(rc)
+        var count = 0
+        try LMDBError.check(mdb_cursor_count(cursor, &count))
+        return count
+    }
+}
+
 /// A recorded record (an export's line being restored) made ready for ``Batch/appendRecorded(_:keys:hash:)``
 /// on another thread than the one staging: its LMDB value (room for the hash, then the canonical
 /// bytes) and the chain hash over the previous hash the line claims. Staging then only checks
@@ -305,12 +409,20 @@ public struct PreparedRecord: Sendable {
     public let chained: ChainHash
     let value: [UInt8]
 
-    public init(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>, previous: ChainHash) {
+    /// - Parameter claimed: the hash the line claims, written into the value's hash slot now, so
+    ///   that staging a record whose hash is that one keeps the value as it is (no copy).
+    public init(position: RecordPosition, id: RecordID, payload: some Collection<UInt8>, previous: ChainHash, claimed: ChainHash? = nil) {
         self.position = position
         self.id = id
         self.previous = previous
-        let value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
+        var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         chained = value.withUnsafeBytes { ChainHash.chain(previous, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
+        if let claimed {
+            var hashWords = (claimed.words.0.bigEndian, claimed.words.1.bigEndian, claimed.words.2.bigEndian, claimed.words.3.bigEndian)
+            withUnsafeBytes(of: &hashWords) { hashBytes in
+                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+            }
+        }
         self.value = value
     }
 }

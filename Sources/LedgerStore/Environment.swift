@@ -31,6 +31,12 @@ enum MetaKey {
     static let head = Array("head".utf8)
     /// In a staging area only: the unique keys a staged record claims, under `claims ‖ seq`.
     static func claims(_ seq: UInt64) -> [UInt8] { Array("claims".utf8) + seq.bigEndianBytes }
+    /// In a staging area only: the last version staged of a stream, under `stream ‖ 0x00 ‖
+    /// "version:"` (``Batch/streamVersion(_:)``): the stream first, so that the keys sort (and
+    /// compare) by it. No other key: the names above have no zero byte, and `claims ‖ seq` (14
+    /// bytes) would need "claims" where the suffix's zero is. The longest stream (500 bytes)
+    /// and the suffix (9) fit LMDB's keys (511).
+    static let stagedVersionSuffix = Array("\u{0}version:".utf8)
     static let tree = Array("tree".utf8)
     static let origin = Array("origin".utf8)
     static let tags = Array("tags".utf8)

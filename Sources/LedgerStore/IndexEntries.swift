@@ -11,8 +11,10 @@ import Glibc
 /// left to right. The keys are copied into one buffer: no allocation per entry.
 struct IndexEntries {
     private struct Entry {
-        /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
+        /// The key's first 8 bytes and the next 8, big-endian, zero-padded: most comparisons end
+        /// here (a stream's key begins with "employee", the same 8 bytes for every employee).
         var prefix: UInt64
+        var prefix2: UInt64
         var start: Int
         var count: Int
         var seq: UInt64
@@ -48,8 +50,10 @@ struct IndexEntries {
 
     private mutating func added(start: Int, seq: UInt64) {
         var prefix: UInt64 = 0
+        var prefix2: UInt64 = 0
         for index in start..<start + 8 { prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
-        entries.append(Entry(prefix: prefix, start: start, count: bytes.count - start, seq: seq))
+        for index in start + 8..<start + 16 { prefix2 = prefix2 << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+        entries.append(Entry(prefix: prefix, prefix2: prefix2, start: start, count: bytes.count - start, seq: seq))
         isSorted = false
     }
 
@@ -84,8 +88,13 @@ struct IndexEntries {
         var order = entries
         order.sort { a, b in
             if a.prefix != b.prefix { return a.prefix < b.prefix }
-            let compared = memcmp(base + a.start, base + b.start, min(a.count, b.count))
-            if compared != 0 { return compared < 0 }
+            if a.prefix2 != b.prefix2 { return a.prefix2 < b.prefix2 }
+            // The first 16 bytes (zero-padded) are equal: past them, if both keys go on.
+            let common = min(a.count, b.count)
+            if common > 16 {
+                let compared = memcmp(base + a.start + 16, base + b.start + 16, common - 16)
+                if compared != 0 { return compared < 0 }
+            }
             return a.count != b.count ? a.count < b.count : a.seq < b.seq
         }
         return order

@@ -32,8 +32,10 @@ struct TxnAccess {
     }
 
     func seq(of id: RecordID) throws -> UInt64? {
-        guard let value = try get(databases.ids, id.bytes) else { return nil }
-        return value.bigEndianUInt64()
+        // The id's 16 bytes on the stack: `id.bytes` made an array per lookup (2.5 % of an
+        // import's staging thread).
+        let value = try withUnsafeBytes(of: (id.high.bigEndian, id.low.bigEndian)) { try get(databases.ids, $0) }
+        return value?.bigEndianUInt64()
     }
 
     func seq(forKey key: [UInt8]) throws -> UInt64? {

@@ -304,9 +304,23 @@ private struct StreamGroups {
         group(NIP(employeeStream: stream)?.number ?? .max)
     }
 
+    /// A process-wide random seed, as the projections' tables have (`Names.swift`), so that a
+    /// sender cannot choose NIPs that collide; the same mixer (MurmurHash3's finalizer).
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    private static func start(_ key: UInt64, _ mask: Int) -> Int {
+        var x = key ^ seed
+        x ^= x >> 33
+        x &*= 0xff51_afd7_ed55_8ccd
+        x ^= x >> 33
+        x &*= 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return Int(truncatingIfNeeded: x) & mask
+    }
+
     private mutating func group(_ key: UInt64) -> Int32 {
         let mask = keys.count - 1
-        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        var slot = Self.start(key, mask)
         while values[slot] != 0 {
             if keys[slot] == key { return values[slot] - 1 }
             slot = (slot + 1) & mask
@@ -329,7 +343,7 @@ private struct StreamGroups {
         values = Array(repeating: 0, count: size)
         let mask = size - 1
         for (key, value) in zip(oldKeys, oldValues) where value != 0 {
-            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            var slot = Self.start(key, mask)
             while values[slot] != 0 { slot = (slot + 1) & mask }
             keys[slot] = key
             values[slot] = value

@@ -10,7 +10,10 @@ import KinerjaDomain
 /// accountability, the audit trail and history are layers that read this state; a new event
 /// type is folded here, in one place.
 ///
-/// Fed in `seq` order, so "recorded before" is "folded before".
+/// Fed in `seq` order, or as a bounded replay delivers a selection (``Selection/Order``:
+/// every placement first, then one stream at a time), so an employee's own events fold in `seq`
+/// order and "recorded before" is "folded before" for them; another employee's placements may
+/// have been folded since, and are read as recorded before the event (``Employee/placement(on:before:)``).
 ///
 /// The next event types fold here too: an upheld `objection.decided` moves the current score of
 /// the period its objection names (the objection's score id → ``scoreReference(of:)``), as a
@@ -149,16 +152,11 @@ public struct AppraisalState: Sendable {
         public var scores: [Score] = []
         public var years: [Year] = []
 
-        /// The placement in effect on `date` among those folded: the latest `effective_from` ≤
-        /// `date`, ties to the higher `seq`.
-        public func placement(on date: CivilDate) -> Placement? {
-            placement(on: date, before: .max)
-        }
-
-        /// ``placement(on:)`` among the placements recorded before `seq`: the one in effect as
-        /// an event at `seq` sees it, whatever a fold that reads placements first (a bounded
-        /// replay's ``Selection/Order``) has folded since.
-        public func placement(on date: CivilDate, before seq: UInt64) -> Placement? {
+        /// The placement in effect on `date` among those folded and recorded before `seq`: the
+        /// latest `effective_from` ≤ `date`, ties to the higher `seq`. With `seq`, the one in
+        /// effect as an event at `seq` sees it, whatever a fold that reads placements first (a
+        /// bounded replay's `Selection.Order.placementsThenStreams`) has folded since.
+        public func placement(on date: CivilDate, before seq: UInt64 = .max) -> Placement? {
             var best: Placement?
             for placement in placements where placement.effectiveFrom <= date && placement.seq < seq {
                 if let current = best, current.effectiveFrom > placement.effectiveFrom { continue }
@@ -225,7 +223,7 @@ public struct AppraisalState: Sendable {
     private var scoredBy = IDTable<Scored>()
     /// Every `score.given`, as an origin (``Scored/origin`` is an index here).
     private var givens: [Origin] = []
-    /// Every objection, in `seq` order.
+    /// Every objection, in the order folded (a bounded replay's delivery order: an employee's in `seq` order).
     public private(set) var objections: [Objection] = []
     /// Every objection → its place in ``objections``.
     private var objectionIndex = IDTable<Int32>()
@@ -421,10 +419,11 @@ public struct AppraisalState: Sendable {
     /// The record of `nip`, if any event about them was folded.
     public func record(_ nip: NIP) -> Employee? { numbers.existing(nip.number).map { employees[Int($0)] } }
 
-    /// The placement of `nip` in effect on `date`, among those folded.
-    public func placement(_ nip: NIP, on date: CivilDate) -> Placement? {
+    /// The placement of `nip` in effect on `date`, among those folded and recorded before `seq`
+    /// (``Employee/placement(on:before:)``).
+    public func placement(_ nip: NIP, on date: CivilDate, before seq: UInt64 = .max) -> Placement? {
         guard let number = numbers.existing(nip.number) else { return nil }
-        return employees[Int(number)].placement(on: date)
+        return employees[Int(number)].placement(on: date, before: seq)
     }
 
     // Lookups by employee number that copy no record (a record's lists would be retained).
@@ -451,18 +450,10 @@ public struct AppraisalState: Sendable {
         return employees[Int(employee)].years[index].supervisorFeedback
     }
 
-    public func placement(of employee: Int32, on date: CivilDate) -> Placement? { employees[Int(employee)].placement(on: date) }
-
-    /// The placement of `employee` (a number) in effect on `date` among those recorded before
-    /// `seq` (``Employee/placement(on:before:)``).
-    public func placement(of employee: Int32, on date: CivilDate, before seq: UInt64) -> Placement? {
+    /// The placement of `employee` (a number) in effect on `date` among those folded and
+    /// recorded before `seq` (``Employee/placement(on:before:)``).
+    public func placement(of employee: Int32, on date: CivilDate, before seq: UInt64 = .max) -> Placement? {
         employees[Int(employee)].placement(on: date, before: seq)
-    }
-
-    /// The placement of `nip` in effect on `date` among those recorded before `seq`.
-    public func placement(_ nip: NIP, on date: CivilDate, before seq: UInt64) -> Placement? {
-        guard let number = numbers.existing(nip.number) else { return nil }
-        return employees[Int(number)].placement(on: date, before: seq)
     }
 
     /// The score a score or correction sets (unknown: a correction of no score).

@@ -2,7 +2,7 @@ import KinerjaDomain
 import LedgerStore
 
 /// Which streams a bounded replay reads (``Ledger/replayInPlace(at:selecting:related:_:)``):
-/// the events of a few employees and units in `seq` order, instead of the whole ledger.
+/// the events of a few employees and units in its `order`, instead of the whole ledger.
 public struct Selection: Sendable {
     /// The employees ever placed in this unit by the point in time (every `employee.placed`
     /// into it recorded by then, whatever its `effective_from`: the only employees whose
@@ -18,11 +18,13 @@ public struct Selection: Sendable {
     /// `part` modulo `of` (the employees their events name are read whatever their share), for
     /// several replays to fold the members' events between them. nil: all of them.
     public var share: (part: UInt64, of: UInt64)?
-    /// The order the events are delivered in.
-    public var order: Order
+    /// The order the events are delivered in (`seq` order unless set). Only this package's
+    /// reports set another: a reader of ``Order/placementsThenStreams`` must read placements as
+    /// recorded before the event it judges, which the audit trail's filters do not.
+    package var order: Order = .seq
 
     /// The order of a bounded replay's events.
-    public enum Order: Sendable {
+    package enum Order: Sendable {
         /// `seq` order.
         case seq
         /// Every `employee.placed` first, in `seq` order; then each stream's other events
@@ -30,19 +32,18 @@ public struct Selection: Sendable {
         /// works on one employee's state at a time (in `seq` order it jumps to another
         /// employee's at nearly every event: a cache miss each). Only for a fold whose reading
         /// of one stream's state depends on no other stream's but through placements, read as
-        /// of the event (those recorded before it: ``AppraisalState/placement(of:on:before:)``).
+        /// of the event (those recorded before it: `AppraisalState.placement(of:on:before:)`).
         case placementsThenStreams
     }
 
     /// - Precondition: `share`, when given, has `part < of` (a programming error otherwise:
     ///   no employee would be selected, or none could be, with `of` 0).
-    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil, order: Order = .seq) {
+    public init(unit: String? = nil, employees: [NIP] = [], skipsTimelyActivity: Bool = false, share: (part: UInt64, of: UInt64)? = nil) {
         if let share { precondition(share.part < share.of, "a share is a part below the number of parts, not \(share.part) of \(share.of)") }
         self.unit = unit
         self.employees = employees
         self.skipsTimelyActivity = skipsTimelyActivity
         self.share = share
-        self.order = order
     }
 
     /// Whether `employee` is in ``share``.
@@ -79,7 +80,7 @@ extension Ledger {
 
     static func factsTag(_ employee: NIP) -> [UInt8] { [UInt8(ascii: "f")] + employee.number.bigEndianBytes }
 
-    /// Replays, in `seq` order up to `point`, only the events `selection` names, and the
+    /// Replays up to `point`, in `selection.order`, only the events `selection` names, and the
     /// events of the employees that `related` names in them (an appraiser a placement names, an
     /// employee a target is aligned to: what a reading of the selected employees looks up in
     /// others' records; their own `related` are not followed), each read in place.
@@ -157,12 +158,11 @@ extension Ledger {
             for index in 0..<mine.count {
                 mine.prefetch(index + prefetchDistance)
                 let named = try mine.withRecord(index) { record -> [NIP] in
-                    let type = record.payload.first ?? 0
                     if grouping {
                         mineGroups.append(groups.group(record.streamBytes))
-                        minePlaced.append(type == placedCode)
+                        minePlaced.append(record.payload.first == placedCode)
                     }
-                    guard naming[Int(type)] else { return [] }
+                    guard let type = record.payload.first, naming[Int(type)] else { return [] }
                     return related(try eventView(record))
                 }
                 for other in named where seen.insert(other).inserted { others.append(other) }
@@ -276,7 +276,8 @@ extension Ledger {
 }
 
 /// Streams numbered for grouping: each employee of a list (by the NIP its stream names) its
-/// own group, every other stream (a unit's) one group of its own, on first sight.
+/// own group, numbered on first sight; every other stream (a unit's) shares one group, keyed
+/// `UInt64.max` (which no NIP is).
 private struct StreamGroups {
     /// Open addressing, at most half full: NIP → group + 1 (0 empty).
     private var keys: [UInt64]
@@ -303,9 +304,23 @@ private struct StreamGroups {
         group(NIP(employeeStream: stream)?.number ?? .max)
     }
 
+    /// A process-wide random seed, as the projections' tables have (`Names.swift`), so that a
+    /// sender cannot choose NIPs that collide; the same mixer (MurmurHash3's finalizer).
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    private static func start(_ key: UInt64, _ mask: Int) -> Int {
+        var x = key ^ seed
+        x ^= x >> 33
+        x &*= 0xff51_afd7_ed55_8ccd
+        x ^= x >> 33
+        x &*= 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return Int(truncatingIfNeeded: x) & mask
+    }
+
     private mutating func group(_ key: UInt64) -> Int32 {
         let mask = keys.count - 1
-        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        var slot = Self.start(key, mask)
         while values[slot] != 0 {
             if keys[slot] == key { return values[slot] - 1 }
             slot = (slot + 1) & mask
@@ -328,7 +343,7 @@ private struct StreamGroups {
         values = Array(repeating: 0, count: size)
         let mask = size - 1
         for (key, value) in zip(oldKeys, oldValues) where value != 0 {
-            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            var slot = Self.start(key, mask)
             while values[slot] != 0 { slot = (slot + 1) & mask }
             keys[slot] = key
             values[slot] = value

@@ -191,9 +191,8 @@ public enum Reports {
         var accountability = Accountability(rules: request.rules)
         var replayed: LedgerPosition?
         if bounded && (request.unit != nil || request.employee != nil) {
-            let selection = Selection(
-                unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity,
-                order: .placementsThenStreams)
+            var selection = Selection(unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity)
+            selection.order = .placementsThenStreams
             if let (position, recordedAt) = try ledger.replayInPlace(
                 at: request.point, selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
             {
@@ -221,9 +220,9 @@ public enum Reports {
             let result = Result { () throws -> SharedPart? in
                 var accountability = Accountability(rules: request.rules)
                 let share = (part: UInt64(part), of: UInt64(parts))
-                let selection = Selection(
-                    unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity, share: share,
-                    order: .placementsThenStreams)
+                var selection = Selection(
+                    unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity, share: share)
+                selection.order = .placementsThenStreams
                 guard let (position, recordedAt) = try ledger.replayInPlace(
                     at: .seq(through), selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
                 else { return nil }

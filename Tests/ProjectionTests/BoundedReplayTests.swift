@@ -116,46 +116,68 @@ struct BoundedReplayTests {
         #expect(codes.count >= 5, "\(codes)")
     }
 
-    @Test("placements then streams: the events of the seq-order replay, every placement first in seq order, then each stream's other events together in seq order")
+    @Test("placements then streams: the events of the seq-order replay, every placement first in seq order, then each stream's other events together in seq order; Accountability folded either way finds the same, for a unit's selection, a share of it and an employee's")
     func placementsThenStreams() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let (ledger, sample) = try Self.ledger(dir)
         let head = try ledger.head().seq
         var checkedPlacements = 0
+        var comparedFindings = 0
+        var selections: [Selection] = []
         for unit in Set(sample.people.map(\.unit)).sorted() {
+            for share: (part: UInt64, of: UInt64)? in [nil, (0, 2), (1, 2)] {
+                selections.append(Selection(unit: unit, skipsTimelyActivity: true, share: share))
+            }
+        }
+        for (index, person) in sample.people.enumerated() where index % 5 == 0 {
+            selections.append(Selection(employees: [person.nip], skipsTimelyActivity: true))
+        }
+        selections.append(Selection(employees: sample.people.prefix(7).map(\.nip), skipsTimelyActivity: true))
+        for selection in selections {
             for point: PointInTime in [.head, .seq(head / 2)] {
-                for share: (part: UInt64, of: UInt64)? in [nil, (0, 2), (1, 2)] {
-                    var inSeq: [UInt64] = []
-                    let selection = Selection(unit: unit, skipsTimelyActivity: true, share: share)
-                    let first = try ledger.replayInPlace(at: point, selecting: selection, related: Accountability.related) { inSeq.append($0.seq) }
-                    var grouped = selection
-                    grouped.order = .placementsThenStreams
-                    var delivered: [(seq: UInt64, stream: String, placed: Bool)] = []
-                    let second = try ledger.replayInPlace(at: point, selecting: grouped, related: Accountability.related) { event in
-                        delivered.append((event.seq, event.subject.stream, event.type == .employeePlaced))
+                var inSeq: [UInt64] = []
+                var seqFold = Accountability()
+                let first = try ledger.replayInPlace(at: point, selecting: selection, related: Accountability.related) { event in
+                    inSeq.append(event.seq)
+                    seqFold.apply(event)
+                }
+                var grouped = selection
+                grouped.order = .placementsThenStreams
+                var delivered: [(seq: UInt64, stream: String, placed: Bool)] = []
+                var groupedFold = Accountability()
+                let second = try ledger.replayInPlace(at: point, selecting: grouped, related: Accountability.related) { event in
+                    delivered.append((event.seq, event.subject.stream, event.type == .employeePlaced))
+                    groupedFold.apply(event)
+                }
+                #expect(first?.position == second?.position && first != nil)
+                if let first {
+                    seqFold.advance(to: first.position.seq, recordedAt: first.recordedAt)
+                    groupedFold.advance(to: first.position.seq, recordedAt: first.recordedAt)
+                }
+                #expect(groupedFold.findings() == seqFold.findings(), "\(selection.unit ?? "employees") at \(point)")
+                comparedFindings += seqFold.findings().count
+                let unit = selection.unit ?? "employees"
+                #expect(delivered.map(\.seq).sorted() == inSeq, "\(unit) at \(point): the same events")
+                let placements = delivered.prefix { $0.placed }
+                let rest = delivered.dropFirst(placements.count)
+                #expect(rest.allSatisfy { !$0.placed })
+                checkedPlacements += placements.count
+                #expect(placements.map(\.seq) == placements.map(\.seq).sorted())
+                var finished = Set<String>()
+                var previous: (seq: UInt64, stream: String)?
+                for event in rest {
+                    if let previous, previous.stream == event.stream {
+                        #expect(previous.seq < event.seq, "a stream's events in seq order")
+                    } else {
+                        #expect(finished.insert(event.stream).inserted, "a stream's events together: \(event.stream)")
                     }
-                    #expect(first?.position == second?.position && first != nil)
-                    #expect(delivered.map(\.seq).sorted() == inSeq, "\(unit) at \(point): the same events")
-                    let placements = delivered.prefix { $0.placed }
-                    let rest = delivered.dropFirst(placements.count)
-                    #expect(rest.allSatisfy { !$0.placed })
-                    checkedPlacements += placements.count
-                    #expect(placements.map(\.seq) == placements.map(\.seq).sorted())
-                    var finished = Set<String>()
-                    var previous: (seq: UInt64, stream: String)?
-                    for event in rest {
-                        if let previous, previous.stream == event.stream {
-                            #expect(previous.seq < event.seq, "a stream's events in seq order")
-                        } else {
-                            #expect(finished.insert(event.stream).inserted, "a stream's events together: \(event.stream)")
-                        }
-                        previous = (event.seq, event.stream)
-                    }
+                    previous = (event.seq, event.stream)
                 }
             }
         }
         #expect(checkedPlacements > 0, "placements were among the events checked")
+        #expect(comparedFindings > 0, "findings were among those compared")
     }
 
     @Test("the employees an event names for a bounded replay are named only in the types it decodes to ask")
@@ -192,5 +214,82 @@ struct BoundedReplayTests {
         #expect(read == read.sorted() && Set(read).count == read.count)
         #expect(read.count * 5 < all, "\(read.count) of \(all)")
         #expect(lateLogs >= 1)
+    }
+}
+
+@Suite("Bounded replay: placements read as recorded before the event judged, though folded first")
+struct BackdatedPlacementTests {
+    static let a = NIP(unchecked: "198001012005011001")
+    static let b = NIP(unchecked: "197501012000011002")
+    static let c = NIP(unchecked: "197001011995011003")
+    static let d = NIP(unchecked: "197201011997011004")
+    static let e = NIP(unchecked: "199001012015011005")
+    static let f = NIP(unchecked: "199201012017011006")
+
+    /// A ledger where placements recorded later, backdated to the year's start, would change
+    /// how earlier-recorded events are judged, were they read as a bounded replay folds them
+    /// (every placement first):
+    /// - A's second placement (appraiser D) would make B, who decided E's objection and
+    ///   corrected E's score as A's appraiser, not the appraiser's appraiser
+    ///   (`objection_decider`, `correction_authority`; A's placement as the judge reads it);
+    /// - E's second placement (appraiser C) would make A's score an `appraiser_mismatch`, and
+    ///   B no longer E's appraiser's appraiser (E's placement as the judge reads it);
+    /// - F's placement, recorded after F's target though effective before it, would make the
+    ///   target an `unaligned_target` (a target set with no appraiser in effect is not one).
+    /// E's own target, set with A in effect and aligned to nothing, is one.
+    static func ledger(_ dir: TemporaryDirectory) throws -> Ledger {
+        let ledger = try Ledger.create(at: dir.child("ledger"))
+        var script = Script()
+        script.place(a, appraiser: b)
+        script.place(b, appraiser: c)
+        script.place(e, appraiser: a)
+        script.target(e, aligned: nil, by: a)
+        script.target(f, aligned: nil, by: f)
+        let q1 = script.score(e, "2026-Q1", by: a.text)
+        let objection = script.object(e, q1, received: "2026-04-06", at: "2026-04-07T09:00:00+07:00")
+        script.decide(e, objection, by: b, at: "2026-04-10T10:00:00+07:00")
+        let q2 = script.score(e, "2026-Q2", by: a.text, at: "2026-07-05T10:00:00+07:00")
+        script.correct(e, q2, by: b, at: "2026-07-10T10:00:00+07:00")
+        script.place(a, appraiser: d, at: "2026-08-01T08:00:00+07:00")
+        script.place(e, appraiser: c, at: "2026-08-02T08:00:00+07:00")
+        script.place(f, appraiser: a, at: "2026-08-03T08:00:00+07:00")
+        let report = try ledger.append(NumberedSubmission.numbering(script.events.map(\.event)))
+        #expect(report.rejected.isEmpty && report.appended == script.events.count, "\(report.rejected)")
+        return ledger
+    }
+
+    @Test("a placement recorded after an event, backdated before it, changes no finding about it: the bounded replays' findings are the full replay's at every seq, in 1, 2 and 3 parts")
+    func backdated() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ledger = try Self.ledger(dir)
+        let head = try ledger.head().seq
+        for seq in 1...head {
+            let point: PointInTime = seq == head ? .head : .seq(seq)
+            var unit = ReportRequest()
+            unit.unit = "DINKES"
+            unit.point = point
+            let replayed = try Reports.accountability(ledger, unit, bounded: false)
+            for parts in 1...3 {
+                let shared = try #require(try Reports.sharedAccountability(ledger, unit, parts: parts))
+                #expect(shared.position == replayed.position)
+                #expect(shared.findings == replayed.findings, "at \(seq) in \(parts) parts")
+            }
+            for nip in [Self.a, Self.e, Self.f] {
+                var one = ReportRequest()
+                one.employee = nip
+                one.point = point
+                #expect(try Reports.accountability(ledger, one, bounded: true).findings == Reports.accountability(ledger, one, bounded: false).findings,
+                        "\(nip.text) at \(seq)")
+            }
+        }
+        var request = ReportRequest()
+        request.unit = "DINKES"
+        for report in [try Reports.accountability(ledger, request, bounded: false), try #require(try Reports.sharedAccountability(ledger, request, parts: 2))] {
+            let codes = Set(report.findings.map(\.code))
+            #expect(!codes.contains(.objectionDecider) && !codes.contains(.correctionAuthority) && !codes.contains(.appraiserMismatch), "\(report.findings)")
+            let unaligned = report.findings.filter { $0.code == .unalignedTarget }.map(\.subject)
+            #expect(unaligned == [.employee(Self.e)], "E's target is unaligned with A in effect; F had no placement recorded when F's was set")
+        }
     }
 }

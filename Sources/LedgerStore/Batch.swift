@@ -66,13 +66,6 @@ public struct Batch: ~Copyable {
         pendingVersions.reserveCapacity(records)
     }
 
-    /// About what the staged records take in LMDB: their values, keys and index entries.
-    var stagedBytes: Int {
-        pending.reduce(0) { total, record in
-            total + record.value.count + record.position.stream.utf8.count + record.keys.reduce(0) { $0 + $1.count + 16 } + 96
-        }
-    }
-
     /// The `recorded_at` the next record appended gets: the ledger clock, but never before the head's.
     public var clock: Int64 { max(now, head.recordedAt) }
 
@@ -250,12 +243,15 @@ public struct Batch: ~Copyable {
         var keys = IndexEntries()
         streams.reserve(records.count, keyBytes: records.count * 48)
         ids.reserve(records.count, keyBytes: records.count * 16)
+        // A staging pass's writes each spend their worst case in pages first (``PageBudget``).
+        let budget = access.budget
         var cursorPointer: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(txn, databases.events, &cursorPointer))
         defer { mdb_cursor_close(cursorPointer) }
         for record in records {
             let seq = record.position.seq
             var seqKey = seq.bigEndian
+            if let budget { try LMDBError.check(budget.spend(budget.pages(forValue: record.value.count))) }
             let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
                 record.value.withUnsafeBytes { valueBytes in
                     var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
@@ -271,12 +267,14 @@ public struct Batch: ~Copyable {
                 key.withUnsafeBytes { keys.append($0, seq: seq) }
             }
             if keepingClaims && !record.keys.isEmpty {
+                if let budget { try LMDBError.check(budget.spend(budget.pages(forValue: 8 * record.keys.count + record.keys.reduce(0) { $0 + $1.count }))) }
                 try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(record.keys), flags: 0)
             }
         }
-        try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
-        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
-        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
+        try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP, budget: budget)
+        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE, budget: budget)
+        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE, budget: budget)
+        if let budget { try LMDBError.check(budget.spend(PageBudget.pagesPerPut)) }
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 

@@ -45,4 +45,15 @@ static inline void kinerja_release_free_memory(void) {
     malloc_trim(0);
 #endif
 }
+
+/// The first page LMDB 0.9's write transaction `txn` has not allocated (`mt_next_pgno`, the
+/// third field of the private `struct MDB_txn` in mdb.c, after `mt_parent` and `mt_child`;
+/// `pgno_t` is a `size_t`): LMDB allocates a transaction's pages from the pages it freed, all
+/// below it, or at it, advancing it, so every page the transaction has written is below it.
+/// LMDB has no call for it: callers check that it is `mdb_env_info`'s last page + 1 when the
+/// transaction begins (the value LMDB sets it to) before they trust it.
+static inline size_t kinerja_txn_next_page(MDB_txn *txn) {
+    struct kinerja_txn_prefix { void *parent; void *child; size_t next_pgno; };
+    return ((const struct kinerja_txn_prefix *)(const void *)txn)->next_pgno;
+}
 #endif

@@ -28,10 +28,34 @@ public enum DemoLedger {
 
     /// Creates a ledger at `path` (which must not exist) holding `sample`.
     public static func build(_ sample: DemoYear, at path: String) throws -> Ledger {
-        let clock = Clock()
-        // A demo ledger can be built again: its commits reach the disk once, at the end.
-        let ledger = try Ledger.create(at: path, options: StoreOptions(clock: { clock.now.withLock { $0 } }, syncsEachCommit: false))
-        _ = FileManager.default.createFile(atPath: (path as NSString).appendingPathComponent(marker), contents: Data("the demo ledger: safe to replace\n".utf8))
+        let builder = try Builder(at: path)
+        try builder.record(sample)
+        try builder.ledger.sync()
+        return builder.ledger
+    }
+
+    /// A demo ledger being built: one sample year after another recorded into it (a later year's
+    /// days, earlier than the ledger's head, are recorded at the head's time).
+    public final class Builder {
+        public let ledger: Ledger
+        private let clock: Clock
+
+        /// Creates a ledger at `path` (which must not exist); its commits reach the disk at
+        /// `ledger.sync()` (a demo ledger can be built again).
+        public init(at path: String) throws {
+            let clock = Clock()
+            self.clock = clock
+            ledger = try Ledger.create(at: path, options: StoreOptions(clock: { clock.now.withLock { $0 } }, syncsEachCommit: false))
+            _ = FileManager.default.createFile(atPath: (path as NSString).appendingPathComponent(DemoLedger.marker), contents: Data("the demo ledger: safe to replace\n".utf8))
+        }
+
+        /// Records `sample`'s events, each day's in one atomic batch at the end of that day.
+        public func record(_ sample: DemoYear) throws {
+            try DemoLedger.record(sample, into: ledger, clock: clock)
+        }
+    }
+
+    private static func record(_ sample: DemoYear, into ledger: Ledger, clock: Clock) throws {
         var start = 0
         while start < sample.items.count {
             let day = sample.items[start].recordAt
@@ -45,8 +69,6 @@ public enum DemoLedger {
             }
             start = end
         }
-        try ledger.sync()
-        return ledger
     }
 
     /// The demo's ledger clock: set to the end of each day before that day's batch.

@@ -48,12 +48,17 @@ public struct DemoYear: Sendable {
 
     private var random: SeededRandom
     private var pending: [Item] = []
-    private var usedNIPs: Set<String> = []
+    /// The NIPs given to these people, and those excluded.
+    public private(set) var usedNIPs: Set<String> = []
 
-    /// - Parameter employees: how many people (at least 8: the secretary, agency heads, a division each).
-    public init(seed: UInt64 = 1, employees: Int = 48, year: Int = 2026) {
+    /// - Parameters:
+    ///   - employees: how many people (at least 8: the secretary, agency heads, a division each).
+    ///   - excludingNIPs: NIPs none of these people may have (another year's people, when several
+    ///     are recorded into one ledger); none changes nothing.
+    public init(seed: UInt64 = 1, employees: Int = 48, year: Int = 2026, excludingNIPs: Set<String> = []) {
         self.year = year
         random = SeededRandom(seed: seed)
+        usedNIPs = excludingNIPs
         buildOrganisation(max(8, employees))
         generate()
         // The ledger records in order of entry; events entered the same day keep their order.

@@ -34,8 +34,6 @@ public struct Batch: ~Copyable {
     /// Cursors on the ledger's stream index, kept open for the batch's lookups of stream versions
     /// (``streamVersion(_:)``).
     private let ledgerStreams: StreamVersionCursors
-    /// About what the staged records take in LMDB (``stagedBytes``), counted as they are staged.
-    private var pendingBytes = 0
 
     /// The longest stream name or unique key LMDB can index (its key limit less the version suffix).
     public static let maxKeyLength = 500
@@ -71,13 +69,6 @@ public struct Batch: ~Copyable {
         pending.reserveCapacity(records)
         pendingIDs.reserveCapacity(records)
         pendingVersions.reserveCapacity(records)
-    }
-
-    /// About what the staged records take in LMDB: their values, keys and index entries.
-    var stagedBytes: Int { pendingBytes }
-
-    private static func stagedBytes(value: [UInt8], stream: String, keys: [[UInt8]]) -> Int {
-        value.count + stream.utf8.count + keys.reduce(0) { $0 + $1.count + 16 } + 96
     }
 
     /// The `recorded_at` the next record appended gets: the ledger clock, but never before the head's.
@@ -231,7 +222,6 @@ public struct Batch: ~Copyable {
                 value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
             }
         }
-        pendingBytes += Self.stagedBytes(value: value, stream: position.stream, keys: keys)
         pending.append(Pending(position: position, id: id, keys: keys, value: value))
         pendingIDs[id] = position.seq
         for key in keys { pendingKeys[ClaimKey(bytes: key)] = position.seq }
@@ -254,7 +244,6 @@ public struct Batch: ~Copyable {
         for record in pending[mark.count...] {
             pendingIDs[record.id] = nil
             for key in record.keys { pendingKeys[ClaimKey(bytes: key)] = nil }
-            pendingBytes -= Self.stagedBytes(value: record.value, stream: record.position.stream, keys: record.keys)
         }
         pending.removeSubrange(mark.count...)
         pendingVersions = [:]
@@ -280,6 +269,8 @@ public struct Batch: ~Copyable {
         var keys = IndexEntries()
         streams.reserve(records.count, keyBytes: records.count * 48)
         ids.reserve(records.count, keyBytes: records.count * 16)
+        // A staging pass's writes each spend their worst case in pages first (``PageBudget``).
+        let budget = access.budget
         var cursorPointer: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(txn, databases.events, &cursorPointer))
         defer { mdb_cursor_close(cursorPointer) }
@@ -288,6 +279,7 @@ public struct Batch: ~Copyable {
             for index in records.indices {
                 let seq = records[index].position.seq
                 var seqKey = seq.bigEndian
+                if let budget { try LMDBError.check(budget.spend(budget.pages(forValue: records[index].value.count))) }
                 let rc = withUnsafeMutableBytes(of: &seqKey) { seqBytes in
                     records[index].value.withUnsafeBytes { valueBytes in
                         var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
@@ -310,6 +302,9 @@ public struct Batch: ~Copyable {
                     key.withUnsafeBytes { keys.append($0, seq: seq) }
                 }
                 if keepingClaims && !records[index].keys.isEmpty {
+                    if let budget {
+                        try LMDBError.check(budget.spend(budget.pages(forValue: 8 * records[index].keys.count + records[index].keys.reduce(0) { $0 + $1.count })))
+                    }
                     try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(records[index].keys), flags: 0)
                 }
             }
@@ -320,12 +315,13 @@ public struct Batch: ~Copyable {
             // stream index appends a `seq` per record to the stream's run of duplicates. Staging
             // needs only the version, and growing each stream's run was most of a staged batch's
             // index writes.
-            try streams.write(txn, databases.meta, flags: 0)
+            try streams.write(txn, databases.meta, flags: 0, budget: budget)
         } else {
-            try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP)
+            try streams.write(txn, databases.recentStreams, flags: MDB_APPENDDUP, budget: budget)
         }
-        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE)
-        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE)
+        try ids.write(txn, databases.ids, flags: MDB_NOOVERWRITE, budget: budget)
+        try keys.write(txn, databases.keys, flags: MDB_NOOVERWRITE, budget: budget)
+        if let budget { try LMDBError.check(budget.spend(PageBudget.pagesPerPut)) }
         try put(txn, databases.meta, MetaKey.head, TxnAccess.encodeHead(head), flags: 0)
     }
 

@@ -73,8 +73,13 @@ struct IndexEntries {
     /// Writes every entry, in key order (LMDB's default order: bytes, then length) and, under one
     /// key, in `seq` order (a stream's entries, appended with `MDB_APPENDDUP`), through one
     /// cursor of `dbi`: the value is the `seq` (u64 BE), or empty with `emptyValues`.
-    func write(_ txn: OpaquePointer, _ dbi: MDB_dbi, flags: Int32, emptyValues: Bool = false) throws(LMDBError) {
+    func write(_ txn: OpaquePointer, _ dbi: MDB_dbi, flags: Int32, emptyValues: Bool = false, budget: PageBudget? = nil) throws(LMDBError) {
         try forEachInOrder(txn, dbi) { cursor, entry, key, _ in
+            // In a staging pass, each put spends its worst case in pages first (``PageBudget``).
+            if let budget {
+                let rc = budget.spend(PageBudget.pagesPerPut)
+                if rc != MDB_SUCCESS { return rc }
+            }
             var seq = entry.seq.bigEndian
             return withUnsafeMutableBytes(of: &seq) { seqBytes in
                 var value = MDB_val(mv_size: emptyValues ? 0 : 8, mv_data: seqBytes.baseAddress)

@@ -128,10 +128,16 @@ public final class Store: Sendable {
         precondition(staging.count == 0 && staging.committed == 0, "a staging area is staged once")
         return try withTransaction(readOnly: true) { access in
             let base = try access.head()
-            let result = try staging.store.withTransaction(readOnly: false) { scratch in
+            let result = try staging.store.withTransaction(readOnly: false) { transaction in
                 staging.reset(base: base)
+                // Every write of the pass spends its worst case in pages first (``PageBudget``).
+                try staging.budget.begin(transaction.txn)
+                var scratch = transaction
+                scratch.budget = staging.budget
                 let pass = StagingPass(ledger: access, ledgerSeq: base.seq, staging: staging, scratch: scratch, clock: environment.clock)
-                return (try body(pass), commit: true)
+                let result = try body(pass)
+                try staging.budget.spendCommit()
+                return (result, commit: true)
             }
             // A pass decodes its input on other threads (glibc gives each its own arena) and
             // frees it: those arenas would keep their pages, 15-20 MiB, through the commits, which
@@ -311,11 +317,9 @@ public final class Staging {
     /// The number of records staged.
     public var count: Int { Int(head.seq - base.seq) }
 
-    /// Bytes of the file reserved on the disk (`posix_fallocate`), and what the staged records
-    /// are estimated to take: the map is written in place, so every page LMDB may write must
-    /// have its block before it is written, or a full disk would be a SIGBUS.
-    private var reserved = 0
-    private var stagedBytes = 0
+    /// The disk blocks reserved ahead of the pages the staging pass may write (its map is written
+    /// in place): see ``PageBudget``.
+    package let budget: PageBudget
 
     /// Creates an empty staging area for `ledger`, in a directory of its own inside the ledger's
     /// (removing any that a killed process left there), sized for an input of about
@@ -340,6 +344,7 @@ public final class Staging {
         // One transaction for the whole pass: nothing to gain from folding.
         options.streamRecentBound = .max
         store = try Store.create(at: directory, options: options)
+        budget = PageBudget(store: store)
     }
 
     private static let counter = Atomic<Int>(0)
@@ -352,36 +357,12 @@ public final class Staging {
     }
 
     func reset(base: Head) {
-        stagedBytes = 0
         self.base = base
         head = base
         committedHead = base
     }
 
     func staged(head: Head) { self.head = head }
-
-    /// Reserves the disk blocks for `bytes` more of staged records before they are written in
-    /// place: three times their bytes (B-tree pages filled by random inserts are about two
-    /// thirds full, and at least half) and 8 MiB for LMDB's own pages, and a quarter more ahead,
-    /// so that a reservation is not made for every batch. (An estimate, with margin: LMDB does
-    /// not say how many pages an open transaction has used.)
-    func reserve(_ bytes: Int) throws {
-        stagedBytes += bytes
-        let needed = min(3 * stagedBytes + (8 << 20), store.mapSize)
-        guard needed > reserved else { return }
-        let target = min((needed + needed / 4 + 0xFFFFF) & ~0xFFFFF, store.mapSize)
-        var fd: Int32 = -1
-        let environment = store.environment
-        guard mdb_env_get_fd(environment.env, &fd) == MDB_SUCCESS else { throw StoreError(.storage, "the staging area has no file") }
-        let rc = posix_fallocate(fd, 0, off_t(target))
-        guard rc == 0 else {
-            if rc == ENOSPC {
-                throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")
-            }
-            throw StoreError(.storage, "cannot reserve \(target >> 20) MiB for the staging area: \(String(cString: strerror(rc)))")
-        }
-        reserved = target
-    }
 
     func committed(_ count: Int, head: Head) {
         committed = count
@@ -554,8 +535,13 @@ public struct StagingPass {
         var batch = Batch(ledger: ledger, ledgerSeq: ledgerSeq, staged: scratch, base: staging.head, now: clock())
         let result = try body(&batch)
         guard shouldCommit(result), batch.count > 0 else { return result }
-        try staging.reserve(batch.stagedBytes)
-        try batch.flush()
+        do {
+            try batch.flush()
+        } catch {
+            // A reservation of the staging area's disk blocks failed (``PageBudget``): say why.
+            if let failure = staging.budget.failure { throw failure }
+            throw error
+        }
         staging.staged(head: batch.head)
         return result
     }

@@ -4,6 +4,9 @@ import CLMDB
 struct TxnAccess {
     let txn: OpaquePointer
     let databases: Databases
+    /// The staging pass's disk reservation, which each write spends its worst case from first
+    /// (nil outside a staging pass).
+    var budget: PageBudget? = nil
 
     func get(_ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> MDB_val? {
         var value = MDB_val()

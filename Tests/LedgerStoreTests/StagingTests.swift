@@ -125,4 +125,51 @@ struct StagingTests {
             }
         }
     }
+
+    @Test("the staging area's disk reservation follows the pages LMDB used: never below them, at most an eighth and a few MiB above")
+    func reservationFollowsPagesUsed() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.child("l"))
+        // 30 batches of 1 000 records: short payloads and a few of 9 KiB (overflow pages), keys on
+        // a third, 700 streams (their sorted duplicates outgrow a page into sub-databases).
+        let staging = try Staging(for: store, inputBytes: 64 << 20)
+        var stagedBytes = 0
+        var checked = 0
+        try store.stage(into: staging) { pass in
+            for chunk in 0..<30 {
+                try pass.stage { batch in
+                    for record in 0..<1_000 {
+                        let n = chunk * 1_000 + record
+                        let payload = Array(repeating: UInt8(ascii: "p"), count: n % 97 == 0 ? 9_000 : 300 + n % 200)
+                        let keys = n % 3 == 0 ? [Array("key-\(n)".utf8)] : []
+                        stagedBytes += payload.count
+                        try batch.append(stream: "stream:\(n % 700)", id: id(n), keys: keys, payload: payload)
+                    }
+                }
+                // Between batches: what is reserved covers what LMDB has used.
+                #expect(staging.budget.reservedBytes >= staging.budget.usedBytes)
+                checked += 1
+            }
+        }
+        #expect(checked == 30 && staging.count == 30_000)
+        let budget = staging.budget
+        #expect(budget.measures, "LMDB's next page was not readable: the whole map was reserved")
+        let used = budget.usedBytes
+        let reserved = budget.reservedBytes
+        #expect(used > stagedBytes, "used \(used) bytes for \(stagedBytes) bytes of payloads")
+        #expect(reserved >= used)
+        #expect(reserved <= used + used / 8 + (8 << 20), "reserved \(reserved) bytes for \(used) used")
+        // The estimate this replaced reserved 3.75 times the staged bytes.
+        #expect(reserved < 3 * stagedBytes)
+        var committed = 0
+        while committed < staging.count {
+            committed = min(committed + 10_000, staging.count)
+            #expect(try store.commit(staging, through: committed) != nil)
+        }
+        try store.read { txn throws in
+            #expect(txn.head.seq == 30_000)
+            #expect(try txn.seq(forKey: Array("key-29997".utf8)) == 29_998)
+        }
+    }
 }

@@ -4,7 +4,7 @@ import KinerjaDomain
 import KinerjaLedger
 import KinerjaSamples
 
-/// `generate --events N --dir D [--writers W --writer-events M]`: the demo generator's year
+/// `generate --events N --dir D [--writers W --writer-events M --parts K]`: the demo generator's year
 /// (seed 1) sized to about N events, recorded day by day into a ledger as `kinerja demo` does
 /// and exported as `kinerja log` does to `D/events.jsonl`: the bulk import restores that export
 /// (each line's `seq`, `recorded_at` and chain hash checked; a fresh import would record a
@@ -16,22 +16,39 @@ func generateWorkload(_ options: Options) throws {
     let directory = options.required("--dir")
     let writers = options.int("--writers", 8)
     let writerEvents = options.int("--writer-events", 200_000)
+    // `--parts K`: K organisations' years (seeds 1...K, no NIP shared), each of about N / K
+    // events, recorded one after the other, so that only one year is held in memory (a year
+    // holds about 0.75 KiB an event: 23 GiB at 30 M). One part is the one year of seed 1.
+    let parts = max(1, options.int("--parts", 1))
     // The demo year records about 183 events per employee, most of them daily activity logs.
-    let sample = DemoYear(seed: 1, employees: max(8, target / 183))
+    let employeesPerPart = max(8, target / parts / 183)
+    let source = directory + "/demo-ledger"
+    let builder = try DemoLedger.Builder(at: source)
     var slices = [[UInt8]](repeating: [], count: writers)
     // Fresh events are checked against the clock (an `occurred_at` after it is refused): the
     // writers take the year's events that happened at least a day ago.
     let past = Int64(Date().timeIntervalSince1970 * 1_000_000) - Timestamp.microsPerDay
-    let fresh = sample.items.lazy.filter { $0.event.occurredAt.micros <= past }.prefix(writerEvents)
     var written = 0
-    for item in fresh {
-        written += 1
-        let slice = writer(of: item.event.stream, writers: writers)
-        slices[slice].append(contentsOf: WireEncoder.encode(item.event).utf8)
-        slices[slice].append(UInt8(ascii: "\n"))
+    var people: [DemoYear.Person] = []
+    var usedNIPs: Set<String> = []
+    var events = 0
+    for part in 0..<parts {
+        let sample = DemoYear(seed: UInt64(1 + part), employees: employeesPerPart, excludingNIPs: usedNIPs)
+        if part == 0 {
+            people = sample.people
+            for item in sample.items.lazy.filter({ $0.event.occurredAt.micros <= past }).prefix(writerEvents) {
+                written += 1
+                let slice = writer(of: item.event.stream, writers: writers)
+                slices[slice].append(contentsOf: WireEncoder.encode(item.event).utf8)
+                slices[slice].append(UInt8(ascii: "\n"))
+            }
+        }
+        try builder.record(sample)
+        usedNIPs = sample.usedNIPs
+        events += sample.items.count
     }
-    let source = directory + "/demo-ledger"
-    let ledger = try DemoLedger.build(sample, at: source)
+    let ledger = builder.ledger
+    try ledger.sync()
     // Streamed to the file: at 10 M events the export is several GB.
     _ = FileManager.default.createFile(atPath: directory + "/events.jsonl", contents: nil)
     let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/events.jsonl"))
@@ -53,14 +70,14 @@ func generateWorkload(_ options: Options) throws {
     for (index, slice) in slices.enumerated() {
         try Data(slice).write(to: URL(fileURLWithPath: directory + "/writer-\(index).jsonl"))
     }
-    let units = Set(sample.people.map(\.unit)).sorted()
+    let units = Set(people.map(\.unit)).sorted()
     // The employees and units the latency figures sample, the same for the ledger and its peers.
     var random = SeededRandom(seed: 9)
-    let employees = (0..<options.int("--samples", 1_000)).map { _ in sample.people.randomElement(using: &random)!.nip.text }
+    let employees = (0..<options.int("--samples", 1_000)).map { _ in people.randomElement(using: &random)!.nip.text }
     try (employees.joined(separator: "\n") + "\n").write(toFile: directory + "/employees.txt", atomically: true, encoding: .utf8)
     try (units.joined(separator: "\n") + "\n").write(toFile: directory + "/units.txt", atomically: true, encoding: .utf8)
     emit([
-        "events": sample.items.count, "employees": sample.people.count, "units": units.count,
+        "events": events, "employees": people.count, "units": units.count,
         "bytes": total, "writer_events": written,
         // The writers' events depend on the day the workload is made (until the demo year is past).
         "writers_before": Timestamp(micros: past).description,

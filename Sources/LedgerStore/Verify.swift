@@ -267,9 +267,9 @@ struct IndexDigest: Equatable {
         /// (big-endian): the hash of ``add(key:seq:)`` for that key.
         mutating func add(continuing prefixed: Hasher, tail: UInt64, seq: UInt64) {
             var hasher = prefixed
-            // `combine(bytes:)` reads bytes as little-endian words, `combine(UInt64)` takes the
-            // word itself: the word of `tail`'s big-endian bytes is `tail.byteSwapped`.
-            hasher.combine(tail.byteSwapped)
+            // `tail`'s 8 bytes fed as bytes, as ``add(key:seq:)`` feeds them within the key:
+            // `combine(bytes:)` calls may split one byte sequence anywhere and give the same hash.
+            withUnsafeBytes(of: tail.bigEndian) { hasher.combine(bytes: $0) }
             hasher.combine(seq)
             count += 1
             sum &+= UInt64(bitPattern: Int64(hasher.finalize()))

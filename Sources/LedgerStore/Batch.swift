@@ -5,7 +5,8 @@ import CLMDB
 /// Lookups see the snapshot and everything staged so far, so a batch can refer to its own
 /// earlier records. Nothing reaches LMDB until ``Store/append(_:commitIf:)`` flushes the whole
 /// batch and commits; a batch of a ``StagingPass`` is flushed into the staging area instead,
-/// for ``Store/commit(_:through:)`` to copy later. Exists only inside those calls.
+/// for ``Store/commit(_:through:)`` to copy later. Exists only inside those calls, and ends
+/// inside its transaction: they close its cursors (``end()``) before the transaction ends.
 public struct Batch: ~Copyable {
     struct Pending: Sendable {
         var position: RecordPosition
@@ -32,7 +33,7 @@ public struct Batch: ~Copyable {
     private var pendingVersions: [String: UInt64] = [:]
     private let now: Int64
     /// Cursors on the ledger's stream index, kept open for the batch's lookups of stream versions
-    /// (``streamVersion(_:)``).
+    /// (``streamVersion(_:)``), closed by ``end()``.
     private let ledgerStreams: StreamVersionCursors
     /// About what the staged records take in LMDB (``stagedBytes``), counted as they are staged.
     private var pendingBytes = 0
@@ -264,8 +265,19 @@ public struct Batch: ~Copyable {
 
     /// Writes the staged records and the new head: into the ledger's write transaction, or into
     /// the staging transaction with each record's keys kept beside it for ``Store/commit(_:through:)``.
+    /// The batch's use ends with it (``end()``).
     func flush() throws(LMDBError) {
+        end()
         try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
+    }
+
+    /// Closes the batch's cursors, inside its transaction: LMDB frees a write transaction's
+    /// cursors when it commits or aborts (closing them after would free them twice), and a
+    /// read-only one's must be closed by their owner. ``Store/append(_:commitIf:)`` and
+    /// ``StagingPass/stage(_:commitIf:)`` call it (or ``flush()``) on every path; a lookup after
+    /// it opens them again.
+    func end() {
+        ledgerStreams.close()
     }
 
     /// Writes `records` (which continue the head) and then `head` into the write transaction:
@@ -348,51 +360,6 @@ struct ClaimKey: Hashable {
 
     func hash(into hasher: inout Hasher) {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-}
-
-/// Cursors on one transaction's stream index (both tiers), opened at the first lookup and kept
-/// for a batch's others: a lookup of a stream's version opened and closed a cursor on each tier
-/// (each an allocation in LMDB) and built its key in an array. Closed when the batch ends,
-/// which is inside its transaction.
-final class StreamVersionCursors {
-    private let access: TxnAccess
-    private var settled: OpaquePointer?
-    private var recent: OpaquePointer?
-
-    init(_ access: TxnAccess) {
-        self.access = access
-    }
-
-    deinit {
-        if let settled { mdb_cursor_close(settled) }
-        if let recent { mdb_cursor_close(recent) }
-    }
-
-    /// The stream's last version: the number of its entries in both tiers, as
-    /// ``TxnAccess/streamVersion(_:)`` counts them.
-    func version(_ stream: String) throws -> UInt64 {
-        var stream = stream
-        let length = stream.utf8.count
-        return try withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
-            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
-            buffer[length] = 0
-            let key = UnsafeRawBufferPointer(buffer)
-            let settledCount = try Self.count(&settled, access.txn, access.databases.streams, key)
-            return UInt64(settledCount + (try Self.count(&recent, access.txn, access.databases.recentStreams, key)))
-        }
-    }
-
-    private static func count(_ cursor: inout OpaquePointer?, _ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> Int {
-        if cursor == nil { try LMDBError.check(mdb_cursor_open(txn, dbi, &cursor)) }
-        var probe = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var value = MDB_val()
-        let rc = mdb_cursor_get(cursor, &probe, &value, MDB_SET)
-        if rc == MDB_NOTFOUND { return 0 }
-        try LMDBError.check(rc)
-        var count = 0
-        try LMDBError.check(mdb_cursor_count(cursor, &count))
-        return count
     }
 }
 

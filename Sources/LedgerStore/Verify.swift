@@ -373,3 +373,20 @@ struct IndexDigest: Equatable {
         return entry
     }
 }
+
+extension Store {
+    /// For tests: the digest of the stream index as `verify` reads it, each stream's key hashed
+    /// once (``IndexDigest/scanStreams(_:)``), and as each entry's whole key (stream ‖ 0x00 ‖
+    /// version) hashed alone gives it (``IndexDigest/Entry/add(key:seq:)``): equal, or `verify`
+    /// would fail intact ledgers.
+    package func streamDigests() throws -> (onceHashed: (count: Int, sum: UInt64), fullKey: (count: Int, sum: UInt64)) {
+        try withTransaction(readOnly: true) { access in
+            let once = try IndexDigest.scanStreams(access).entry
+            var full = IndexDigest.Entry()
+            try access.forEachStreamEntry { key, version, seq, _ in
+                full.add(key: Array(key) + withUnsafeBytes(of: version.bigEndian) { Array($0) }, seq: seq)
+            }
+            return (((once.count, once.sum), (full.count, full.sum)), commit: false)
+        }
+    }
+}

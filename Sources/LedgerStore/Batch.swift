@@ -106,7 +106,7 @@ public struct Batch: ~Copyable {
     }
 
     /// The last version of `stream` staged in the staging area `staged`, if any (written by
-    /// ``write(_:head:access:keepingClaims:)``).
+    /// ``write(_:head:access:intoStagingArea:)``).
     private static func stagedVersion(_ staged: TxnAccess, _ stream: String) throws -> UInt64? {
         var stream = stream
         let suffix = MetaKey.stagedVersionSuffix
@@ -227,10 +227,7 @@ public struct Batch: ~Copyable {
         guard keys.count < 2 || Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
         var value = value
         if value.withUnsafeBytes({ ChainHash(uncheckedBytes: UnsafeRawBufferPointer(rebasing: $0[..<CanonicalRecord.hashSize])) }) != hash {
-            var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
-            withUnsafeBytes(of: &hashWords) { hashBytes in
-                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
-            }
+            CanonicalRecord.writeHash(hash, into: &value)
         }
         pendingBytes += Self.stagedBytes(value: value, stream: position.stream, keys: keys)
         pending.append(Pending(position: position, id: id, keys: keys, value: value))
@@ -264,11 +261,12 @@ public struct Batch: ~Copyable {
     }
 
     /// Writes the staged records and the new head: into the ledger's write transaction, or into
-    /// the staging transaction with each record's keys kept beside it for ``Store/commit(_:through:)``.
-    /// The batch's use ends with it (``end()``).
+    /// the staging transaction, with each record's keys kept beside it and each stream's last
+    /// version in place of its index entries, for ``Store/commit(_:through:)``. The batch's use
+    /// ends with it (``end()``).
     func flush() throws(LMDBError) {
         end()
-        try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
+        try Self.write(pending[...], head: head, access: staged ?? access, intoStagingArea: staged != nil)
     }
 
     /// Closes the batch's cursors, inside its transaction: LMDB frees a write transaction's
@@ -283,7 +281,7 @@ public struct Batch: ~Copyable {
     /// Writes `records` (which continue the head) and then `head` into the write transaction:
     /// the records appended in `seq` order, each index's entries in key order through one cursor
     /// (``IndexEntries``).
-    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, keepingClaims: Bool = false) throws(LMDBError) {
+    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, intoStagingArea: Bool = false) throws(LMDBError) {
         guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
@@ -309,7 +307,7 @@ public struct Batch: ~Copyable {
                 }
                 try LMDBError.check(rc)
                 var stream = records[index].position.stream
-                if keepingClaims {
+                if intoStagingArea {
                     let version = records[index].position.version
                     stream.withUTF8 { name in
                         MetaKey.stagedVersionSuffix.withUnsafeBytes { streams.append(UnsafeRawBufferPointer(name), $0, seq: version) }
@@ -321,12 +319,12 @@ public struct Batch: ~Copyable {
                 for key in records[index].keys {
                     key.withUnsafeBytes { keys.append($0, seq: seq) }
                 }
-                if keepingClaims && !records[index].keys.isEmpty {
+                if intoStagingArea && !records[index].keys.isEmpty {
                     try put(txn, databases.meta, MetaKey.claims(seq), Claims.encode(records[index].keys), flags: 0)
                 }
             }
         }
-        if keepingClaims {
+        if intoStagingArea {
             // A staging area: each stream's last version (its entries in key order, then version
             // order, so the last one written under a key is the stream's last), where the ledger's
             // stream index appends a `seq` per record to the stream's run of duplicates. Staging
@@ -384,12 +382,7 @@ public struct PreparedRecord: Sendable {
         self.previous = previous
         var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         chained = value.withUnsafeBytes { ChainHash.chain(previous, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
-        if let claimed {
-            var hashWords = (claimed.words.0.bigEndian, claimed.words.1.bigEndian, claimed.words.2.bigEndian, claimed.words.3.bigEndian)
-            withUnsafeBytes(of: &hashWords) { hashBytes in
-                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
-            }
-        }
+        if let claimed { CanonicalRecord.writeHash(claimed, into: &value) }
         self.value = value
     }
 }

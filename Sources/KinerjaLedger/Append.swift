@@ -344,7 +344,7 @@ struct Tally {
 }
 
 /// A submission's canonical payload and unique keys, and for a recorded line its record's value
-/// and chain hash (``PreparedRecord``): what ``Ledger/stage(_:prepared:in:)`` would otherwise
+/// and chain hash (``PreparedRecord``): what ``Ledger/stage(_:in:)`` would otherwise
 /// compute on the staging thread.
 struct Prepared: Sendable {
     var payload: [UInt8]
@@ -372,6 +372,7 @@ extension Ledger {
 
     /// Checks and stages one line. It is borrowed, its fields read in place: copying a line (its
     /// event's fields, its prepared payload, keys and value) cost a retain and a release of each.
+    /// The pointee must stay valid and unchanged for the whole call.
     static func stage(_ item: UnsafePointer<NumberedSubmission>, in batch: inout Batch) throws -> Staged {
         let id = RecordID(item.pointee.submission.event.id)
         let payload = item.pointee.prepared?.payload ?? PayloadCodec.encode(item.pointee.submission.event)

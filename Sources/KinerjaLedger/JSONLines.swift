@@ -114,33 +114,41 @@ public enum JSONLines {
 
     /// Calls `body` with batches 0..<count decoded by `decode`, in order, decoding the next batch
     /// on another thread while `body` works on the current one.
+    ///
+    /// A batch that has been staged is freed on that thread too, before it decodes the next one:
+    /// its lines' fields, payloads and values are tens of thousands of frees (5 % of the staging
+    /// thread, the import's critical path). So one batch at most is being freed at a time, and
+    /// every free is done when this returns (each thread waited for), before the caller trims
+    /// the heap (``Store/stage(into:_:)``); the last staged batches are freed here.
     static func decodeAhead(count: Int, _ decode: @escaping @Sendable (Int) -> Decoded, _ body: (Decoded) throws -> Void) throws {
         guard count > 0 else { return }
         var current = decode(0)
+        // The batch staged before `current`, its only reference: freed where it is released.
+        var finished: Retired?
         for index in 0..<count {
-            let next = index + 1 < count ? Ahead { decode(index + 1) } : nil
+            var next: Ahead<Decoded>?
+            if index + 1 < count {
+                let retiring = finished.map { Unmanaged.passRetained($0) }
+                finished = nil
+                next = Ahead {
+                    retiring?.release()
+                    return decode(index + 1)
+                }
+            }
             // Nothing decodes on once `body` has thrown and the input may be gone.
             defer { _ = next?.wait() }
             try body(current)
-            if let next {
-                let finished = current
-                current = next.wait()
-                retire(finished)
+            if let ahead = next {
+                finished = Retired(current)
+                current = ahead.wait()
             }
         }
     }
 
-    /// Frees a batch that has been staged on another thread than the one staging: its lines'
-    /// fields, payloads and values are tens of thousands of frees (5 % of the staging thread,
-    /// the import's critical path).
-    private static func retire(_ decoded: consuming Decoded) {
-        let retired = Unmanaged.passRetained(Retired(decoded))
-        DispatchQueue.global(qos: .utility).async { retired.release() }
-    }
-
+    /// A staged batch, boxed to be released (and so freed) on the thread decoding the next one.
     private final class Retired: Sendable {
         let decoded: Decoded
-        init(_ decoded: consuming Decoded) { self.decoded = decoded }
+        init(_ decoded: Decoded) { self.decoded = decoded }
     }
 
     private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> Decoded {

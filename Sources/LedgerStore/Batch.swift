@@ -5,7 +5,8 @@ import CLMDB
 /// Lookups see the snapshot and everything staged so far, so a batch can refer to its own
 /// earlier records. Nothing reaches LMDB until ``Store/append(_:commitIf:)`` flushes the whole
 /// batch and commits; a batch of a ``StagingPass`` is flushed into the staging area instead,
-/// for ``Store/commit(_:through:)`` to copy later. Exists only inside those calls.
+/// for ``Store/commit(_:through:)`` to copy later. Exists only inside those calls, and ends
+/// inside its transaction: they close its cursors (``end()``) before the transaction ends.
 public struct Batch: ~Copyable {
     struct Pending: Sendable {
         var position: RecordPosition
@@ -32,7 +33,7 @@ public struct Batch: ~Copyable {
     private var pendingVersions: [String: UInt64] = [:]
     private let now: Int64
     /// Cursors on the ledger's stream index, kept open for the batch's lookups of stream versions
-    /// (``streamVersion(_:)``).
+    /// (``streamVersion(_:)``), closed by ``end()``.
     private let ledgerStreams: StreamVersionCursors
 
     /// The longest stream name or unique key LMDB can index (its key limit less the version suffix).
@@ -96,7 +97,7 @@ public struct Batch: ~Copyable {
     }
 
     /// The last version of `stream` staged in the staging area `staged`, if any (written by
-    /// ``write(_:head:access:keepingClaims:)``).
+    /// ``write(_:head:access:intoStagingArea:)``).
     private static func stagedVersion(_ staged: TxnAccess, _ stream: String) throws -> UInt64? {
         var stream = stream
         let suffix = MetaKey.stagedVersionSuffix
@@ -217,10 +218,7 @@ public struct Batch: ~Copyable {
         guard keys.count < 2 || Set(keys).count == keys.count else { throw StoreError(.duplicateKey, "a record claims the same key twice") }
         var value = value
         if value.withUnsafeBytes({ ChainHash(uncheckedBytes: UnsafeRawBufferPointer(rebasing: $0[..<CanonicalRecord.hashSize])) }) != hash {
-            var hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
-            withUnsafeBytes(of: &hashWords) { hashBytes in
-                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
-            }
+            CanonicalRecord.writeHash(hash, into: &value)
         }
         pending.append(Pending(position: position, id: id, keys: keys, value: value))
         pendingIDs[id] = position.seq
@@ -252,15 +250,27 @@ public struct Batch: ~Copyable {
     }
 
     /// Writes the staged records and the new head: into the ledger's write transaction, or into
-    /// the staging transaction with each record's keys kept beside it for ``Store/commit(_:through:)``.
+    /// the staging transaction, with each record's keys kept beside it and each stream's last
+    /// version in place of its index entries, for ``Store/commit(_:through:)``. The batch's use
+    /// ends with it (``end()``).
     func flush() throws(LMDBError) {
-        try Self.write(pending[...], head: head, access: staged ?? access, keepingClaims: staged != nil)
+        end()
+        try Self.write(pending[...], head: head, access: staged ?? access, intoStagingArea: staged != nil)
+    }
+
+    /// Closes the batch's cursors, inside its transaction: LMDB frees a write transaction's
+    /// cursors when it commits or aborts (closing them after would free them twice), and a
+    /// read-only one's must be closed by their owner. ``Store/append(_:commitIf:)`` and
+    /// ``StagingPass/stage(_:commitIf:)`` call it (or ``flush()``) on every path; a lookup after
+    /// it opens them again.
+    func end() {
+        ledgerStreams.close()
     }
 
     /// Writes `records` (which continue the head) and then `head` into the write transaction:
     /// the records appended in `seq` order, each index's entries in key order through one cursor
     /// (``IndexEntries``).
-    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, keepingClaims: Bool = false) throws(LMDBError) {
+    static func write(_ records: ArraySlice<Pending>, head: Head, access: TxnAccess, intoStagingArea: Bool = false) throws(LMDBError) {
         guard !records.isEmpty else { return }
         let txn = access.txn
         let databases = access.databases
@@ -289,7 +299,7 @@ public struct Batch: ~Copyable {
                 }
                 try LMDBError.check(rc)
                 var stream = records[index].position.stream
-                if keepingClaims {
+                if intoStagingArea {
                     let version = records[index].position.version
                     stream.withUTF8 { name in
                         MetaKey.stagedVersionSuffix.withUnsafeBytes { streams.append(UnsafeRawBufferPointer(name), $0, seq: version) }
@@ -301,7 +311,7 @@ public struct Batch: ~Copyable {
                 for key in records[index].keys {
                     key.withUnsafeBytes { keys.append($0, seq: seq) }
                 }
-                if keepingClaims && !records[index].keys.isEmpty {
+                if intoStagingArea && !records[index].keys.isEmpty {
                     if let budget {
                         try LMDBError.check(budget.spend(budget.pages(forValue: 8 * records[index].keys.count + records[index].keys.reduce(0) { $0 + $1.count })))
                     }
@@ -309,7 +319,7 @@ public struct Batch: ~Copyable {
                 }
             }
         }
-        if keepingClaims {
+        if intoStagingArea {
             // A staging area: each stream's last version (its entries in key order, then version
             // order, so the last one written under a key is the stream's last), where the ledger's
             // stream index appends a `seq` per record to the stream's run of duplicates. Staging
@@ -347,51 +357,6 @@ struct ClaimKey: Hashable {
     }
 }
 
-/// Cursors on one transaction's stream index (both tiers), opened at the first lookup and kept
-/// for a batch's others: a lookup of a stream's version opened and closed a cursor on each tier
-/// (each an allocation in LMDB) and built its key in an array. Closed when the batch ends,
-/// which is inside its transaction.
-final class StreamVersionCursors {
-    private let access: TxnAccess
-    private var settled: OpaquePointer?
-    private var recent: OpaquePointer?
-
-    init(_ access: TxnAccess) {
-        self.access = access
-    }
-
-    deinit {
-        if let settled { mdb_cursor_close(settled) }
-        if let recent { mdb_cursor_close(recent) }
-    }
-
-    /// The stream's last version: the number of its entries in both tiers, as
-    /// ``TxnAccess/streamVersion(_:)`` counts them.
-    func version(_ stream: String) throws -> UInt64 {
-        var stream = stream
-        let length = stream.utf8.count
-        return try withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
-            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
-            buffer[length] = 0
-            let key = UnsafeRawBufferPointer(buffer)
-            let settledCount = try Self.count(&settled, access.txn, access.databases.streams, key)
-            return UInt64(settledCount + (try Self.count(&recent, access.txn, access.databases.recentStreams, key)))
-        }
-    }
-
-    private static func count(_ cursor: inout OpaquePointer?, _ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> Int {
-        if cursor == nil { try LMDBError.check(mdb_cursor_open(txn, dbi, &cursor)) }
-        var probe = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var value = MDB_val()
-        let rc = mdb_cursor_get(cursor, &probe, &value, MDB_SET)
-        if rc == MDB_NOTFOUND { return 0 }
-        try LMDBError.check(rc)
-        var count = 0
-        try LMDBError.check(mdb_cursor_count(cursor, &count))
-        return count
-    }
-}
-
 /// A recorded record (an export's line being restored) made ready for ``Batch/appendRecorded(_:keys:hash:)``
 /// on another thread than the one staging: its LMDB value (room for the hash, then the canonical
 /// bytes) and the chain hash over the previous hash the line claims. Staging then only checks
@@ -413,12 +378,7 @@ public struct PreparedRecord: Sendable {
         self.previous = previous
         var value = CanonicalRecord.encodeValue(position: position, id: id, payload: payload)
         chained = value.withUnsafeBytes { ChainHash.chain(previous, UnsafeRawBufferPointer(rebasing: $0[CanonicalRecord.hashSize...])) }
-        if let claimed {
-            var hashWords = (claimed.words.0.bigEndian, claimed.words.1.bigEndian, claimed.words.2.bigEndian, claimed.words.3.bigEndian)
-            withUnsafeBytes(of: &hashWords) { hashBytes in
-                value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
-            }
-        }
+        if let claimed { CanonicalRecord.writeHash(claimed, into: &value) }
         self.value = value
     }
 }

@@ -33,8 +33,11 @@ enum MetaKey {
     static func claims(_ seq: UInt64) -> [UInt8] { Array("claims".utf8) + seq.bigEndianBytes }
     /// In a staging area only: the last version staged of a stream, under `stream ‖ 0x00 ‖
     /// "version:"` (``Batch/streamVersion(_:)``): the stream first, so that the keys sort (and
-    /// compare) by it. No other key: the names above have no zero byte, and `claims ‖ seq` (14
-    /// bytes) would need "claims" where the suffix's zero is. The longest stream (500 bytes)
+    /// compare) by it. No other key: the names above have no zero byte, where these keys have
+    /// one; `claims ‖ seq` has 14 bytes, as these keys of a 5-byte stream have, whose zero byte
+    /// is at offset 5, where "claims" has its "s"; and two of these keys are the same only for
+    /// the same stream (the suffix is fixed, so equal lengths mean equal streams). This holds
+    /// for any stream, a zero byte in it or not. The longest stream (500 bytes)
     /// and the suffix (9) fit LMDB's keys (511).
     static let stagedVersionSuffix = Array("\u{0}version:".utf8)
     static let tree = Array("tree".utf8)

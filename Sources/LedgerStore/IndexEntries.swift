@@ -140,3 +140,23 @@ struct IndexEntries {
         try LMDBError.check(rc)
     }
 }
+
+/// For tests: the order ``IndexEntries`` writes keys in.
+package enum IndexEntriesOrder {
+    /// `keys` with their `seq`s in the order ``IndexEntries/write(_:_:flags:emptyValues:)``
+    /// writes them (sorted by ``IndexEntries/sort()``), to be checked against a plain byte-wise sort.
+    package static func written(_ keys: [(key: [UInt8], seq: UInt64)]) -> [(key: [UInt8], seq: UInt64)] {
+        var entries = IndexEntries()
+        for (key, seq) in keys { key.withUnsafeBytes { entries.append($0, seq: seq) } }
+        entries.sort()
+        return entries.inOrder()
+    }
+}
+
+extension IndexEntries {
+    /// The keys and `seq`s in the order they are written.
+    fileprivate func inOrder() -> [(key: [UInt8], seq: UInt64)] {
+        let order = isSorted ? entries : bytes.withUnsafeBytes { $0.baseAddress.map { sorted($0) } ?? entries }
+        return order.map { (Array(bytes[$0.start..<$0.start + $0.count]), $0.seq) }
+    }
+}

@@ -124,6 +124,15 @@ public enum CanonicalRecord {
         encode(reservingHash: true, position: position, id: id, payload: payload)
     }
 
+    /// Writes `hash` (its 32 bytes, big-endian words) into the hash slot of a record's LMDB
+    /// value (``encodeValue(position:id:payload:)``).
+    static func writeHash(_ hash: ChainHash, into value: inout [UInt8]) {
+        let hashWords = (hash.words.0.bigEndian, hash.words.1.bigEndian, hash.words.2.bigEndian, hash.words.3.bigEndian)
+        withUnsafeBytes(of: hashWords) { hashBytes in
+            value.withUnsafeMutableBytes { $0.copyMemory(from: hashBytes) }
+        }
+    }
+
     private static func encode(reservingHash: Bool, position: RecordPosition, id: RecordID, payload: some Collection<UInt8>) -> [UInt8] {
         let reserved = reservingHash ? hashSize : 0
         var writer = ByteWriter(capacity: reserved + 64 + position.stream.utf8.count + payload.count)

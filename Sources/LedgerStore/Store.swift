@@ -109,6 +109,8 @@ public final class Store: Sendable {
         let now = environment.clock()
         return try withTransaction(readOnly: false) { access in
             var batch = try Batch(access: access, now: now)
+            // Its cursors closed inside the transaction, whichever way the closure leaves.
+            defer { batch.end() }
             let result = try body(&batch)
             guard shouldCommit(result), batch.count > 0 else { return (result, commit: false) }
             try batch.flush()
@@ -533,6 +535,8 @@ public struct StagingPass {
     @discardableResult
     public func stage<R>(_ body: (inout Batch) throws -> R, commitIf shouldCommit: (R) -> Bool = { _ in true }) throws -> R {
         var batch = Batch(ledger: ledger, ledgerSeq: ledgerSeq, staged: scratch, base: staging.head, now: clock())
+        // Its cursors (on the ledger's snapshot) closed inside the pass, whichever way this leaves.
+        defer { batch.end() }
         let result = try body(&batch)
         guard shouldCommit(result), batch.count > 0 else { return result }
         do {

@@ -159,18 +159,71 @@ enum StreamIndex {
     }
 }
 
-/// The reads of the stream index, the one place that adds its two tiers: a stream's `seq`s are
-/// its settled ones (`stream-settled`) then its recent ones (`stream-recent`), which are all
-/// greater, so its version is the sum of its two counts.
+/// Cursors on one transaction's stream index (both tiers), opened at the first lookup and kept
+/// for the others (a ``Batch``'s lookups of stream versions: a cursor opened and closed on each
+/// tier per lookup was an allocation in LMDB each), and the one reader of a stream's version,
+/// which adds the two tiers (``TxnAccess/streamVersion(_:)`` reads through it too).
+///
+/// Must be closed (``close()``) inside its transaction: LMDB frees a write transaction's cursors
+/// when it commits or aborts, so closing them after would free them twice; a read-only
+/// transaction's cursors outlive it and must be closed by their owner. `deinit` closes any still
+/// open, a backstop that is safe because every owner (a ``Batch``, a lookup's local) ends inside
+/// its transaction, and does nothing once ``close()`` has run.
+final class StreamVersionCursors {
+    private let access: TxnAccess
+    private var settled: OpaquePointer?
+    private var recent: OpaquePointer?
+
+    init(_ access: TxnAccess) {
+        self.access = access
+    }
+
+    deinit { close() }
+
+    /// Closes the cursors opened so far; a later lookup opens them again.
+    func close() {
+        if let settled { mdb_cursor_close(settled) }
+        if let recent { mdb_cursor_close(recent) }
+        settled = nil
+        recent = nil
+    }
+
+    /// The stream's last version: the number of its entries in both tiers (0 for a stream with
+    /// none), its key (stream ‖ 0x00) built on the stack.
+    func version(_ stream: String) throws -> UInt64 {
+        var stream = stream
+        let length = stream.utf8.count
+        return try withUnsafeTemporaryAllocation(byteCount: length + 1, alignment: 1) { buffer in
+            stream.withUTF8 { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            buffer[length] = 0
+            let key = UnsafeRawBufferPointer(buffer)
+            let settledCount = try Self.count(&settled, access.txn, access.databases.streams, key)
+            return UInt64(settledCount + (try Self.count(&recent, access.txn, access.databases.recentStreams, key)))
+        }
+    }
+
+    private static func count(_ cursor: inout OpaquePointer?, _ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer) throws -> Int {
+        if cursor == nil { try LMDBError.check(mdb_cursor_open(txn, dbi, &cursor)) }
+        var probe = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var value = MDB_val()
+        let rc = mdb_cursor_get(cursor, &probe, &value, MDB_SET)
+        if rc == MDB_NOTFOUND { return 0 }
+        try LMDBError.check(rc)
+        var count = 0
+        try LMDBError.check(mdb_cursor_count(cursor, &count))
+        return count
+    }
+}
+
+/// The reads of the stream index, the one place that adds its two tiers (with
+/// ``StreamVersionCursors``): a stream's `seq`s are its settled ones (`stream-settled`) then its
+/// recent ones (`stream-recent`), which are all greater, so its version is the sum of its two counts.
 extension TxnAccess {
     /// The stream's last version: the number of its entries in both tiers (0 for a stream with none).
     func streamVersion(_ stream: String) throws -> UInt64 {
-        let key = StreamIndex.key(stream)
-        var total = 0
-        for tier in [databases.streams, databases.recentStreams] {
-            total += try withCursor(tier) { cursor in try StreamIndex.entries(cursor, of: key)?.count ?? 0 }
-        }
-        return UInt64(total)
+        let cursors = StreamVersionCursors(self)
+        defer { cursors.close() }
+        return try cursors.version(stream)
     }
 
     /// The `seq`s of a stream's records, in version order: a page of them at a time

@@ -224,24 +224,18 @@ extension TagIndex {
         guard let rule, let tags = access.databases.tags, let covered = try coverage(access), covered.rule == rule.name else { return nil }
         let head = try access.head()
         guard covered.size <= head.seq else { return (nil, "the tag index covers \(covered.size) records, past the head (seq \(head.seq))") }
-        var expected = (count: 0, sum: UInt64(0))
-        func add(_ key: UnsafeRawBufferPointer, to digest: inout (count: Int, sum: UInt64)) {
-            var hasher = Hasher()
-            hasher.combine(bytes: key)
-            digest.count += 1
-            digest.sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
-        }
+        var expected = TagDigest()
         try access.forEachRecord(from: 1, through: covered.size) { record in
             let tags = rule.tags(record)
-            for tag in tags.count > 1 ? Array(Set(tags)) : tags { key(tag, record.seq).withUnsafeBytes { add($0, to: &expected) } }
+            for tag in tags.count > 1 ? Array(Set(tags)) : tags { key(tag, record.seq).withUnsafeBytes { expected.add(key: $0) } }
         }
-        var stored = (count: 0, sum: UInt64(0))
+        var stored = TagDigest()
         try access.withCursor(tags) { cursor in
             var key = MDB_val()
             var value = MDB_val()
             var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
             while rc == MDB_SUCCESS {
-                add(key.buffer, to: &stored)
+                stored.add(key: key.buffer)
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             if rc != MDB_NOTFOUND { try LMDBError.check(rc) }

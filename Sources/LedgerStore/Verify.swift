@@ -267,9 +267,9 @@ struct IndexDigest: Equatable {
         /// (big-endian): the hash of ``add(key:seq:)`` for that key.
         mutating func add(continuing prefixed: Hasher, tail: UInt64, seq: UInt64) {
             var hasher = prefixed
-            // `combine(bytes:)` reads bytes as little-endian words, `combine(UInt64)` takes the
-            // word itself: the word of `tail`'s big-endian bytes is `tail.byteSwapped`.
-            hasher.combine(tail.byteSwapped)
+            // `tail`'s 8 bytes fed as bytes, as ``add(key:seq:)`` feeds them within the key:
+            // `combine(bytes:)` calls may split one byte sequence anywhere and give the same hash.
+            withUnsafeBytes(of: tail.bigEndian) { hasher.combine(bytes: $0) }
             hasher.combine(seq)
             count += 1
             sum &+= UInt64(bitPattern: Int64(hasher.finalize()))
@@ -371,5 +371,22 @@ struct IndexDigest: Equatable {
             if rc != MDB_NOTFOUND { try LMDBError.check(rc) }
         }
         return entry
+    }
+}
+
+extension Store {
+    /// For tests: the digest of the stream index as `verify` reads it, each stream's key hashed
+    /// once (``IndexDigest/scanStreams(_:)``), and as each entry's whole key (stream ‖ 0x00 ‖
+    /// version) hashed alone gives it (``IndexDigest/Entry/add(key:seq:)``): equal, or `verify`
+    /// would fail intact ledgers.
+    package func streamDigests() throws -> (onceHashed: (count: Int, sum: UInt64), fullKey: (count: Int, sum: UInt64)) {
+        try withTransaction(readOnly: true) { access in
+            let once = try IndexDigest.scanStreams(access).entry
+            var full = IndexDigest.Entry()
+            try access.forEachStreamEntry { key, version, seq, _ in
+                full.add(key: Array(key) + withUnsafeBytes(of: version.bigEndian) { Array($0) }, seq: seq)
+            }
+            return (((once.count, once.sum), (full.count, full.sum)), commit: false)
+        }
     }
 }

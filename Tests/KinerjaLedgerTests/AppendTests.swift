@@ -227,6 +227,53 @@ struct AppendTests {
             #expect(try ledger.head().seq == 0)
         }
     }
+
+    @Test("a stream with history in the ledger: its version staged across batches of one, and two lines of it in one batch, with expected_version")
+    func stagedVersionsOfAStreamWithHistory() throws {
+        try withLedger { ledger, _ in
+            _ = try append(ledger, Array(sampleLines.prefix(8)))
+            let employee = "199005202015031003"  // five events so far: version 5
+            func line(_ n: Int, expecting version: Int) -> String {
+                edit(sampleLines[5], ["id": "\"77777777-7777-4777-8777-77777777770\(n)\"", "expected_version": String(version)])
+            }
+            // Staged a line a batch, each batch sees the version the one before staged.
+            let stale = try append(ledger, [line(1, expecting: 5), line(2, expecting: 6), line(3, expecting: 6)], batchSize: 1)
+            #expect(stale.rejected.map(\.line) == [3])
+            #expect(stale.rejected.first?.rule == "conflict: employee:\(employee) is at version 7, not 6")
+            #expect(try ledger.head().seq == 8)
+            let report = try append(ledger, [line(1, expecting: 5), line(2, expecting: 6), line(3, expecting: 7)], batchSize: 1)
+            #expect(report.appended == 3)
+            // Two lines of the stream in one batch, then one in the next.
+            let paired = try append(ledger, [line(4, expecting: 8), line(5, expecting: 9), line(6, expecting: 10)], batchSize: 2)
+            #expect(paired.appended == 3)
+            var versions: [String: UInt64] = [:]
+            try ledger.forEachRecorded { event, recorded in
+                versions[event.stream, default: 0] += 1
+                #expect(recorded.version == versions[event.stream])
+            }
+            #expect(versions["employee:\(employee)"] == 11)
+            #expect(try ledger.verify() == .intact(head: paired.head, records: 14))
+        }
+    }
+
+    @Test("recorded lines restored a batch of one or two at a time after the ledger has some: each continues its stream's version")
+    func stagedRecordedVersionsAfterHistory() throws {
+        try withLedger { source, dir in
+            var generator = SampleGenerator(seed: 5, employees: 3)
+            _ = try source.append(NumberedSubmission.numbering(generator.events(60)), options: AppendOptions(batchSize: 60))
+            let export = try exportLines(source)
+            for batchSize in [1, 2] {
+                let copy = try Ledger.create(at: dir.child("copy\(batchSize)"))
+                #expect(try append(copy, Array(export.prefix(20))).appended == 20)
+                let resumed = try append(copy, export, batchSize: batchSize)
+                #expect(resumed.rejected.isEmpty, "\(resumed.rejected)")
+                #expect(resumed.duplicates == 20)
+                #expect(resumed.appended == 40)
+                #expect(try exportLines(copy) == export)
+                #expect(try copy.verify() == source.verify())
+            }
+        }
+    }
 }
 
 @Suite("Export and restore")

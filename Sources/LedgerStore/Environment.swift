@@ -497,7 +497,7 @@ public struct StoreOptions: Sendable {
     /// True only for a staging area: LMDB writes its pages in the map (`MDB_WRITEMAP`), so that
     /// one write transaction can span a whole staging pass without holding its dirty pages in
     /// the process's memory. Never for a ledger: a write to a page the disk cannot hold would
-    /// be a SIGBUS, where the staging area reserves its blocks first (``Staging``).
+    /// be a SIGBUS, where the staging area reserves its blocks first (``PageBudget``).
     var writesInPlace = false
     /// The slots of the environment's ``TreeNodeCache``: its default but in tests, where a tiny
     /// one makes a ledger of a few records take the path a large one's dossier proofs take.

@@ -11,8 +11,8 @@ import Glibc
 /// (`mt_next_pgno`), or at that page, which it then advances (mdb.c, `mdb_page_alloc`); so every
 /// page the transaction has written is below it, and `next × page size` bytes of the file are
 /// what the staging area has used (mdb.c's own audit: the free pages, every tree's pages and the
-/// two meta pages add up to it). `mdb_stat` would not do: a DUPSORT database's sub-databases'
-/// pages are not in its counts. LMDB has no call for `next`: `kinerja_txn_next_page` reads it
+/// two meta pages add up to it). `mdb_stat` would not do: it counts no free pages (nor a DUPSORT
+/// database's sub-databases' pages). LMDB has no call for `next`: `kinerja_txn_next_page` reads it
 /// from LMDB 0.9's `struct MDB_txn`, trusted only when it reads the value LMDB gives it when the
 /// transaction begins (the last committed page + 1, from `mdb_env_info`); otherwise (another
 /// LMDB's layout) the whole map is reserved, which LMDB cannot write past (`MDB_MAP_FULL`).
@@ -52,7 +52,8 @@ package final class PageBudget {
 
     /// Bytes of the staging area's file reserved on the disk.
     package var reservedBytes: Int { reservedPages * pageSize }
-    /// Bytes of the staging area's file LMDB had used when last measured (the commit measures them).
+    /// Bytes of the staging area's file LMDB had used when last measured (the last measure is
+    /// taken just before the commit writes its own pages).
     package var usedBytes: Int { usedPages * pageSize }
     /// Whether the pages used are measured (false: the whole map is reserved instead).
     package var measures: Bool { exact }
@@ -79,6 +80,15 @@ package final class PageBudget {
     }
 
     private var mapPages: Int { store.mapSize / pageSize }
+
+    /// The linked LMDB's version, as `major.minor.patch`.
+    private static var lmdbVersion: String {
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var patch: Int32 = 0
+        mdb_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
 
     /// The pages a put of a value of `bytes` may allocate: ``pagesPerPut``, and the value's
     /// overflow pages (mdb.c's `OVPAGES`, counted for any value, whether or not it overflows).
@@ -134,8 +144,17 @@ package final class PageBudget {
         var fd: Int32 = -1
         let environment = store.environment
         guard mdb_env_get_fd(environment.env, &fd) == MDB_SUCCESS else { throw StoreError(.storage, "the staging area has no file") }
-        let rc = posix_fallocate(fd, 0, off_t(target * pageSize))
+        // Only the pages past those reserved already (their blocks stay reserved across a retry):
+        // where the file system has no `fallocate`, glibc writes each block, and doing so from
+        // the start at every extension would make a long import quadratic.
+        var rc: Int32
+        repeat {
+            rc = posix_fallocate(fd, off_t(reservedPages * pageSize), off_t((target - reservedPages) * pageSize))
+        } while rc == EINTR
         guard rc == 0 else {
+            if !exact {
+                throw StoreError(.storage, "cannot reserve the staging area's whole map (\((target * pageSize) >> 20) MiB): this build cannot measure the pages LMDB \(Self.lmdbVersion) has used, and the disk has \(environment.freeBytes() >> 20) MiB free (\(String(cString: strerror(rc)))); nothing of this input was stored")
+            }
             if rc == ENOSPC {
                 throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")
             }

@@ -112,7 +112,7 @@ struct Run {
             table.add(.concurrentRate, .eventsourcing, try concurrently(writerEvents, slices.map { ["writer", $0, fresh + "/eventsourcing.sqlite", "--batch", "\(writerBatch)"] }, python: true))
         }
         print(table.render())
-        print(renderCustody(custody, importSeconds: imported.double("seconds")))
+        print(renderCustody(custody, importSeconds: imported.double("seconds"), importCPUSeconds: imported.double("cpu_seconds")))
         fflush(nil)
         return table
     }

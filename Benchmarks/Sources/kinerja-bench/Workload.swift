@@ -5,7 +5,7 @@ import KinerjaLedger
 import KinerjaSamples
 
 /// `generate --events N --dir D [--writers W --writer-events M --parts K]`: the demo generator's year
-/// (seed 1) sized to about N events, recorded day by day into a ledger as `kinerja demo` does
+/// (seed 1; with `--parts K`, seeds 1…K) sized to about N events, recorded day by day into a ledger as `kinerja demo` does
 /// and exported as `kinerja log` does to `D/events.jsonl`: the bulk import restores that export
 /// (each line's `seq`, `recorded_at` and chain hash checked; a fresh import would record a
 /// year of events today, every one of them a backdated entry). The first M events that happened
@@ -35,7 +35,6 @@ func generateWorkload(_ options: Options) throws {
     for part in 0..<parts {
         let sample = DemoYear(seed: UInt64(1 + part), employees: employeesPerPart, excludingNIPs: usedNIPs)
         if part == 0 {
-            people = sample.people
             for item in sample.items.lazy.filter({ $0.event.occurredAt.micros <= past }).prefix(writerEvents) {
                 written += 1
                 let slice = writer(of: item.event.stream, writers: writers)
@@ -43,6 +42,8 @@ func generateWorkload(_ options: Options) throws {
                 slices[slice].append(UInt8(ascii: "\n"))
             }
         }
+        // The employees the latency figures sample come from every part (all of the seqs).
+        people += sample.people
         try builder.record(sample)
         usedNIPs = sample.usedNIPs
         events += sample.items.count

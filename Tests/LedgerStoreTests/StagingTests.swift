@@ -132,7 +132,8 @@ struct StagingTests {
         defer { dir.remove() }
         let store = try Store.create(at: dir.child("l"))
         // 30 batches of 1 000 records: short payloads and a few of 9 KiB (overflow pages), keys on
-        // a third, 700 streams (their sorted duplicates outgrow a page into sub-databases).
+        // a third, 700 streams (one staged-version entry each in the staging area's meta table,
+        // overwritten by every batch).
         let staging = try Staging(for: store, inputBytes: 64 << 20)
         var stagedBytes = 0
         var checked = 0

@@ -22,8 +22,7 @@ public enum JSONLines {
 
         /// The good lines, in line order.
         public var submissions: [NumberedSubmission] {
-            get { runs.count == 1 ? runs[0] : Array(runs.joined()) }
-            set { runs = [newValue] }
+            runs.count == 1 ? runs[0] : Array(runs.joined())
         }
 
         public init(submissions: [NumberedSubmission] = [], invalid: [WireError] = []) {
@@ -184,7 +183,6 @@ public enum JSONLines {
         return base.distance(to: UnsafeRawPointer(found))
     }
 
-    /// One part's result, written by the thread that decodes it and read after all have finished.
     /// The input, read (never written) by every part while `decode` holds it.
     private struct SendableBytes: @unchecked Sendable {
         let bytes: UnsafeRawBufferPointer

@@ -28,11 +28,7 @@ struct StagingTests {
         }
         #expect(passes >= 2, "the pass ran \(passes) times")
         #expect(staging.count == 10_000)
-        var committed = 0
-        while committed < staging.count {
-            committed = min(committed + 1_000, staging.count)
-            #expect(try store.commit(staging, through: committed) != nil)
-        }
+        try commitAll(staging, to: store, step: 1_000)
         try store.read { txn throws in
             #expect(txn.head.seq == 10_000)
             #expect(try txn.seq(of: id(9_999)) == 10_000)
@@ -163,14 +159,19 @@ struct StagingTests {
         #expect(reserved <= used + used / 8 + (8 << 20), "reserved \(reserved) bytes for \(used) used")
         // The estimate this replaced reserved 3.75 times the staged bytes.
         #expect(reserved < 3 * stagedBytes)
-        var committed = 0
-        while committed < staging.count {
-            committed = min(committed + 10_000, staging.count)
-            #expect(try store.commit(staging, through: committed) != nil)
-        }
+        try commitAll(staging, to: store, step: 10_000)
         try store.read { txn throws in
             #expect(txn.head.seq == 30_000)
             #expect(try txn.seq(forKey: Array("key-29997".utf8)) == 29_998)
+        }
+    }
+
+    /// Commits every staged record, `step` at a time, each commit stored.
+    private func commitAll(_ staging: Staging, to store: Store, step: Int) throws {
+        var committed = 0
+        while committed < staging.count {
+            committed = min(committed + step, staging.count)
+            #expect(try store.commit(staging, through: committed) != nil)
         }
     }
 }

@@ -46,14 +46,43 @@ static inline void kinerja_release_free_memory(void) {
 #endif
 }
 
-/// The first page LMDB 0.9's write transaction `txn` has not allocated (`mt_next_pgno`, the
-/// third field of the private `struct MDB_txn` in mdb.c, after `mt_parent` and `mt_child`;
-/// `pgno_t` is a `size_t`): LMDB allocates a transaction's pages from the pages it freed, all
-/// below it, or at it, advancing it, so every page the transaction has written is below it.
-/// LMDB has no call for it: callers check that it is `mdb_env_info`'s last page + 1 when the
-/// transaction begins (the value LMDB sets it to) before they trust it.
+/// LMDB 0.9's private `struct MDB_txn` (mdb.c, the same from 0.9.14 to 0.9.31) up to `mt_dirty_room`: LMDB has
+/// no calls for the two fields read and written below. Each use checks fields it can compare
+/// with LMDB's public calls or with the values `mdb_txn_begin` gives them before it trusts it.
+struct kinerja_txn_layout {
+    void *parent; void *child; size_t next_pgno; size_t txnid; MDB_env *env;
+    void *free_pgs; void *loose_pgs; int loose_count; void *spill_pgs;
+    size_t *dirty_list; void *dbxs; void *dbs; unsigned int *dbiseqs; void **cursors; unsigned char *dbflags;
+    unsigned int numdbs; unsigned int flags; unsigned int dirty_room;
+};
+
+/// The first page LMDB 0.9's write transaction `txn` has not allocated (`mt_next_pgno`): LMDB
+/// allocates a transaction's pages from the pages it freed, all below it, or at it, advancing
+/// it, so every page the transaction has written is below it. Callers check that it is
+/// `mdb_env_info`'s last page + 1 when the transaction begins (the value LMDB sets it to)
+/// before they trust it.
 static inline size_t kinerja_txn_next_page(MDB_txn *txn) {
-    struct kinerja_txn_prefix { void *parent; void *child; size_t next_pgno; };
-    return ((const struct kinerja_txn_prefix *)(const void *)txn)->next_pgno;
+    return ((const struct kinerja_txn_layout *)(const void *)txn)->next_pgno;
+}
+
+/// Lets LMDB 0.9's write transaction `txn`, just begun, keep at most about `pages` dirty pages
+/// in memory (`mt_dirty_room`, which `mdb_txn_begin` sets to the dirty list's size, 131 071):
+/// before a put that could dirty more, LMDB writes the dirty pages no cursor stands on to their
+/// place in the file and frees them (mdb.c's `mdb_page_spill`, the path of every transaction
+/// larger than its dirty list), and reads them back from the map if the transaction touches
+/// them again. The pages written are free pages no reader and no committed meta page refers
+/// to: a crash before the commit leaves the ledger as it was. A non-`MDB_WRITEMAP`, top-level
+/// transaction only (a nested one's commit counts its parent's room from the list's size).
+/// Returns 1 when the bound is set; 0, changing nothing, when the transaction does not look
+/// like one `mdb_txn_begin` just gave (another LMDB's layout, a nested or `MDB_WRITEMAP`
+/// transaction, one that has written).
+static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages) {
+    struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
+    if (layout->txnid != mdb_txn_id(txn) || layout->env != mdb_txn_env(txn)) return 0;
+    if (layout->parent || layout->child || layout->loose_pgs || layout->loose_count || layout->spill_pgs) return 0;
+    if (layout->flags != 0 || layout->dirty_room != 131071 || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
+    if (pages < 64) pages = 64;
+    if (pages < layout->dirty_room) layout->dirty_room = pages;
+    return 1;
 }
 #endif

@@ -56,6 +56,10 @@ public final class Ledger: Sendable {
     package func readStorage<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         try store.read(body)
     }
+
+    /// Whether every write transaction so far kept to the store's bound on dirty pages
+    /// (``StoreOptions/dirtyPageBound``), for the tests that write through LMDB's spill path.
+    package var boundsDirtyPages: Bool { store.environment.boundsDirtyPages }
 }
 
 extension EventID {

@@ -65,6 +65,11 @@ package final class Environment: @unchecked Sendable {
     let streamRecentBound: Int
     /// Whether the map's pages are pre-mapped at open and after each growth (``StoreOptions/premapsFile``).
     let premapsFile: Bool
+    /// The dirty pages a write transaction keeps in memory (``StoreOptions/dirtyPageBound``);
+    /// nil for a staging area, whose pages are written in the map.
+    let dirtyPageBound: UInt32?
+    /// Set when a write transaction could not be bounded (another LMDB's layout).
+    private let unboundedWrite = Atomic<Bool>(false)
     /// What the last pre-mapping did (nil when the store does not pre-map).
     private let lastPremap = Mutex<Premap?>(nil)
 
@@ -88,6 +93,7 @@ package final class Environment: @unchecked Sendable {
         self.clock = options.clock
         self.tagRule = options.tagRule
         streamRecentBound = options.streamRecentBound
+        dirtyPageBound = options.writesInPlace ? nil : UInt32(clamping: options.dirtyPageBound)
     }
 
     deinit {
@@ -452,7 +458,8 @@ package final class Environment: @unchecked Sendable {
     /// What the last pre-mapping did; nil when the store does not pre-map.
     var premapOutcome: Premap? { lastPremap.withLock { $0 } }
 
-    /// Begins a transaction, retrying once after clearing stale reader slots.
+    /// Begins a transaction, retrying once after clearing stale reader slots. A write
+    /// transaction of a ledger keeps at most ``dirtyPageBound`` dirty pages in memory.
     func begin(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
@@ -462,8 +469,15 @@ package final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
+        if !readOnly, let dirtyPageBound, kinerja_txn_bound_dirty_pages(txn, dirtyPageBound) == 0 {
+            unboundedWrite.store(true, ordering: .relaxed)
+        }
         return txn!
     }
+
+    /// Whether every write transaction so far kept to ``dirtyPageBound`` (false after one that
+    /// could not: LMDB's layout was not the one the bound is set in).
+    package var boundsDirtyPages: Bool { dirtyPageBound != nil && !unboundedWrite.load(ordering: .relaxed) }
 }
 
 /// What pre-mapping a ledger's file did (``StoreOptions/premapsFile``).
@@ -507,6 +521,17 @@ public struct StoreOptions: Sendable {
     /// the settled tier (``StreamIndex/fold(_:bound:)``): its default but in tests, where a small
     /// one folds a ledger of a few records, and in a staging area, which never folds (`.max`).
     package var streamRecentBound = StreamIndex.defaultRecentBound
+
+    /// The most dirty pages (4 KiB each) a write transaction of the ledger keeps in memory: a
+    /// commit that dirties more has LMDB write the ones no cursor stands on to their place in
+    /// the file before the commit, and read them back from the map if it touches them again
+    /// (``Environment/begin(readOnly:)``). LMDB keeps the pages a transaction dirtied for the
+    /// next ones, so without a bound an import's memory would be the dirty pages of its largest
+    /// commit, which grows with the ledger (a commit of 10 000 records dirties a leaf of each
+    /// index for nearly every record once the indexes have more leaves than that: ~9 700 pages
+    /// at 10 M records, ~29 000 at 30 M). 16 MiB by default; tests set a tiny one, so that every
+    /// commit writes through LMDB's spill path.
+    package var dirtyPageBound = 4096
 
     /// The writer's tag rule, if it keeps a tag index (``TagRule``).
     public var tagRule: TagRule?

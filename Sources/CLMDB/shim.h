@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #ifndef MADV_POPULATE_READ
@@ -65,24 +66,51 @@ static inline size_t kinerja_txn_next_page(MDB_txn *txn) {
     return ((const struct kinerja_txn_layout *)(const void *)txn)->next_pgno;
 }
 
-/// Lets LMDB 0.9's write transaction `txn`, just begun, keep at most about `pages` dirty pages
-/// in memory (`mt_dirty_room`, which `mdb_txn_begin` sets to the dirty list's size, 131 071):
-/// before a put that could dirty more, LMDB writes the dirty pages no cursor stands on to their
-/// place in the file and frees them (mdb.c's `mdb_page_spill`, the path of every transaction
-/// larger than its dirty list), and reads them back from the map if the transaction touches
-/// them again. The pages written are free pages no reader and no committed meta page refers
-/// to: a crash before the commit leaves the ledger as it was. A non-`MDB_WRITEMAP`, top-level
-/// transaction only (a nested one's commit counts its parent's room from the list's size).
-/// Returns 1 when the bound is set; 0, changing nothing, when the transaction does not look
-/// like one `mdb_txn_begin` just gave (another LMDB's layout, a nested or `MDB_WRITEMAP`
-/// transaction, one that has written).
+/// Lets LMDB 0.9's write transaction `txn`, just begun, keep about `pages` dirty pages in
+/// memory (`mt_dirty_room`, which `mdb_txn_begin` sets to the dirty list's size, 131 071; at
+/// least 64): before a put that could dirty more, LMDB writes the dirty pages no cursor stands
+/// on to their place in the file and frees them (mdb.c's `mdb_page_spill`, the path of every
+/// transaction larger than its dirty list), and reads them back from the map if the
+/// transaction touches them again. The pages written are free pages no reader and no committed
+/// meta page refers to: a crash before the commit leaves the ledger as it was. A
+/// non-`MDB_WRITEMAP`, top-level transaction only (a nested one's commit counts its parent's
+/// room from the list's size). Returns 1 when the bound is set; 0, changing nothing, when the
+/// transaction does not look like one `mdb_txn_begin` just gave (another LMDB's layout, a
+/// nested or `MDB_WRITEMAP` transaction, one that has written).
 static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages) {
     struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
+    int major = 0, minor = 0, patch = 0;
+    mdb_version(&major, &minor, &patch);
+    if (major != 0 || minor != 9 || patch < 14 || patch > 31) return 0;
     if (layout->txnid != mdb_txn_id(txn) || layout->env != mdb_txn_env(txn)) return 0;
     if (layout->parent || layout->child || layout->loose_pgs || layout->loose_count || layout->spill_pgs) return 0;
     if (layout->flags != 0 || layout->dirty_room != 131071 || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
     if (pages < 64) pages = 64;
     if (pages < layout->dirty_room) layout->dirty_room = pages;
     return 1;
+}
+
+/// Whether the write transaction `txn`, bounded by `kinerja_txn_bound_dirty_pages`, has spilled
+/// pages (mdb.c's `MDB_TXN_SPILLS`, 0x08, in `mt_flags`). Read before it ends.
+static inline int kinerja_txn_spilled(MDB_txn *txn) {
+    return (((const struct kinerja_txn_layout *)(const void *)txn)->flags & 0x08) != 0;
+}
+
+/// The list of spilled pages of the write transaction `txn`, bounded by
+/// `kinerja_txn_bound_dirty_pages`, that LMDB will not free: before 0.9.25 `mdb_txn_end` frees
+/// only a nested transaction's (ITS#9155), and the next `mdb_txn_begin` forgets it, leaking
+/// 1 MiB a transaction that spilled. NULL when there is none, or LMDB frees it. Read before
+/// the transaction ends; free it with `kinerja_free_spill_list` after.
+static inline void *kinerja_txn_leaked_spill_list(MDB_txn *txn) {
+    int major = 0, minor = 0, patch = 0;
+    mdb_version(&major, &minor, &patch);
+    if (major != 0 || minor != 9 || patch >= 25) return NULL;
+    return ((const struct kinerja_txn_layout *)(const void *)txn)->spill_pgs;
+}
+
+/// Frees a list from `kinerja_txn_leaked_spill_list` as `mdb_midl_free` does (the count is
+/// kept in the word before the list).
+static inline void kinerja_free_spill_list(void *list) {
+    if (list) free((size_t *)list - 1);
 }
 #endif

@@ -58,8 +58,10 @@ public final class Ledger: Sendable {
     }
 
     /// Whether every write transaction so far kept to the store's bound on dirty pages
-    /// (``StoreOptions/dirtyPageBound``), for the tests that write through LMDB's spill path.
+    /// (``StoreOptions/dirtyPageBound``), and how many spilled pages to keep to it: for the tests
+    /// that write through LMDB's spill path.
     package var boundsDirtyPages: Bool { store.environment.boundsDirtyPages }
+    package var spilledTransactions: Int { store.environment.spilledTransactions }
 }
 
 extension EventID {

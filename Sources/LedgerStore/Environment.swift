@@ -70,6 +70,8 @@ package final class Environment: @unchecked Sendable {
     let dirtyPageBound: UInt32?
     /// Set when a write transaction could not be bounded (another LMDB's layout).
     private let unboundedWrite = Atomic<Bool>(false)
+    /// Write transactions that spilled pages (for tests).
+    private let spills = Atomic<Int>(0)
     /// What the last pre-mapping did (nil when the store does not pre-map).
     private let lastPremap = Mutex<Premap?>(nil)
 
@@ -459,8 +461,9 @@ package final class Environment: @unchecked Sendable {
     var premapOutcome: Premap? { lastPremap.withLock { $0 } }
 
     /// Begins a transaction, retrying once after clearing stale reader slots. A write
-    /// transaction of a ledger keeps at most ``dirtyPageBound`` dirty pages in memory.
-    func begin(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
+    /// transaction of a ledger keeps about ``dirtyPageBound`` dirty pages in memory, unless
+    /// `bounded` is false; it ends with ``end(_:commit:)``.
+    func begin(readOnly: Bool, bounded: Bool = true) throws(LMDBError) -> OpaquePointer {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         if rc == MDB_READERS_FULL {
@@ -469,14 +472,30 @@ package final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
-        if !readOnly, let dirtyPageBound, kinerja_txn_bound_dirty_pages(txn, dirtyPageBound) == 0 {
+        if !readOnly, bounded, let dirtyPageBound, kinerja_txn_bound_dirty_pages(txn, dirtyPageBound) == 0 {
             unboundedWrite.store(true, ordering: .relaxed)
         }
         return txn!
     }
 
-    /// Whether every write transaction so far kept to ``dirtyPageBound`` (false after one that
-    /// could not: LMDB's layout was not the one the bound is set in).
+    /// Commits or aborts a write transaction from ``begin(readOnly:bounded:)``. After one that
+    /// spilled, LMDB before 0.9.25 does not free its list of spilled pages: this does.
+    func end(_ txn: OpaquePointer, commit: Bool) throws(LMDBError) {
+        // The private fields are read only where `begin` found the layout it knows.
+        let trusted = dirtyPageBound != nil && !unboundedWrite.load(ordering: .relaxed)
+        let leaked = trusted ? kinerja_txn_leaked_spill_list(txn) : nil
+        defer { kinerja_free_spill_list(leaked) }
+        if trusted, kinerja_txn_spilled(txn) != 0 { spills.add(1, ordering: .relaxed) }
+        if commit {
+            try LMDBError.check(mdb_txn_commit(txn))
+        } else {
+            mdb_txn_abort(txn)
+        }
+    }
+
+    /// Write transactions that spilled pages to keep to ``dirtyPageBound``, so far.
+    package var spilledTransactions: Int { spills.load(ordering: .relaxed) }
+
     package var boundsDirtyPages: Bool { dirtyPageBound != nil && !unboundedWrite.load(ordering: .relaxed) }
 }
 
@@ -522,10 +541,11 @@ public struct StoreOptions: Sendable {
     /// one folds a ledger of a few records, and in a staging area, which never folds (`.max`).
     package var streamRecentBound = StreamIndex.defaultRecentBound
 
-    /// The most dirty pages (4 KiB each) a write transaction of the ledger keeps in memory: a
-    /// commit that dirties more has LMDB write the ones no cursor stands on to their place in
-    /// the file before the commit, and read them back from the map if it touches them again
-    /// (``Environment/begin(readOnly:)``). LMDB keeps the pages a transaction dirtied for the
+    /// About the most dirty pages (LMDB's pages, 4 KiB here; at least 64) a write transaction of
+    /// the ledger keeps in memory: one that dirties more has LMDB write the ones no cursor stands
+    /// on to their place in the file before the commit, and read them back from the map if it
+    /// touches them again (``Environment/begin(readOnly:bounded:)``). The transactions that
+    /// build or upgrade an index when a ledger opens are not bounded. LMDB keeps the pages a transaction dirtied for the
     /// next ones, so without a bound an import's memory would be the dirty pages of its largest
     /// commit, which grows with the ledger (a commit of 10 000 records dirties a leaf of each
     /// index for nearly every record once the indexes have more leaves than that: ~9 700 pages

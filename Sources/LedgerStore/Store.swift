@@ -251,12 +251,17 @@ public final class Store: Sendable {
     }
 
     func withTransaction<R>(readOnly: Bool, _ body: (TxnAccess) throws -> (R, commit: Bool)) throws -> R {
+        var bounded = true
         while true {
             do {
                 return try environment.resizeLock.shared {
-                    let txn = try environment.begin(readOnly: readOnly)
+                    let txn = try environment.begin(readOnly: readOnly, bounded: bounded)
                     var open = true
-                    defer { if open { mdb_txn_abort(txn) } }
+                    defer {
+                        if open {
+                            if readOnly { mdb_txn_abort(txn) } else { try? environment.end(txn, commit: false) }
+                        }
+                    }
                     let access = TxnAccess(txn: txn, databases: environment.databases)
                     let (result, commit) = try body(access)
                     // The Merkle tree grows in the transaction that stores the records it covers.
@@ -266,15 +271,15 @@ public final class Store: Sendable {
                         try TagIndex.extend(access, environment.tagRule)
                     }
                     open = false
-                    if commit {
-                        try LMDBError.check(mdb_txn_commit(txn))
-                    } else {
-                        mdb_txn_abort(txn)
-                    }
+                    if readOnly { mdb_txn_abort(txn) } else { try environment.end(txn, commit: commit) }
                     return result
                 }
             } catch let error as LMDBError where error == .mapFull && !readOnly {
                 try environment.grow()
+            } catch let error as LMDBError where error.code == MDB_TXN_FULL && !readOnly && bounded {
+                // One put dirtied more pages than LMDB's estimate left room for (a sorted
+                // duplicate's sub-database is not counted): again, without the bound.
+                bounded = false
             } catch let error as LMDBError where error == .mapResized {
                 try environment.adoptMapSize()
             } catch let error as LMDBError where !readOnly && (error.code == EIO || error.code == ENOSPC) && environment.freeBytes() < 16 << 20 {

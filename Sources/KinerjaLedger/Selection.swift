@@ -151,6 +151,9 @@ extension Ledger {
             var groups = StreamGroups(grouping ? members : [])
             var mineGroups: [Int32] = []
             var minePlaced: [Bool] = []
+            // The records copied as they are read, for the order by stream to read the copies
+            // (together in memory) rather than the records (each on its own page of the file).
+            var copies = RecordArena(byteCount: grouping ? mine.byteCount : 0, records: grouping ? mine.count : 0)
             if grouping {
                 mineGroups.reserveCapacity(mine.count)
                 minePlaced.reserveCapacity(mine.count)
@@ -165,6 +168,7 @@ extension Ledger {
                     guard let type = record.payload.first, naming[Int(type)] else { return [] }
                     return related(try eventView(record))
                 }
+                if grouping { copies.append(mine, index) }
                 for other in named where seen.insert(other).inserted { others.append(other) }
             }
             guard var rest = try seqs(txn, of: others, through: through, facts: selection.skipsTimelyActivity) else { return false }
@@ -175,7 +179,7 @@ extension Ledger {
             try txn.withIndexedRecords(at: rest) { theirs in
                 if grouping {
                     groups.add(others)
-                    try Self.deliverByStream(mine, mineGroups, minePlaced, theirs, &groups, body)
+                    try Self.deliverByStream(mine.seqs, copies, mineGroups, minePlaced, theirs, &groups, body)
                     return
                 }
                 var (i, j) = (0, 0)
@@ -210,12 +214,14 @@ extension Ledger {
     /// `employee.placed`'s type byte.
     fileprivate static let placedCode = EventType.employeePlaced.code
 
-    /// Delivers `mine` and `theirs` in the order ``Selection/Order/placementsThenStreams``:
-    /// the placements of both in `seq` order, then the other records stream by stream (each
-    /// stream's in `seq` order). `mineGroups` and `minePlaced` say, for each of `mine`, its
-    /// stream's group in `groups` and whether it is a placement; `theirs` are read for theirs.
+    /// Delivers `mine` (copies of records at `mineSeqs`) and `theirs` in the order
+    /// ``Selection/Order/placementsThenStreams``: the placements of both in `seq` order, then
+    /// the other records stream by stream (each stream's in `seq` order). `mineGroups` and
+    /// `minePlaced` say, for each of `mine`, its stream's group in `groups` and whether it is a
+    /// placement; `theirs` are read for theirs.
     fileprivate static func deliverByStream(
-        _ mine: borrowing IndexedRecords, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords, _ groups: inout StreamGroups,
+        _ mineSeqs: [UInt64], _ mine: borrowing RecordArena, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords,
+        _ groups: inout StreamGroups,
         _ body: (borrowing EventView) throws -> Void
     ) throws {
         var theirGroups: [Int32] = []
@@ -235,7 +241,7 @@ extension Ledger {
             while i < mine.count && !minePlaced[i] { i += 1 }
             while j < theirs.count && !theirPlaced[j] { j += 1 }
             if i == mine.count && j == theirs.count { break }
-            if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
+            if j == theirs.count || (i < mine.count && mineSeqs[i] < theirs.seqs[j]) {
                 try mine.withRecord(i) { try body(eventView($0)) }
                 i += 1
             } else {

@@ -250,12 +250,19 @@ public struct RecordArena: ~Copyable {
     /// An arena for copies of up to `byteCount` bytes (``IndexedRecords/byteCount``) and
     /// `records` records.
     public init(byteCount: Int, records: Int) {
-        capacity = max(byteCount, 1)
-        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        // Past 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
+        let huge = 2 << 20
+        if byteCount >= huge, let block = kinerja_allocate_huge((byteCount + huge - 1) / huge * huge) {
+            capacity = byteCount
+            base = block
+        } else {
+            capacity = max(byteCount, 1)
+            base = malloc(capacity)!
+        }
         starts.reserveCapacity(records + 1)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     public var count: Int { starts.count - 1 }
 

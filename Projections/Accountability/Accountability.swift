@@ -273,29 +273,60 @@ public struct Accountability: Projection, Sendable {
     /// ``findings(year:)``.
     public static func order(_ findings: [Finding]) -> [Int] {
         // Sort keys computed once, and the findings moved once: sorting the findings themselves
-        // copies each (strings, arrays) at every step. Subjects sort as their stream names do:
-        // employees (by NIP, whose digits sort as numbers) before units (by code).
-        let order = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
-        struct SortKey: Comparable {
-            var year: Int, code: Int, nip: UInt64, unit: String, seq: UInt64
-            static func < (a: SortKey, b: SortKey) -> Bool { (a.year, a.code, a.nip, a.unit, a.seq) < (b.year, b.code, b.nip, b.unit, b.seq) }
+        // copies each (strings, arrays) at every step.
+        let keys = sortKeys(findings)
+        return keys.indices.sorted { keys[$0] < keys[$1] }
+    }
+
+    /// Lists each in the order of ``order(_:)``, merged: where in `lists` (which list, and where
+    /// in it) each finding of the merged order is. Findings that tie stay in the order of the
+    /// lists, so this is the order ``order(_:)`` gives their concatenation (its sort is stable).
+    public static func mergedOrder(_ lists: [[Finding]]) -> [(list: Int, index: Int)] {
+        let keys = lists.map(sortKeys)
+        var next = [Int](repeating: 0, count: lists.count)
+        var result: [(list: Int, index: Int)] = []
+        result.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        while true {
+            var best: Int?
+            for list in keys.indices where next[list] < keys[list].count {
+                // Strictly less: a tie goes to the earlier list.
+                if let current = best, !(keys[list][next[list]] < keys[current][next[current]]) { continue }
+                best = list
+            }
+            guard let best else { return result }
+            result.append((best, next[best]))
+            next[best] += 1
         }
-        let keys = findings.map { finding in
+    }
+
+    /// A finding's place in the order of reports: year, code (in ``FindingCode``'s order),
+    /// subject (as stream names sort: employees by NIP, whose digits sort as numbers, before
+    /// units by code), `seq`.
+    private struct SortKey: Comparable {
+        var year: Int, code: Int, nip: UInt64, unit: String, seq: UInt64
+        static func < (a: SortKey, b: SortKey) -> Bool { (a.year, a.code, a.nip, a.unit, a.seq) < (b.year, b.code, b.nip, b.unit, b.seq) }
+    }
+
+    private static let codeOrder = Dictionary(uniqueKeysWithValues: FindingCode.allCases.enumerated().map { ($1, $0) })
+
+    private static func sortKeys(_ findings: [Finding]) -> [SortKey] {
+        let order = codeOrder
+        return findings.map { finding in
             switch finding.subject {
             case .employee(let nip): SortKey(year: finding.period.year, code: order[finding.code]!, nip: nip.number, unit: "", seq: finding.seq)
             case .unit(let unit), .identity(let unit): SortKey(year: finding.period.year, code: order[finding.code]!, nip: .max, unit: unit, seq: finding.seq)
             }
         }
-        return keys.indices.sorted { keys[$0] < keys[$1] }
     }
 
     /// The year-end findings about the employees `includes`: training, missing annual scores,
     /// targets unaligned or aligned to nothing, objections left undecided.
     private func employeeYearEndFindings(_ includes: (NIP) -> Bool) -> [Finding] {
         var result: [Finding] = []
-        for employee in state.employees where includes(employee.nip) {
-            let subject = Subject.employee(employee.nip)
-            for year in employee.years {
+        // By number: an employee's record is not copied (its lists retained and released) to read it.
+        for number in state.employees.indices where includes(state.employees[number].nip) {
+            let subject = Subject.employee(state.employees[number].nip)
+            for year in state.employees[number].years {
                 guard let first = year.firstTarget else { continue }
                 let period = Period(year: year.year)
                 let rules = rules.rules(for: period)
@@ -305,13 +336,13 @@ public struct Accountability: Projection, Sendable {
                         message: "\(year.trainingHours.plainText) JP of training completed in \(year.year), below the minimum of \(rules.minimumTrainingHours.plainText)",
                         seq: first.seq))
                 }
-                if employee.score(period) == nil {
+                if state.score(of: Int32(number), period) == nil {
                     result.append(Finding(
                         code: .missingAnnualScore, subject: subject, period: period, events: [first.id],
                         message: "targets set for \(year.year) but no annual score (period \(year.year)) given", seq: first.seq))
                 }
             }
-            for target in employee.targets {
+            for target in state.employees[number].targets {
                 if let aligned = target.alignedTo {
                     guard !(state.employee(aligned.employee).map { state.hasTarget($0, year: target.year, aligned.targetID) } ?? false) else { continue }
                     result.append(Finding(
@@ -347,10 +378,31 @@ public struct Accountability: Projection, Sendable {
     /// annual scores `scores` (``memberScores(ofShare:)``, of one replay or put together from
     /// several).
     public func distributionFindings(scores members: [Int: [String: [AppraisalState.Score]]]) -> [Finding] {
+        Self.distributionFindings(ratedUnits, rules: rules, scores: members)
+    }
+
+    /// The latest rating of each unit and year that this replay folded, its code built: what
+    /// ``distributionFindings(_:rules:scores:)`` needs of the state (the rest of it can be freed).
+    public var ratedUnits: [RatedUnit] {
+        state.unitRatings.map { RatedUnit(unit: state.names[$0.unit], year: $0.year, rating: $0.rating, id: $0.id, seq: $0.seq) }
+    }
+
+    /// A unit's latest rating for a year (``AppraisalState/UnitRating``, its code built).
+    public struct RatedUnit: Sendable {
+        public var unit: String
+        public var year: Int
+        public var rating: UnitRatingCode
+        public var id: EventID
+        public var seq: UInt64
+    }
+
+    /// `distribution_violation` for each of `ratedUnits` (``ratedUnits``), judged by `rules` on
+    /// the members' annual scores `scores`.
+    public static func distributionFindings(_ ratedUnits: [RatedUnit], rules: RuleBook, scores members: [Int: [String: [AppraisalState.Score]]]) -> [Finding] {
         var result: [Finding] = []
-        for rated in state.unitRatings {
+        for rated in ratedUnits {
             let period = Period(year: rated.year)
-            let unit = state.names[rated.unit]
+            let unit = rated.unit
             let scores = members[rated.year]?[unit] ?? []
             guard !scores.isEmpty else { continue }
             let broken = CurveCheck.checks(rules.rules(for: period), rated.rating, scores.map(\.predicate)).filter { !$0.holds }.map(\.rule)

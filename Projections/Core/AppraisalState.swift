@@ -218,6 +218,9 @@ public struct AppraisalState: Sendable {
     public private(set) var texts = Texts()
     public private(set) var employees: [Employee] = []
     private var numbers = NumberTable()
+    /// The employee of the last event folded: NIP (as a number; `UInt64.max`, which no NIP is,
+    /// before any) and number.
+    private var lastEmployee: (nip: UInt64, number: Int32) = (.max, 0)
     /// Every score and correction → the score it sets and the `score.given` it goes back to
     /// (one table, one lookup, slots of 32 bytes: two tables were 80 bytes an entry).
     private var scoredBy = IDTable<Scored>()
@@ -389,8 +392,12 @@ public struct AppraisalState: Sendable {
     }
 
     private mutating func number(_ nip: NIP) -> Int32 {
+        // A bounded replay delivers one stream's events together: most events are the last one's
+        // employee, whose slot in the number table need not be read again (a cache miss each).
+        if nip.number == lastEmployee.nip { return lastEmployee.number }
         let number = numbers.number(nip.number, next: Int32(employees.count))
         if Int(number) == employees.count { employees.append(Employee(nip: nip)) }
+        lastEmployee = (nip.number, number)
         return number
     }
 

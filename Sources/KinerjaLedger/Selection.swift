@@ -104,7 +104,8 @@ extension Ledger {
     /// The `seq`s through `through` of the employees' facts (``factsTag(_:)``), or of all their
     /// events; nil where the index does not cover `through`.
     private static func seqs(_ txn: borrowing ReadTransaction, of employees: [NIP], through: UInt64, facts: Bool) throws -> [UInt64]? {
-        if facts { return try txn.seqs(taggedWithAny: employees.map(factsTag), through: through, rule: tagRule.name) }
+        // In NIP order, the tags' key order (big-endian): the index's sort of them is then one pass.
+        if facts { return try txn.seqs(taggedWithAny: employees.sorted { $0.number < $1.number }.map(factsTag), through: through, rule: tagRule.name) }
         var seqs: [UInt64] = []
         for nip in employees { seqs += try txn.seqs(inStream: Subject.employee(nip).stream).filter { $0 <= through } }
         return seqs.sorted()
@@ -151,6 +152,9 @@ extension Ledger {
             var groups = StreamGroups(grouping ? members : [])
             var mineGroups: [Int32] = []
             var minePlaced: [Bool] = []
+            // The records copied as they are read, for the order by stream to read the copies
+            // (together in memory) rather than the records (each on its own page of the file).
+            var copies = RecordArena(byteCount: grouping ? mine.byteCount : 0, records: grouping ? mine.count : 0)
             if grouping {
                 mineGroups.reserveCapacity(mine.count)
                 minePlaced.reserveCapacity(mine.count)
@@ -165,6 +169,7 @@ extension Ledger {
                     guard let type = record.payload.first, naming[Int(type)] else { return [] }
                     return related(try eventView(record))
                 }
+                if grouping { copies.append(mine, index) }
                 for other in named where seen.insert(other).inserted { others.append(other) }
             }
             guard var rest = try seqs(txn, of: others, through: through, facts: selection.skipsTimelyActivity) else { return false }
@@ -175,7 +180,7 @@ extension Ledger {
             try txn.withIndexedRecords(at: rest) { theirs in
                 if grouping {
                     groups.add(others)
-                    try Self.deliverByStream(mine, mineGroups, minePlaced, theirs, &groups, body)
+                    try Self.deliverByStream(mine.seqs, copies, mineGroups, minePlaced, theirs, &groups, body)
                     return
                 }
                 var (i, j) = (0, 0)
@@ -210,12 +215,14 @@ extension Ledger {
     /// `employee.placed`'s type byte.
     fileprivate static let placedCode = EventType.employeePlaced.code
 
-    /// Delivers `mine` and `theirs` in the order ``Selection/Order/placementsThenStreams``:
-    /// the placements of both in `seq` order, then the other records stream by stream (each
-    /// stream's in `seq` order). `mineGroups` and `minePlaced` say, for each of `mine`, its
-    /// stream's group in `groups` and whether it is a placement; `theirs` are read for theirs.
+    /// Delivers `mine` (copies of records at `mineSeqs`) and `theirs` in the order
+    /// ``Selection/Order/placementsThenStreams``: the placements of both in `seq` order, then
+    /// the other records stream by stream (each stream's in `seq` order). `mineGroups` and
+    /// `minePlaced` say, for each of `mine`, its stream's group in `groups` and whether it is a
+    /// placement; `theirs` are read for theirs.
     fileprivate static func deliverByStream(
-        _ mine: borrowing IndexedRecords, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords, _ groups: inout StreamGroups,
+        _ mineSeqs: [UInt64], _ mine: borrowing RecordArena, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords,
+        _ groups: inout StreamGroups,
         _ body: (borrowing EventView) throws -> Void
     ) throws {
         var theirGroups: [Int32] = []
@@ -235,7 +242,7 @@ extension Ledger {
             while i < mine.count && !minePlaced[i] { i += 1 }
             while j < theirs.count && !theirPlaced[j] { j += 1 }
             if i == mine.count && j == theirs.count { break }
-            if j == theirs.count || (i < mine.count && mine.seqs[i] < theirs.seqs[j]) {
+            if j == theirs.count || (i < mine.count && mineSeqs[i] < theirs.seqs[j]) {
                 try mine.withRecord(i) { try body(eventView($0)) }
                 i += 1
             } else {

@@ -86,6 +86,7 @@ extension ReportRequest {
 
     /// Whether a score row or finding about `employee` (or a unit's, `unitCode`) for `period` passes.
     public func matches(employee subject: NIP?, unitCode: String? = nil, period about: Period, actor by: String? = nil, in state: AppraisalState) -> Bool {
+        if subject == nil, by == nil, let unitCode { return matches(unitCode: unitCode, period: about) }
         if let year, about.year != year { return false }
         if let period, about != period { return false }
         if let actor, by != actor { return false }
@@ -95,6 +96,16 @@ extension ReportRequest {
             guard let subject, let placement = state.placement(subject, on: about.lastDay) else { return false }
             return state.names.existing(unit) == placement.unit
         }
+        return true
+    }
+
+    /// Whether a finding about the unit `unitCode` (not an employee's) for `period` passes: a
+    /// unit's own finding needs no state to say.
+    public func matches(unitCode: String, period about: Period) -> Bool {
+        if let year, about.year != year { return false }
+        if let period, about != period { return false }
+        if actor != nil || employee != nil { return false }
+        if let unit { return unitCode == unit }
         return true
     }
 }

@@ -227,40 +227,55 @@ public enum Reports {
                     at: .seq(through), selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
                 else { return nil }
                 accountability.advance(to: position.seq, recordedAt: recordedAt)
+                // Kept and ordered here, on the part's own thread; merged on the caller's. Every
+                // part's state ends on its own thread: the first hands over only the unit ratings
+                // the curve is judged against.
                 let (findings, units) = kept(accountability.findings(ofShare: selection.shares, units: part == 0), request, in: accountability.state)
-                // The first part's state judges the curve; the others' end here, on their own thread.
+                let order = Accountability.order(findings)
                 return SharedPart(
-                    position: position, findings: findings, units: units, scores: accountability.memberScores(ofShare: selection.shares),
-                    accountability: part == 0 ? accountability : nil)
+                    position: position, findings: order.map { findings[$0] }, units: order.map { units[$0] },
+                    scores: accountability.memberScores(ofShare: selection.shares), ratedUnits: part == 0 ? accountability.ratedUnits : nil)
             }
             results.withLock { $0[part] = result }
         }
-        var findings: [Finding] = []
-        var units: [String?] = []
+        var lists: [[Finding]] = []
+        var units: [[String?]] = []
         var scores: [Int: [String: [AppraisalState.Score]]] = [:]
         var first: SharedPart?
         for result in results.withLock({ $0 }) {
             guard let part = try result.get() else { return nil }
-            findings += part.findings
-            units += part.units
+            lists.append(part.findings)
+            units.append(part.units)
             scores.merge(part.scores) { $0.merging($1, uniquingKeysWith: +) }
             if first == nil { first = part }
         }
-        guard let first, let accountability = first.accountability else { return nil }
-        let curve = kept(accountability.distributionFindings(scores: scores), request, in: accountability.state)
-        findings += curve.findings
-        units += curve.units
-        let order = Accountability.order(findings)
-        return AccountabilityReport(position: first.position, year: request.year, findings: order.map { findings[$0] }, units: order.map { units[$0] })
+        guard let first, let ratedUnits = first.ratedUnits else { return nil }
+        // The curve's findings are about units: a unit's own code is all the filter reads.
+        let curve = Accountability.distributionFindings(ratedUnits, rules: request.rules, scores: scores).filter { finding in
+            guard case .unit(let unit) = finding.subject else { return false }
+            return request.matches(unitCode: unit, period: finding.period)
+        }
+        let curveOrder = Accountability.order(curve)
+        lists.append(curveOrder.map { curve[$0] })
+        units.append(curveOrder.map { index -> String? in
+            guard case .unit(let unit) = curve[index].subject else { return nil }
+            return unit
+        })
+        // The parts' lists, then the curve's, as ``Accountability/order(_:)`` orders them put together.
+        let order = Accountability.mergedOrder(lists)
+        return AccountabilityReport(
+            position: first.position, year: request.year, findings: order.map { lists[$0.list][$0.index] }, units: order.map { units[$0.list][$0.index] })
     }
 
     /// What one part of ``sharedAccountability(_:_:parts:)`` hands back from its thread.
     private struct SharedPart: Sendable {
         var position: LedgerPosition
+        /// Its findings and the unit beside each, in the order of ``Accountability/order(_:)``.
         var findings: [Finding]
         var units: [String?]
         var scores: [Int: [String: [AppraisalState.Score]]]
-        var accountability: Accountability?
+        /// The first part's: the unit ratings the curve is judged against.
+        var ratedUnits: [Accountability.RatedUnit]?
     }
 
     /// The findings `request` keeps (the state the findings were judged in says where each

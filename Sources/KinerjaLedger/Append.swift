@@ -370,20 +370,27 @@ extension Ledger {
         case rejected(WireError)
     }
 
-    /// Checks and stages one line. It is borrowed, its fields read in place: copying a line (its
-    /// event's fields, its prepared payload, keys and value) cost a retain and a release of each.
-    /// The pointee must stay valid and unchanged for the whole call.
+    /// Checks and stages one line, read through a pointer into its batch (iterating the run copied
+    /// each line, retaining each of its fields). The pointee must stay valid and unchanged for
+    /// the whole call.
     static func stage(_ item: UnsafePointer<NumberedSubmission>, in batch: inout Batch) throws -> Staged {
-        let id = RecordID(item.pointee.submission.event.id)
-        let payload = item.pointee.prepared?.payload ?? PayloadCodec.encode(item.pointee.submission.event)
+        // The event and the recorded fields, each copied once: read through the pointer at each
+        // use, a call given a closure (which the compiler cannot prove leaves the pointee alone)
+        // copied them again, retaining each of their fields (the event twice, the recorded fields
+        // up to four times a line: ~6 % of the staging thread). Of what was prepared, only the
+        // parts a line's path uses are copied.
+        let event = item.pointee.submission.event
+        let recorded = item.pointee.submission.recorded
+        let id = RecordID(event.id)
+        let payload = item.pointee.prepared?.payload ?? PayloadCodec.encode(event)
         func reject(_ field: String, _ code: WireError.Code, _ rule: String) -> Staged {
             .rejected(WireError(line: 0, field: field, code: code, rule: rule))
         }
 
-        if let recorded = item.pointee.submission.recorded {
+        if let recorded {
             let (hash, previous) = (recorded.hash, recorded.prevHash)
-            let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
             if recorded.seq <= batch.head.seq {
+                let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
                 if try batch.isStored(position: position, id: id, payload: payload, previous: previous, hash: hash) { return .duplicate }
                 return reject("seq", .fork, "seq \(recorded.seq) is already recorded, and not as this line says: this line forks the chain")
             }
@@ -395,18 +402,19 @@ extension Ledger {
             }
         } else if let seq = try batch.seq(of: id) {
             let stored = try batch.record(at: seq)
-            if stored?.position.stream == item.pointee.submission.event.stream && stored?.payload == payload { return .duplicate }
-            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded at seq \(seq) with other content")
+            if stored?.position.stream == event.stream && stored?.payload == payload { return .duplicate }
+            return reject("id", .idConflict, "\(event.id) is already recorded at seq \(seq) with other content")
         }
 
         if let expected = item.pointee.submission.expectedVersion {
-            let version = try batch.streamVersion(item.pointee.submission.event.stream)
+            let version = try batch.streamVersion(event.stream)
             if version != expected {
-                return reject("expected_version", .versionConflict, "conflict: \(item.pointee.submission.event.stream) is at version \(version), not \(expected)")
+                return reject("expected_version", .versionConflict, "conflict: \(event.stream) is at version \(version), not \(expected)")
             }
         }
-        let broken = try item.pointee.submission.event.checkAgainstLedger(
-            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock,
+        let recordedAt = recorded?.recordedAt ?? batch.clock
+        let broken = try event.checkAgainstLedger(
+            recordedAt: recordedAt,
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq),
                     let type = record.payload.withUnsafeBytes(PayloadCodec.type(of:))
@@ -416,31 +424,31 @@ extension Ledger {
             isClaimed: { key in try batch.seq(forKey: key) != nil }
         )
         if let broken { return .rejected(broken) }
-        if let broken = try item.pointee.submission.event.checkCycleAgainstLedger(
+        if let broken = try event.checkCycleAgainstLedger(
             recordedEvent: { id in
                 guard let seq = try batch.seq(of: RecordID(id)), let record = try batch.record(at: seq) else { return nil }
                 return try record.payload.withUnsafeBytes { try PayloadCodec.decode($0, stream: record.position.stream, id: id) }
             },
             isClaimed: { key in try batch.seq(forKey: key) != nil },
-            recordedAt: item.pointee.submission.recorded?.recordedAt ?? batch.clock
+            recordedAt: recordedAt
         ) {
             return .rejected(broken)
         }
 
         do {
-            let keys = item.pointee.prepared?.keys ?? item.pointee.submission.event.uniqueKeys
-            if let recorded = item.pointee.submission.recorded, let record = item.pointee.prepared?.record {
+            let keys = item.pointee.prepared?.keys ?? event.uniqueKeys
+            if let recorded, let record = item.pointee.prepared?.record {
                 try batch.appendRecorded(record, keys: keys, hash: recorded.hash)
-            } else if let recorded = item.pointee.submission.recorded {
+            } else if let recorded {
                 let position = RecordPosition(seq: recorded.seq, stream: recorded.stream, version: recorded.version, recordedAt: recorded.recordedAt)
                 try batch.appendRecorded(position: position, id: id, keys: keys, payload: payload, hash: recorded.hash)
             } else {
-                try batch.append(stream: item.pointee.submission.event.stream, id: id, keys: keys, payload: payload)
+                try batch.append(stream: event.stream, id: id, keys: keys, payload: payload)
             }
         } catch let error as StoreError where error.code == .doesNotContinue {
-            return reject(item.pointee.submission.recorded == nil ? "" : "hash", .chainMismatch, error.message)
+            return reject(recorded == nil ? "" : "hash", .chainMismatch, error.message)
         } catch let error as StoreError where error.code == .duplicateID {
-            return reject("id", .idConflict, "\(item.pointee.submission.event.id) is already recorded: \(error.message)")
+            return reject("id", .idConflict, "\(event.id) is already recorded: \(error.message)")
         }
         return .appended
     }

@@ -34,4 +34,30 @@ struct JSONLinesTests {
             #expect(JSONLines.chunks(of: Data(bytes), lines: lines).map { "\($0.bytes) from line \($0.firstLine)" } == model(bytes, lines: lines), "\(bytes) in chunks of \(lines)")
         }
     }
+
+    @Test("an input decoded in parts on several threads names every bad line by its number, as line by line")
+    func partsNumberLines() {
+        var generator = SystemRandomNumberGenerator()
+        // Over a megabyte (``JSONLines`` decodes it in parts), lines of random lengths, empty
+        // lines and carriage returns among them: each non-empty line is refused, with its number.
+        for _ in 0..<3 {
+            var text = ""
+            var expected: [Int] = []
+            var number = 0
+            while text.utf8.count < (1 << 20) + 200_000 {
+                number += 1
+                switch Int.random(in: 0..<20, using: &generator) {
+                case 0: text += "\n"
+                case 1: text += "\r\n"
+                default:
+                    text += "{\"x\":\"" + String(repeating: "a", count: Int.random(in: 0...400, using: &generator)) + "\"}"
+                    text += Bool.random(using: &generator) ? "\r\n" : "\n"
+                    expected.append(number)
+                }
+            }
+            let decoded = JSONLines.decode(Data(text.utf8))
+            #expect(decoded.count == 0)
+            #expect(decoded.invalid.map(\.line) == expected)
+        }
+    }
 }

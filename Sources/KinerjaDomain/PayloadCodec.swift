@@ -161,12 +161,11 @@ public enum PayloadCodec {
     /// ``canonicalKeysByReencoding(_:streamBytes:id:)`` is the same check done the long way, for
     /// every event: the tests hold the two to the same answer.
     public static func canonicalKeys(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws -> [[UInt8]] {
-        let view = try EventView(payload: payload, streamBytes: streamBytes, id: id)
-        switch view.type {
+        switch type(of: payload) {
         case .targetSet, .objectionFiled, .objectionDecided:
-            return try canonicalKeys(of: try view.event(), payload: payload)
+            return try canonicalKeys(of: try decode(payload, streamBytes: streamBytes, id: id), payload: payload)
         default:
-            try view.checkStrings()
+            try EventView.check(payload: payload, streamBytes: streamBytes)
             return []
         }
     }

@@ -60,25 +60,47 @@ extension Ledger {
     /// - `f` ‖ NIP (u64 BE) on every event of the employee's stream but an `activity.logged`
     ///   recorded within a day (24 h) of its `occurred_at`: the employee's facts, what a reading
     ///   that leaves out timely daily logs reads of them.
-    static let tagRule = TagRule(name: "kinerja-placed-facts-2") { record in
-        guard let employee = NIP(employeeStream: record.streamBytes), let type = PayloadCodec.type(of: record.payload) else { return [] }
+    ///
+    /// Each tag is built on the stack and handed over in place (import and verify call the rule
+    /// on every record), and the stream's NIP is read only for an event that is tagged.
+    static let tagRule = TagRule(name: "kinerja-placed-facts-2") { record, tag in
+        guard let type = PayloadCodec.type(of: record.payload) else { return }
         switch type {
         case .employeePlaced:
-            guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
+            guard let employee = NIP(employeeStream: record.streamBytes),
+                let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
                 case .employeePlaced(let placed) = view.data
-            else { return [] }
-            return [placedTag(placed.unit.bytes), factsTag(employee)]
+            else { return }
+            let unit = placed.unit.bytes
+            withUnsafeTemporaryAllocation(byteCount: unit.count + 1, alignment: 1) { placedTag in
+                placedTag[0] = UInt8(ascii: "p")
+                UnsafeMutableRawBufferPointer(rebasing: placedTag[1...]).copyMemory(from: unit)
+                tag(UnsafeRawBufferPointer(placedTag))
+            }
+            withFactsTag(employee, tag)
         case .activityLogged:
-            guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay else { return [] }
-            return [factsTag(employee)]
+            guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay,
+                let employee = NIP(employeeStream: record.streamBytes)
+            else { return }
+            withFactsTag(employee, tag)
         default:
-            return [factsTag(employee)]
+            guard let employee = NIP(employeeStream: record.streamBytes) else { return }
+            withFactsTag(employee, tag)
         }
     }
 
     static func placedTag(_ unit: some Collection<UInt8>) -> [UInt8] { [UInt8(ascii: "p")] + Array(unit) }
 
     static func factsTag(_ employee: NIP) -> [UInt8] { [UInt8(ascii: "f")] + employee.number.bigEndianBytes }
+
+    /// ``factsTag(_:)``, on the stack.
+    private static func withFactsTag(_ employee: NIP, _ body: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: 9, alignment: 1) { tag in
+            tag[0] = UInt8(ascii: "f")
+            tag.storeBytes(of: employee.number.bigEndian, toByteOffset: 1, as: UInt64.self)
+            body(UnsafeRawBufferPointer(tag))
+        }
+    }
 
     /// Replays up to `point`, in `selection.order`, only the events `selection` names, and the
     /// events of the employees that `related` names in them (an appraiser a placement names, an

@@ -1,26 +1,45 @@
 import CLMDB
 
 /// What a writer's records are tagged with: the store's secondary index, generic as the stream
-/// index is. The store calls ``tags`` on every record it stores and lists, for each tag, the
-/// `seq`s of the records that carry it (``ReadTransaction/seqs(taggedWith:through:)``); what a
-/// tag means is the writer's business.
+/// index is. The store calls ``forEachTag`` on every record it stores and lists, for each tag,
+/// the `seq`s of the records that carry it (``ReadTransaction/seqs(taggedWith:through:)``); what
+/// a tag means is the writer's business.
 ///
 /// ```swift
 /// var options = StoreOptions()
 /// options.tagRule = TagRule(name: "colour-1") { record in record.payload.first == 1 ? [Array("red".utf8)] : [] }
+/// // The same, each tag handed over in place (no allocation per record: import and verify call it on every record).
+/// options.tagRule = TagRule(name: "colour-1") { record, tag in
+///     if record.payload.first == 1 { "red".utf8.withContiguousStorageIfAvailable { tag(UnsafeRawBufferPointer($0)) } }
+/// }
 /// ```
 public struct TagRule: Sendable {
     /// The rule's identity. A ledger whose index was built by a rule of another name gets it
     /// rebuilt from the records when it is opened (so a rule that changes changes its name).
     public let name: String
-    /// The tags of a record: each of 1 to ``TagRule/maxTagLength`` bytes.
-    public let tags: @Sendable (borrowing RecordView) -> [[UInt8]]
+    /// Calls `tag` with each tag of a record, each of 1 to ``TagRule/maxTagLength`` bytes, valid
+    /// during the call.
+    public let forEachTag: @Sendable (borrowing RecordView, _ tag: (UnsafeRawBufferPointer) -> Void) -> Void
 
     public static let maxTagLength = 255
 
-    public init(name: String, tags: @escaping @Sendable (borrowing RecordView) -> [[UInt8]]) {
+    public init(name: String, forEachTag: @escaping @Sendable (borrowing RecordView, _ tag: (UnsafeRawBufferPointer) -> Void) -> Void) {
         self.name = name
-        self.tags = tags
+        self.forEachTag = forEachTag
+    }
+
+    /// A rule that gives a record's tags as arrays.
+    public init(name: String, tags: @escaping @Sendable (borrowing RecordView) -> [[UInt8]]) {
+        self.init(name: name) { record, body in
+            for tag in tags(record) { tag.withUnsafeBytes(body) }
+        }
+    }
+
+    /// The tags of a record, as arrays.
+    public func tags(_ record: borrowing RecordView) -> [[UInt8]] {
+        var tags: [[UInt8]] = []
+        forEachTag(record) { tags.append(Array($0)) }
+        return tags
     }
 }
 
@@ -69,19 +88,18 @@ enum TagIndex {
         var gathered = 0
         try access.forEachRecord(from: size + 1, through: head.seq) { record in
             let seq = record.seq
-            for tag in rule.tags(record) {
+            var fits = true
+            rule.forEachTag(record) { tag in
                 guard !tag.isEmpty, tag.count <= TagRule.maxTagLength else {
-                    throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes")
+                    fits = false
+                    return
                 }
-                var length = UInt8(tag.count)
-                var seqKey = seq.bigEndian
-                withUnsafeBytes(of: &length) { lengthBytes in
-                    withUnsafeBytes(of: &seqKey) { seqBytes in
-                        tag.withUnsafeBytes { entries.append(lengthBytes, $0, seqBytes, seq: seq) }
-                    }
+                withUnsafeBytes(of: UInt8(tag.count)) { lengthBytes in
+                    withUnsafeBytes(of: seq.bigEndian) { seqBytes in entries.append(lengthBytes, tag, seqBytes, seq: seq) }
                 }
                 gathered += 1
             }
+            guard fits else { throw StoreError(.storage, "a tag must have 1 to \(TagRule.maxTagLength) bytes") }
             if gathered >= 1 << 16 {
                 try entries.write(access.txn, tags, flags: 0, emptyValues: true)
                 entries = IndexEntries()

@@ -1,4 +1,5 @@
 import CanonicalBytes
+import Foundation
 import KinerjaDomain
 import KinerjaSamples
 import PropertyBased
@@ -128,6 +129,45 @@ struct RoundTripTests {
                 #expect(keys(bytes, event, reencoding: false) == keys(bytes, event, reencoding: true), "\(event.type) \(bytes)")
             }
         }
+    }
+
+    @Test("verify's check of a payload in place names the fault decoding names, for each schema example with any one byte made 0xFF or 0xC3")
+    func canonicalCheckOfExamples() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schemas/v1/examples/valid.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let events = try lines.enumerated().map { number, line in try WireDecoder.decode(line: line, number: number + 1).get().event }
+        // Every type, and the optional strings the generator leaves out: certificates, evidence,
+        // a revision's plan and indicator, access events.
+        #expect(events.count == 31)
+        #expect(Set(events.map(\.type)) == Set(EventType.allCases))
+        func check(_ payload: [UInt8], stream: [UInt8]) -> Bool {
+            stream.withUnsafeBytes { streamBytes in payload.withUnsafeBytes { (try? EventView.check(payload: $0, streamBytes: streamBytes)) != nil } }
+        }
+        func decodes(_ payload: [UInt8], stream: [UInt8], id: EventID) -> Bool {
+            stream.withUnsafeBytes { streamBytes in payload.withUnsafeBytes { (try? PayloadCodec.decode($0, streamBytes: streamBytes, id: id)) != nil } }
+        }
+        for event in events {
+            let payload = PayloadCodec.encode(event)
+            let stream = Array(event.stream.utf8)
+            #expect(canonicalKeys(payload, stream: stream, id: event.id, reencoding: false) == .success(event.uniqueKeys))
+            #expect(check(payload, stream: stream))
+            for position in payload.indices {
+                for byte: UInt8 in [0xFF, 0xC3] where payload[position] != byte {
+                    var damaged = payload
+                    damaged[position] = byte
+                    let expected = canonicalKeys(damaged, stream: stream, id: event.id, reencoding: true)
+                    #expect(canonicalKeys(damaged, stream: stream, id: event.id, reencoding: false) == expected, "\(event.type) byte \(position) := \(byte)")
+                    #expect(check(damaged, stream: stream) == decodes(damaged, stream: stream, id: event.id), "\(event.type) byte \(position) := \(byte)")
+                }
+            }
+            // A unit's or an identity's name is checked too: it comes from the store's header.
+            if !event.stream.hasPrefix("employee:") {
+                let name = Array(event.stream.prefix { $0 != ":" }.utf8) + [UInt8(ascii: ":"), 0xFF]
+                #expect(!check(payload, stream: name), "\(event.type) on \(name)")
+                #expect(canonicalKeys(payload, stream: name, id: event.id, reencoding: false) == canonicalKeys(payload, stream: name, id: event.id, reencoding: true))
+            }
+        }
+        #expect(events.contains { $0.stream.hasPrefix("unit:") } && events.contains { $0.stream.hasPrefix("access:") })
     }
 
     @Test("a corrupted payload is reported, never trapped on")

@@ -433,33 +433,37 @@ struct TagDigest: Equatable {
     }
 }
 
-/// The tags of one record so far, each as its length ‖ bytes: a record's tags count once each
-/// (the index holds a key once). Its buffer is kept from record to record.
+/// The tags of one record so far, each as its length (an `Int`, unaligned) ‖ bytes: a record's
+/// tags count once each (the index holds a key once). Its buffer is kept from record to record.
+/// The length is a whole `Int`, so that a tag longer than ``TagRule/maxTagLength`` is still told
+/// apart from others whole (a byte held its length modulo 256, and only that many of its bytes).
 struct RecordTags {
     private var bytes: [UInt8] = []
     private var end = 0
+
+    private static let lengthSize = MemoryLayout<Int>.size
 
     /// Forgets the tags (keeping the buffer).
     mutating func clear() { end = 0 }
 
     /// Adds `tag`: false if it is there already.
     mutating func insert(_ tag: UnsafeRawBufferPointer) -> Bool {
-        let length = UInt8(truncatingIfNeeded: tag.count)
         let found = bytes.withUnsafeBytes { seen in
             var offset = 0
             while offset < end {
-                let count = Int(seen[offset])
-                if count == tag.count, UnsafeRawBufferPointer(rebasing: seen[offset + 1..<offset + 1 + count]).elementsEqual(tag) { return true }
-                offset += 1 + count
+                let count = seen.loadUnaligned(fromByteOffset: offset, as: Int.self)
+                let start = offset + Self.lengthSize
+                if count == tag.count, UnsafeRawBufferPointer(rebasing: seen[start..<start + count]).elementsEqual(tag) { return true }
+                offset = start + count
             }
             return false
         }
         guard !found else { return false }
-        let needed = end + 1 + Int(length)
+        let needed = end + Self.lengthSize + tag.count
         if bytes.count < needed { bytes.append(contentsOf: repeatElement(0, count: max(needed - bytes.count, 256))) }
         bytes.withUnsafeMutableBytes { buffer in
-            buffer[end] = length
-            UnsafeMutableRawBufferPointer(rebasing: buffer[end + 1..<needed]).copyMemory(from: UnsafeRawBufferPointer(rebasing: tag.prefix(Int(length))))
+            buffer.storeBytes(of: tag.count, toByteOffset: end, as: Int.self)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[end + Self.lengthSize..<needed]).copyMemory(from: tag)
         }
         end = needed
         return true

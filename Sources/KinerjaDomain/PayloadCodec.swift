@@ -159,13 +159,21 @@ public enum PayloadCodec {
     /// nothing after the event), so what is left is that every string is UTF-8. The events that
     /// claim keys (targets, objections, decisions: a few per cent) are decoded and re-encoded.
     /// ``canonicalKeysByReencoding(_:streamBytes:id:)`` is the same check done the long way, for
-    /// every event: the tests hold the two to the same answer.
+    /// every event: the tests hold the two to the same answer, and to the same error.
     public static func canonicalKeys(_ payload: UnsafeRawBufferPointer, streamBytes: UnsafeRawBufferPointer, id: EventID) throws -> [[UInt8]] {
         switch type(of: payload) {
         case .targetSet, .objectionFiled, .objectionDecided:
             return try canonicalKeys(of: try decode(payload, streamBytes: streamBytes, id: id), payload: payload)
         default:
-            try EventView.check(payload: payload, streamBytes: streamBytes)
+            do {
+                try EventView.check(payload: payload, streamBytes: streamBytes)
+            } catch {
+                // The check reads the strings in the payload's order, at offsets into the whole
+                // payload; a damaged record is reported as decoding reports it (the data's
+                // strings first, a list's offsets within the list), so decode it to throw that.
+                _ = try decode(payload, streamBytes: streamBytes, id: id)
+                throw error
+            }
             return []
         }
     }

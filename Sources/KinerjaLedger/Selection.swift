@@ -71,12 +71,7 @@ extension Ledger {
                 let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id), seq: record.seq, recordedAt: record.recordedAt),
                 case .employeePlaced(let placed) = view.data
             else { return }
-            let unit = placed.unit.bytes
-            withUnsafeTemporaryAllocation(byteCount: unit.count + 1, alignment: 1) { placedTag in
-                placedTag[0] = UInt8(ascii: "p")
-                UnsafeMutableRawBufferPointer(rebasing: placedTag[1...]).copyMemory(from: unit)
-                tag(UnsafeRawBufferPointer(placedTag))
-            }
+            withPlacedTag(placed.unit.bytes, tag)
             withFactsTag(employee, tag)
         case .activityLogged:
             guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay,
@@ -89,18 +84,32 @@ extension Ledger {
         }
     }
 
-    static func placedTag(_ unit: some Collection<UInt8>) -> [UInt8] { [UInt8(ascii: "p")] + Array(unit) }
+    /// The tag of a placement into the unit whose code is `unit` (UTF-8), built on the stack.
+    private static func withPlacedTag<Value>(_ unit: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Value) -> Value {
+        withUnsafeTemporaryAllocation(byteCount: unit.count + 1, alignment: 1) { tag in
+            tag[0] = UInt8(ascii: "p")
+            UnsafeMutableRawBufferPointer(rebasing: tag[1...]).copyMemory(from: unit)
+            return body(UnsafeRawBufferPointer(tag))
+        }
+    }
 
-    static func factsTag(_ employee: NIP) -> [UInt8] { [UInt8(ascii: "f")] + employee.number.bigEndianBytes }
-
-    /// ``factsTag(_:)``, on the stack.
-    private static func withFactsTag(_ employee: NIP, _ body: (UnsafeRawBufferPointer) -> Void) {
+    /// The tag of the employee's facts, built on the stack.
+    private static func withFactsTag<Value>(_ employee: NIP, _ body: (UnsafeRawBufferPointer) -> Value) -> Value {
         withUnsafeTemporaryAllocation(byteCount: 9, alignment: 1) { tag in
             tag[0] = UInt8(ascii: "f")
             tag.storeBytes(of: employee.number.bigEndian, toByteOffset: 1, as: UInt64.self)
-            body(UnsafeRawBufferPointer(tag))
+            return body(UnsafeRawBufferPointer(tag))
         }
     }
+
+    /// The tag of a placement into `unit`, to look up: the rule's, copied.
+    static func placedTag(_ unit: String) -> [UInt8] {
+        var unit = unit
+        return unit.withUTF8 { withPlacedTag(UnsafeRawBufferPointer($0)) { Array($0) } }
+    }
+
+    /// The tag of the employee's facts, to look up: the rule's, copied.
+    static func factsTag(_ employee: NIP) -> [UInt8] { withFactsTag(employee) { Array($0) } }
 
     /// Replays up to `point`, in `selection.order`, only the events `selection` names, and the
     /// events of the employees that `related` names in them (an appraiser a placement names, an
@@ -152,7 +161,7 @@ extension Ledger {
         var seen = Set<NIP>()
         for nip in selection.employees where selection.shares(nip) && seen.insert(nip).inserted { members.append(nip) }
         if let unit = selection.unit {
-            guard let placed = try txn.seqs(taggedWith: placedTag(unit.utf8), through: through, rule: tagRule.name) else { return nil }
+            guard let placed = try txn.seqs(taggedWith: placedTag(unit), through: through, rule: tagRule.name) else { return nil }
             try txn.withIndexedRecords(at: placed) { records in
                 for index in 0..<records.count {
                     records.prefetch(index + prefetchDistance)
@@ -378,8 +387,4 @@ private struct StreamGroups {
             values[slot] = value
         }
     }
-}
-
-extension UInt64 {
-    fileprivate var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian, Array.init) }
 }

@@ -9,8 +9,9 @@ import CLMDB
 /// var options = StoreOptions()
 /// options.tagRule = TagRule(name: "colour-1") { record in record.payload.first == 1 ? [Array("red".utf8)] : [] }
 /// // The same, each tag handed over in place (no allocation per record: import and verify call it on every record).
+/// let red = Array("red".utf8)
 /// options.tagRule = TagRule(name: "colour-1") { record, tag in
-///     if record.payload.first == 1 { "red".utf8.withContiguousStorageIfAvailable { tag(UnsafeRawBufferPointer($0)) } }
+///     if record.payload.first == 1 { red.withUnsafeBytes(tag) }
 /// }
 /// ```
 public struct TagRule: Sendable {

@@ -26,6 +26,9 @@ final class VerifyPass: @unchecked Sendable {
     // @unchecked: what the threads share is the atomics and the mutex; the rest is read-only.
     static let chunkLevel = 12
     static let chunkSize = UInt64(1) << UInt64(chunkLevel)
+    /// How far apart, in bytes, the lines below a record that the pass prefetches lie: every
+    /// fourth 64-byte line, about one a record, tuned to records of ~250 bytes in their leaf.
+    static let prefetchStride = 256
 
     /// What the pass found.
     struct Outcome {
@@ -205,18 +208,19 @@ final class VerifyPass: @unchecked Sendable {
                 }
                 // On reaching a new leaf page, prefetch all of it: its records are read next
                 // (each record's first read waited on memory, a third of this loop's own time).
-                // And on each record, the three lines below it: an appended leaf holds its
-                // records from the top of the page down, so the next ones start there (with the
-                // page's prefetch alone the first reads of a record, in LMDB's `MDB_NEXT` and
-                // the record's header, still waited; both together took 6 % off verify's CPU).
+                // And on each record, three lines below it, `prefetchStride` bytes apart (about
+                // the next three records' first lines): an appended leaf holds its records from
+                // the top of the page down, so the next ones start there (with the page's
+                // prefetch alone the first reads of a record, in LMDB's `MDB_NEXT` and the
+                // record's header, still waited; both together took 6 % off verify's CPU).
                 if let data = value.mv_data {
                     if UInt(bitPattern: data) >> 12 != page {
                         page = UInt(bitPattern: data) >> 12
                         kinerja_prefetch_page(data)
                     }
-                    kinerja_prefetch(data - 256)
-                    kinerja_prefetch(data - 512)
-                    kinerja_prefetch(data - 768)
+                    kinerja_prefetch(data - Self.prefetchStride)
+                    kinerja_prefetch(data - 2 * Self.prefetchStride)
+                    kinerja_prefetch(data - 3 * Self.prefetchStride)
                 }
                 let ok = (try? CanonicalRecord.view(value: value.buffer) { record in chain.check(record, expected: expected, &local, &recordTags) }) ?? false
                 guard ok else {
@@ -344,6 +348,7 @@ private struct ChunkChain {
         self.previous = previous
         self.keysOf = keysOf
         self.forEachTag = tagRule?.forEachTag ?? { _, _ in }
+        // With no rule `tagsCovered` is 0, so no record's tags are counted (its `seq` is never ≤ 0).
         self.tagsCovered = tagRule == nil ? 0 : tagsCovered
         self.tree = tree
         self.treeBroken = treeBroken
@@ -433,33 +438,37 @@ struct TagDigest: Equatable {
     }
 }
 
-/// The tags of one record so far, each as its length ‖ bytes: a record's tags count once each
-/// (the index holds a key once). Its buffer is kept from record to record.
-struct RecordTags {
+/// The tags of one record so far, each as its length (an `Int`, unaligned) ‖ bytes: a record's
+/// tags count once each (the index holds a key once). Its buffer is kept from record to record.
+/// The length is a whole `Int`, so that a tag longer than ``TagRule/maxTagLength`` is still told
+/// apart from others whole (a byte held its length modulo 256, and only that many of its bytes).
+fileprivate struct RecordTags {
     private var bytes: [UInt8] = []
     private var end = 0
+
+    private static let lengthSize = MemoryLayout<Int>.size
 
     /// Forgets the tags (keeping the buffer).
     mutating func clear() { end = 0 }
 
     /// Adds `tag`: false if it is there already.
     mutating func insert(_ tag: UnsafeRawBufferPointer) -> Bool {
-        let length = UInt8(truncatingIfNeeded: tag.count)
         let found = bytes.withUnsafeBytes { seen in
             var offset = 0
             while offset < end {
-                let count = Int(seen[offset])
-                if count == tag.count, UnsafeRawBufferPointer(rebasing: seen[offset + 1..<offset + 1 + count]).elementsEqual(tag) { return true }
-                offset += 1 + count
+                let count = seen.loadUnaligned(fromByteOffset: offset, as: Int.self)
+                let start = offset + Self.lengthSize
+                if count == tag.count, UnsafeRawBufferPointer(rebasing: seen[start..<start + count]).elementsEqual(tag) { return true }
+                offset = start + count
             }
             return false
         }
         guard !found else { return false }
-        let needed = end + 1 + Int(length)
+        let needed = end + Self.lengthSize + tag.count
         if bytes.count < needed { bytes.append(contentsOf: repeatElement(0, count: max(needed - bytes.count, 256))) }
         bytes.withUnsafeMutableBytes { buffer in
-            buffer[end] = length
-            UnsafeMutableRawBufferPointer(rebasing: buffer[end + 1..<needed]).copyMemory(from: UnsafeRawBufferPointer(rebasing: tag.prefix(Int(length))))
+            buffer.storeBytes(of: tag.count, toByteOffset: end, as: Int.self)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[end + Self.lengthSize..<needed]).copyMemory(from: tag)
         }
         end = needed
         return true

@@ -1,4 +1,5 @@
 import CanonicalBytes
+import Foundation
 import KinerjaDomain
 import KinerjaSamples
 import PropertyBased
@@ -105,19 +106,12 @@ struct RoundTripTests {
     @Test("verify's check of a payload in place agrees with decoding and encoding it again, intact or corrupted")
     func canonicalCheck() async {
         let events = { var g = SampleGenerator(seed: 11, employees: 12, cycle: true); return g.events(300) }()
-        func keys(_ bytes: [UInt8], _ event: Event, reencoding: Bool) -> [[UInt8]]? {
-            var stream = event.stream
-            return stream.withUTF8 { streamBytes in
-                bytes.withUnsafeBytes { payload in
-                    reencoding
-                        ? try? PayloadCodec.canonicalKeysByReencoding(payload, streamBytes: UnsafeRawBufferPointer(streamBytes), id: event.id)
-                        : try? PayloadCodec.canonicalKeys(payload, streamBytes: UnsafeRawBufferPointer(streamBytes), id: event.id)
-                }
-            }
+        func keys(_ bytes: [UInt8], _ event: Event, reencoding: Bool) -> Result<[[UInt8]], Failure> {
+            canonicalKeys(bytes, stream: Array(event.stream.utf8), id: event.id, reencoding: reencoding)
         }
         for event in events {
             let payload = PayloadCodec.encode(event)
-            #expect(keys(payload, event, reencoding: false) == event.uniqueKeys)
+            #expect(keys(payload, event, reencoding: false) == .success(event.uniqueKeys))
         }
         await propertyCheck(count: 2_000, input: Gen.int(in: 0..<300), Gen.uint64()) { index, noise in
             let event = events[index]
@@ -137,6 +131,45 @@ struct RoundTripTests {
         }
     }
 
+    @Test("verify's check of a payload in place names the fault decoding names, for each schema example with any one byte made 0xFF or 0xC3")
+    func canonicalCheckOfExamples() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schemas/v1/examples/valid.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let events = try lines.enumerated().map { number, line in try WireDecoder.decode(line: line, number: number + 1).get().event }
+        // Every type, and the optional strings the generator leaves out: certificates, evidence,
+        // a revision's plan and indicator, access events.
+        #expect(events.count == 31)
+        #expect(Set(events.map(\.type)) == Set(EventType.allCases))
+        func check(_ payload: [UInt8], stream: [UInt8]) -> Bool {
+            stream.withUnsafeBytes { streamBytes in payload.withUnsafeBytes { (try? EventView.check(payload: $0, streamBytes: streamBytes)) != nil } }
+        }
+        func decodes(_ payload: [UInt8], stream: [UInt8], id: EventID) -> Bool {
+            stream.withUnsafeBytes { streamBytes in payload.withUnsafeBytes { (try? PayloadCodec.decode($0, streamBytes: streamBytes, id: id)) != nil } }
+        }
+        for event in events {
+            let payload = PayloadCodec.encode(event)
+            let stream = Array(event.stream.utf8)
+            #expect(canonicalKeys(payload, stream: stream, id: event.id, reencoding: false) == .success(event.uniqueKeys))
+            #expect(check(payload, stream: stream))
+            for position in payload.indices {
+                for byte: UInt8 in [0xFF, 0xC3] where payload[position] != byte {
+                    var damaged = payload
+                    damaged[position] = byte
+                    let expected = canonicalKeys(damaged, stream: stream, id: event.id, reencoding: true)
+                    #expect(canonicalKeys(damaged, stream: stream, id: event.id, reencoding: false) == expected, "\(event.type) byte \(position) := \(byte)")
+                    #expect(check(damaged, stream: stream) == decodes(damaged, stream: stream, id: event.id), "\(event.type) byte \(position) := \(byte)")
+                }
+            }
+            // A unit's or an identity's name is checked too: it comes from the store's header.
+            if !event.stream.hasPrefix("employee:") {
+                let name = Array(event.stream.prefix { $0 != ":" }.utf8) + [UInt8(ascii: ":"), 0xFF]
+                #expect(!check(payload, stream: name), "\(event.type) on \(name)")
+                #expect(canonicalKeys(payload, stream: name, id: event.id, reencoding: false) == canonicalKeys(payload, stream: name, id: event.id, reencoding: true))
+            }
+        }
+        #expect(events.contains { $0.stream.hasPrefix("unit:") } && events.contains { $0.stream.hasPrefix("access:") })
+    }
+
     @Test("a corrupted payload is reported, never trapped on")
     func corruptedPayloads() async {
         let events = { var g = SampleGenerator(seed: 7, employees: 5); return g.events(60) }()
@@ -150,6 +183,25 @@ struct RoundTripTests {
                 // Either it decodes to some event, or it throws: it must not crash.
                 _ = try? bytes.withUnsafeBytes { try PayloadCodec.decode($0, stream: event.stream, id: event.id) }
             }
+        }
+    }
+}
+
+/// An error, compared by what it says.
+struct Failure: Error, Equatable {
+    let message: String
+}
+
+/// What `verify`'s check of a payload says of it (``PayloadCodec/canonicalKeys(_:streamBytes:id:)``),
+/// or the same check done the long way (`reencoding`): the keys, or the error's message.
+func canonicalKeys(_ payload: [UInt8], stream: [UInt8], id: EventID, reencoding: Bool) -> Result<[[UInt8]], Failure> {
+    stream.withUnsafeBytes { streamBytes in
+        payload.withUnsafeBytes { payload in
+            Result {
+                reencoding
+                    ? try PayloadCodec.canonicalKeysByReencoding(payload, streamBytes: streamBytes, id: id)
+                    : try PayloadCodec.canonicalKeys(payload, streamBytes: streamBytes, id: id)
+            }.mapError { Failure(message: String(describing: $0)) }
         }
     }
 }

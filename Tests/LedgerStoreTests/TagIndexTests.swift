@@ -13,6 +13,20 @@ private func rule(_ name: String) -> TagRule {
     }
 }
 
+/// ``rule(_:)``, each tag handed over in place from a buffer on the stack.
+private func inPlaceRule(_ name: String) -> TagRule {
+    TagRule(name: name) { record, tag in
+        for byte in record.payload.prefix(2) {
+            let text = "t\(byte)".utf8
+            withUnsafeTemporaryAllocation(byteCount: text.count, alignment: 1) { buffer in
+                buffer.copyBytes(from: text)
+                tag(UnsafeRawBufferPointer(buffer))
+            }
+        }
+        tag(record.streamBytes)
+    }
+}
+
 private func expectedTags(_ records: [(stream: String, payload: [UInt8])]) -> [String: [UInt64]] {
     var tags: [String: [UInt64]] = [:]
     for (index, record) in records.enumerated() {
@@ -26,14 +40,16 @@ private func expectedTags(_ records: [(stream: String, payload: [UInt8])]) -> [S
 
 @Suite("Tag index")
 struct TagIndexTests {
-    @Test("each tag lists the seqs of the records its rule tags, up to any seq, across batches and staged commits")
-    func model() async throws {
+    @Test(
+        "each tag lists the seqs of the records its rule tags, up to any seq, across batches and staged commits; the index verifies",
+        arguments: [false, true])
+    func model(inPlace: Bool) async throws {
         await propertyCheck(count: 20, input: Gen.int(in: 0...9).array(of: 1...40), Gen.int(in: 1...7)) { bytesList, batchSize in
             let dir = TemporaryDirectory()
             defer { dir.remove() }
             var options = StoreOptions()
             options.syncsEachCommit = false
-            options.tagRule = rule("r1")
+            options.tagRule = inPlace ? inPlaceRule("r1") : rule("r1")
             let store = try! Store.create(at: dir.child("l"), options: options)
             var records: [(stream: String, payload: [UInt8])] = []
             for (index, byte) in bytesList.enumerated() {
@@ -64,6 +80,17 @@ struct TagIndexTests {
                     }
                 }
                 #expect(try txn.seqs(taggedWithAny: [Array("t1".utf8)], through: .max, rule: "another") == nil)
+            }
+            // Both of verify's checks of the index: the pass's, and the one that names the record.
+            let verified = try! store.verifyAll(tags: true, tree: false) { _ in [] }
+            #expect(verified.records.isIntact && verified.tags == nil)
+            #expect(try! store.verifyTags() == nil)
+            // The rule's tags as arrays, in the order it gives them.
+            try! store.read { txn throws in
+                try txn.forEachRecord { record in
+                    let stored = records[Int(record.seq) - 1]
+                    #expect(options.tagRule!.tags(record) == stored.payload.map { Array("t\($0)".utf8) } + [Array(stored.stream.utf8)])
+                }
             }
         }
     }

@@ -16,9 +16,11 @@ struct VerifyPassTests {
         options.syncsEachCommit = false
         // Both tiers of the stream index hold entries: commits of 1 000 fold the recent tier to 2 000.
         options.streamRecentBound = 2_000
-        options.tagRule = TagRule(name: "pass-1") { record in
-            // Every seventh record carries two tags, the same twice (counted once), and one more.
-            record.id.low % 7 == 0 ? [Array("seven".utf8), Array("seven".utf8), Array(record.streamBytes)] : []
+        options.tagRule = TagRule(name: "pass-2") { record in
+            // Every seventh record carries tags repeated (each counted once), next to each other
+            // and apart, two of one length, prefixes of others after and before them, and its stream.
+            guard record.id.low % 7 == 0 else { return [] }
+            return ["seven", "seven", "ab", "a", "ba", "abc", "ab", "a", "seven"].map { Array($0.utf8) } + [Array(record.streamBytes)]
         }
         return options
     }

@@ -4,6 +4,7 @@ import KinerjaDomain
 import KinerjaLedger
 import KinerjaReports
 import KinerjaSamples
+import LedgerStore
 import PropertyBased
 import Testing
 
@@ -191,6 +192,50 @@ struct BoundedReplayTests {
         }
         #expect(!naming.isEmpty)
         #expect(naming.isSubset(of: Accountability.relatedTypes), "\(naming)")
+    }
+
+    @Test("the ledger's tag index, built on the stack, is byte for byte the one its rule gave when it returned arrays")
+    func tagIndexAsBefore() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        do { _ = try Self.ledger(dir) }
+        /// The rule `kinerja-placed-facts-2` as it was written, each tag an array; `timely`
+        /// false leaves out its exception for daily logs recorded within a day.
+        func rule(timely: Bool) -> TagRule {
+            TagRule(name: "kinerja-placed-facts-2") { record in
+                guard let employee = NIP(employeeStream: record.streamBytes), let type = PayloadCodec.type(of: record.payload) else { return [] }
+                let facts = [UInt8(ascii: "f")] + withUnsafeBytes(of: employee.number.bigEndian, Array.init)
+                switch type {
+                case .employeePlaced:
+                    guard let view = try? EventView(payload: record.payload, streamBytes: record.streamBytes, id: EventID(record.id)),
+                        case .employeePlaced(let placed) = view.data
+                    else { return [] }
+                    return [[UInt8(ascii: "p")] + Array(placed.unit.bytes), facts]
+                case .activityLogged:
+                    guard let occurredAt = PayloadCodec.occurredAt(of: record.payload), record.recordedAt - occurredAt > Timestamp.microsPerDay || !timely else { return [] }
+                    return [facts]
+                default:
+                    return [facts]
+                }
+            }
+        }
+        var options = StoreOptions()
+        options.tagRule = rule(timely: true)
+        do {
+            let store = try Store.open(at: dir.child("demo"), options: options)
+            #expect(try store.verifyTags() == nil)
+            let verified = try store.verifyAll(tags: true, tree: false) { try PayloadCodec.canonicalKeys($0.payload, streamBytes: $0.streamBytes, id: EventID($0.id)) }
+            guard case .intact = verified.records else {
+                Issue.record("the demo ledger does not verify: \(verified.records)")
+                return
+            }
+            #expect(verified.tags == nil)
+        }
+        // The check tells the rules apart: the demo's daily logs are recorded within the day, the
+        // late ones two and forty days after.
+        options.tagRule = rule(timely: false)
+        let store = try Store.open(at: dir.child("demo"), options: options)
+        #expect(try store.verifyTags() != nil)
     }
 
     @Test("the bounded replay reads the unit's members' facts, not the ledger, and includes late daily logs")

@@ -75,9 +75,14 @@ public enum JSONLines {
 
     /// Decodes the lines of one chunk of `data`.
     public static func decode(_ data: Data, _ chunk: Chunk) -> Decoded {
+        decode(data, chunk, parts: chunk.bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// ``decode(_:_:)`` cut into `parts` parts, one a thread, whatever the chunk's size: the tests
+    /// choose the parts, so what they cover does not depend on the machine's cores.
+    package static func decode(_ data: Data, _ chunk: Chunk, parts: Int) -> Decoded {
         data.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
             let bytes = UnsafeRawBufferPointer(rebasing: all[chunk.bytes])
-            let parts = bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount
             guard parts > 1 else { return decode(bytes, firstLine: chunk.firstLine) }
             // Cut at newlines near equal shares, and number each part's first line.
             var cuts = [0]

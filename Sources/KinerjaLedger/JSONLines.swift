@@ -9,6 +9,13 @@ public enum JSONLines {
     /// Inputs smaller than this are decoded on the calling thread.
     static let parallelThreshold = 1 << 20
 
+    /// No valid line is this short: its `id` (a UUID), `occurred_at` (an RFC 3339 timestamp) and
+    /// `data` members alone take 92 bytes, with the braces and commas. A part's list of decoded
+    /// lines is reserved for at most one line per this many of its bytes, whatever its newlines:
+    /// a decoded line takes ~500 bytes, so a part of blank lines would otherwise ask for hundreds
+    /// of times its size.
+    static let shortestLine = 90
+
     /// The lines of a batch: the good ones decoded, the bad ones refused.
     public struct Decoded: Sendable {
         /// The good lines in line order, in the runs the decoding threads made: joined only when
@@ -170,7 +177,7 @@ public enum JSONLines {
             lines += 1
             scan = newline + 1
         }
-        submissions.reserveCapacity(lines + 1)
+        submissions.reserveCapacity(min(lines + 1, bytes.count / shortestLine + 1))
         var invalid: [WireError] = []
         var lineNumber = firstLine - 1
         var start = 0

@@ -150,4 +150,22 @@ struct JSONLinesTests {
         #expect(lineByLine(even).lines.count >= 720)
         #expect(lineByLine(unfinished).lines.count == unfinished.count { $0 == 10 } + 1)
     }
+
+    @Test("a large input of blank lines decodes its few good lines with room for no more lines than its bytes could hold")
+    func blankLinesReserveLittle() {
+        // 16 MiB, nearly all newlines, three good lines among them: a list reserved for one
+        // decoded line (~500 bytes) a newline would be 8 GB.
+        let line = Array(Self.valid[0].utf8)
+        let blank = [UInt8](repeating: 10, count: 16 << 20)
+        let bytes = line + [10] + blank + line + [13, 10] + blank.prefix(1_000) + line
+        let data = Data(bytes)
+        let numbers = [1, 2 + blank.count, 3 + blank.count + 1_000]
+        let whole = JSONLines.decode(data, JSONLines.chunks(of: data, lines: .max)[0], parts: 1)
+        #expect(whole.submissions.map(\.line) == numbers)
+        #expect(whole.invalid.isEmpty)
+        #expect(whole.submissions.capacity * MemoryLayout<NumberedSubmission>.stride <= 8 * bytes.count)
+        let machine = JSONLines.decode(data)
+        #expect(machine.submissions.map(\.line) == numbers)
+        #expect(machine.invalid.isEmpty)
+    }
 }

@@ -96,11 +96,11 @@ public enum JSONLines {
             var firstLines = [chunk.firstLine]
             var lines = chunk.firstLine
             var scanned = 0
-            // From newline to newline with `memchr`: a byte-by-byte loop here, over half of each
-            // batch, was 3.6 % of the decoding threads.
             for part in 1..<parts {
                 let target = max(cuts.last!, bytes.count * part / parts)
-                // Every line that ends before the target, then the one the target falls in.
+                // Cut after the first newline at or after `target - 1` (newline to newline with
+                // `memchr`); `lines` counts the newlines before the cut, from the chunk's first
+                // line's number.
                 while scanned < target {
                     guard let newline = nextNewline(in: bytes, from: scanned) else {
                         scanned = bytes.count
@@ -167,10 +167,9 @@ public enum JSONLines {
 
     private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> Decoded {
         var submissions: [NumberedSubmission] = []
-        // Room for every line first (counted with `memchr`, ~1 % of the decoding): grown as
-        // lines were appended, the list moved its decoded lines (a few hundred bytes each) to
-        // each larger buffer (that and the copy of each line into it: ~1.5 % of the decoding
-        // threads), and kept up to twice the room it needed (14 MiB of an import's peak).
+        // Room for every line before the first is decoded (at most one per ``shortestLine``
+        // bytes): the list never grows, so its decoded lines (~500 bytes each) are never moved
+        // and it keeps no spare room.
         var lines = 0
         var scan = 0
         while let newline = nextNewline(in: bytes, from: scan) {

@@ -25,14 +25,14 @@ struct JSONLinesTests {
         return chunks
     }
 
-    @Test("chunks agree with a plain model on inputs with empty lines, carriage returns and no final newline")
+    @Test("chunks agree with a plain model on inputs with empty lines, carriage returns and no final newline, in chunks of -1 to 7 lines")
     func chunksMatchModel() {
         var generator = SystemRandomNumberGenerator()
         let alphabet: [UInt8] = Array("ab{}\r\n\n".utf8)
         for _ in 0..<500 {
             let length = Int.random(in: 0...200, using: &generator)
             let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
-            let lines = Int.random(in: 1...7, using: &generator)
+            let lines = Int.random(in: -1...7, using: &generator)
             #expect(JSONLines.chunks(of: Data(bytes), lines: lines).map { "\($0.bytes) from line \($0.firstLine)" } == model(bytes, lines: lines), "\(bytes) in chunks of \(lines)")
         }
     }

@@ -370,15 +370,11 @@ extension Ledger {
         case rejected(WireError)
     }
 
-    /// Checks and stages one line, read through a pointer into its batch (iterating the run copied
-    /// each line, retaining each of its fields). The pointee must stay valid and unchanged for
-    /// the whole call.
+    /// Checks and stages one line, read through a pointer into its run (the decoded list):
+    /// iterating the run copied each line, retaining each of its fields. The pointee must stay
+    /// valid and unchanged for the whole call.
     static func stage(_ item: UnsafePointer<NumberedSubmission>, in batch: inout Batch) throws -> Staged {
-        // The event and the recorded fields, each copied once: read through the pointer at each
-        // use, a call given a closure (which the compiler cannot prove leaves the pointee alone)
-        // copied them again, retaining each of their fields (the event twice, the recorded fields
-        // up to four times a line: ~6 % of the staging thread). Of what was prepared, only the
-        // parts a line's path uses are copied.
+        // The event and the recorded fields copied out once: read through the pointer, each call given a closure copied them.
         let event = item.pointee.submission.event
         let recorded = item.pointee.submission.recorded
         let id = RecordID(event.id)

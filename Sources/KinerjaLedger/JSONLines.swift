@@ -9,6 +9,13 @@ public enum JSONLines {
     /// Inputs smaller than this are decoded on the calling thread.
     static let parallelThreshold = 1 << 20
 
+    /// No valid line is this short: its `id` (a UUID), `occurred_at` (an RFC 3339 timestamp) and
+    /// `data` members alone take 92 bytes, with the braces and commas. A part's list of decoded
+    /// lines is reserved for at most one line per this many of its bytes, whatever its newlines:
+    /// a decoded line takes ~500 bytes, so a part of blank lines would otherwise ask for hundreds
+    /// of times its size.
+    static let shortestLine = 90
+
     /// The lines of a batch: the good ones decoded, the bad ones refused.
     public struct Decoded: Sendable {
         /// The good lines in line order, in the runs the decoding threads made: joined only when
@@ -42,27 +49,19 @@ public enum JSONLines {
         public var firstLine: Int
     }
 
-    /// Cuts `data` after every `lines` lines (the last chunk may be shorter).
+    /// Cuts `data` after every `lines` lines (the last chunk may be shorter; `lines` below 1: one
+    /// chunk).
     public static func chunks(of data: Data, lines: Int) -> [Chunk] {
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var chunks: [Chunk] = []
             var start = 0
             var line = 1
-            var count = 0
-            var index = 0
-            // `memchr` from newline to newline: a byte-by-byte loop here was 1.7 % of an import,
-            // on the thread that does everything else before the first batch is decoded.
-            while index < bytes.count, let newline = nextNewline(in: bytes, from: index) {
-                count += 1
-                if count == lines {
-                    chunks.append(Chunk(bytes: start..<newline + 1, firstLine: line))
-                    line += count
-                    count = 0
-                    start = newline + 1
-                }
-                index = newline + 1
+            while start < bytes.count {
+                let (end, newlines) = skipLines(in: bytes, from: start, limit: lines > 0 ? lines : .max)
+                chunks.append(Chunk(bytes: start..<end, firstLine: line))
+                line += newlines
+                start = end
             }
-            if start < bytes.count { chunks.append(Chunk(bytes: start..<bytes.count, firstLine: line)) }
             return chunks
         }
     }
@@ -75,30 +74,25 @@ public enum JSONLines {
 
     /// Decodes the lines of one chunk of `data`.
     public static func decode(_ data: Data, _ chunk: Chunk) -> Decoded {
+        decode(data, chunk, parts: chunk.bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// ``decode(_:_:)`` cut into `parts` parts, one a thread, whatever the chunk's size: the tests
+    /// choose the parts, so what they cover does not depend on the machine's cores.
+    package static func decode(_ data: Data, _ chunk: Chunk, parts: Int) -> Decoded {
         data.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
             let bytes = UnsafeRawBufferPointer(rebasing: all[chunk.bytes])
-            let parts = bytes.count < parallelThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount
             guard parts > 1 else { return decode(bytes, firstLine: chunk.firstLine) }
             // Cut at newlines near equal shares, and number each part's first line.
             var cuts = [0]
             var firstLines = [chunk.firstLine]
-            var lines = chunk.firstLine
-            var scanned = 0
-            // From newline to newline with `memchr`: a byte-by-byte loop here, over half of each
-            // batch, was 3.6 % of the decoding threads.
             for part in 1..<parts {
                 let target = max(cuts.last!, bytes.count * part / parts)
-                // Every line that ends before the target, then the one the target falls in.
-                while scanned < target {
-                    guard let newline = nextNewline(in: bytes, from: scanned) else {
-                        scanned = bytes.count
-                        break
-                    }
-                    lines += 1
-                    scanned = newline + 1
-                }
-                cuts.append(scanned)
-                firstLines.append(lines)
+                // Cut after the first newline at or after `target - 1`; `newlines` counts the
+                // newlines before the cut, since the last cut.
+                let (cut, newlines) = skipLines(in: bytes, from: cuts.last!, until: target)
+                cuts.append(cut)
+                firstLines.append(firstLines.last! + newlines)
             }
             cuts.append(bytes.count)
             let results = Mutex<[Decoded]>(Array(repeating: Decoded(), count: parts))
@@ -106,7 +100,9 @@ public enum JSONLines {
             let input = SendableBytes(bytes: bytes)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let slice = UnsafeRawBufferPointer(rebasing: input.bytes[bounds[part]..<bounds[part + 1]])
-                let decoded = decode(slice, firstLine: numbers[part])
+                // Each part's newlines but the last's were counted by the cuts.
+                let newlines = part + 1 < parts ? numbers[part + 1] - numbers[part] : nil
+                let decoded = decode(slice, firstLine: numbers[part], newlines: newlines)
                 results.withLock { $0[part] = decoded }
             }
             let decoded = results.withLock { $0 }
@@ -153,19 +149,15 @@ public enum JSONLines {
         init(_ decoded: Decoded) { self.decoded = decoded }
     }
 
-    private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int) -> Decoded {
+    /// `newlines`: how many `bytes` has, if known (nil: counted here).
+    private static func decode(_ bytes: UnsafeRawBufferPointer, firstLine: Int, newlines: Int? = nil) -> Decoded {
         var submissions: [NumberedSubmission] = []
-        // Room for every line first (counted with `memchr`, ~1 % of the decoding): grown as
-        // lines were appended, the list moved its decoded lines (a few hundred bytes each) to
-        // each larger buffer (that and the copy of each line into it: ~1.5 % of the decoding
-        // threads), and kept up to twice the room it needed (14 MiB of an import's peak).
-        var lines = 0
-        var scan = 0
-        while let newline = nextNewline(in: bytes, from: scan) {
-            lines += 1
-            scan = newline + 1
-        }
-        submissions.reserveCapacity(lines + 1)
+        // Room for every line before the first is decoded (at most one per ``shortestLine``
+        // bytes): the list never grows, so its decoded lines (~500 bytes each) are never moved
+        // and it keeps no spare room.
+        let lines = newlines ?? skipLines(in: bytes, from: 0).newlines
+        assert(lines == skipLines(in: bytes, from: 0).newlines, "a part's newlines miscounted")
+        submissions.reserveCapacity(min(lines + 1, bytes.count / shortestLine + 1))
         var invalid: [WireError] = []
         var lineNumber = firstLine - 1
         var start = 0
@@ -188,6 +180,23 @@ public enum JSONLines {
             start = end + 1
         }
         return Decoded(submissions: submissions, invalid: invalid)
+    }
+
+    /// Skips the lines of `bytes` from `start` (where a line begins), newline to newline with
+    /// `memchr`, while the next line begins before `target` and fewer than `limit` have been
+    /// skipped: the offset where the next line begins (the end of `bytes` if no newline is left)
+    /// and how many newlines were skipped.
+    private static func skipLines(
+        in bytes: UnsafeRawBufferPointer, from start: Int, until target: Int = .max, limit: Int = .max
+    ) -> (end: Int, newlines: Int) {
+        var end = start
+        var newlines = 0
+        while end < target && newlines < limit {
+            guard let newline = nextNewline(in: bytes, from: end) else { return (bytes.count, newlines) }
+            newlines += 1
+            end = newline + 1
+        }
+        return (end, newlines)
     }
 
     /// The offset of the first newline in `bytes` at or after `start`, or nil.

@@ -199,8 +199,19 @@ public struct ReadTransaction: ~Copyable {
     public func seq(forKey key: [UInt8]) throws -> UInt64? { try access.seq(forKey: key) }
 }
 
+/// Records read by number, as many times and in whatever order: the records themselves
+/// (``IndexedRecords``) or copies of them (``RecordArena``).
+package protocol NumberedRecords: ~Copyable {
+    var count: Int { get }
+    /// Record number `index`, read in place.
+    func withRecord<R>(_ index: Int, _ body: (borrowing RecordView) throws -> R) throws -> R
+    /// Asks the CPU to bring record `index`'s first bytes into its caches (nothing if there is
+    /// no such record).
+    func prefetch(_ index: Int)
+}
+
 /// Records looked up by ``ReadTransaction/withIndexedRecords(at:_:)``, valid only during its call.
-public struct IndexedRecords: ~Copyable {
+public struct IndexedRecords: ~Copyable, NumberedRecords {
     /// Their `seq`s, ascending.
     public let seqs: [UInt64]
     let values: [UnsafeRawBufferPointer]
@@ -240,7 +251,7 @@ public struct IndexedRecords: ~Copyable {
 /// reading them out of `seq` order, each is a page walk that misses the caches (4 × the cost of
 /// reading them in `seq` order, where the walks share their upper levels); the copies are
 /// together, on the few pages of the block.
-public struct RecordArena: ~Copyable {
+public struct RecordArena: ~Copyable, NumberedRecords {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
     private var used = 0
@@ -248,16 +259,18 @@ public struct RecordArena: ~Copyable {
     private var starts: [Int] = [0]
 
     /// An arena for copies of up to `byteCount` bytes (``IndexedRecords/byteCount``) and
-    /// `records` records.
-    public init(byteCount: Int, records: Int) {
+    /// `records` records; nil if its memory cannot be had (the reader then reads the records
+    /// in place).
+    public init?(byteCount: Int, records: Int) {
         // Past 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
         let huge = 2 << 20
         if byteCount >= huge, let block = kinerja_allocate_huge((byteCount + huge - 1) / huge * huge) {
             capacity = byteCount
             base = block
         } else {
+            guard let block = malloc(max(byteCount, 1)) else { return nil }
             capacity = max(byteCount, 1)
-            base = malloc(capacity)!
+            base = block
         }
         starts.reserveCapacity(records + 1)
     }

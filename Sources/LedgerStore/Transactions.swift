@@ -254,6 +254,8 @@ public struct IndexedRecords: ~Copyable, NumberedRecords {
 public struct RecordArena: ~Copyable, NumberedRecords {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
+    /// The bytes mapped for the block by ``kinerja_allocate_huge`` (0: it is malloc's).
+    private let mapped: Int
     private var used = 0
     /// Where copy n starts in the block (and, at n + 1, where it ends).
     private var starts: [Int] = [0]
@@ -263,19 +265,25 @@ public struct RecordArena: ~Copyable, NumberedRecords {
     /// in place).
     public init?(byteCount: Int, records: Int) {
         // Past 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
+        // Below, or where huge pages cannot be had, malloc's.
         let huge = 2 << 20
-        if byteCount >= huge, let block = kinerja_allocate_huge((byteCount + huge - 1) / huge * huge) {
+        let size = (byteCount + huge - 1) / huge * huge
+        if byteCount >= huge, let block = kinerja_allocate_huge(size) {
             capacity = byteCount
+            mapped = size
             base = block
         } else {
             guard let block = malloc(max(byteCount, 1)) else { return nil }
             capacity = max(byteCount, 1)
+            mapped = 0
             base = block
         }
         starts.reserveCapacity(records + 1)
     }
 
-    deinit { free(base) }
+    deinit {
+        if mapped > 0 { kinerja_free_huge(base, mapped) } else { free(base) }
+    }
 
     public var count: Int { starts.count - 1 }
 

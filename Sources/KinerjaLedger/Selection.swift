@@ -22,6 +22,10 @@ public struct Selection: Sendable {
     /// reports set another: a reader of ``Order/placementsThenStreams`` must read placements as
     /// recorded before the event it judges, which the audit trail's filters do not.
     package var order: Order = .seq
+    /// From how many bytes of the selected employees' own records a replay in
+    /// ``Order/placementsThenStreams`` copies them onto huge pages (``RecordArena``), not
+    /// malloc's. Only the tests set it: the demo's selections are all below 2 MiB.
+    package var hugePagesFrom = 2 << 20
 
     /// The order of a bounded replay's events.
     package enum Order: Sendable {
@@ -156,7 +160,7 @@ extension Ledger {
             // (together in memory) rather than the records (each on its own page of the file);
             // nil where there is no order by stream, or no memory for the copies (the order by
             // stream then reads the records in place).
-            var copies = grouping ? RecordArena(byteCount: mine.byteCount, records: mine.count) : nil
+            var copies = grouping ? RecordArena(byteCount: mine.byteCount, records: mine.count, hugePagesFrom: selection.hugePagesFrom) : nil
             if grouping {
                 mineGroups.reserveCapacity(mine.count)
                 minePlaced.reserveCapacity(mine.count)

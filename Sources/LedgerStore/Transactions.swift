@@ -261,14 +261,14 @@ public struct RecordArena: ~Copyable, NumberedRecords {
     private var starts: [Int] = [0]
 
     /// An arena for copies of up to `byteCount` bytes (``IndexedRecords/byteCount``) and
-    /// `records` records; nil if its memory cannot be had (the reader then reads the records
-    /// in place).
-    public init?(byteCount: Int, records: Int) {
-        // Past 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
+    /// `records` records, on huge pages from `hugePagesFrom` bytes (only tests set another than
+    /// 2 MiB); nil if its memory cannot be had (the reader then reads the records in place).
+    public init?(byteCount: Int, records: Int, hugePagesFrom: Int = 2 << 20) {
+        // From 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
         // Below, or where huge pages cannot be had, malloc's.
         let huge = 2 << 20
         let size = (byteCount + huge - 1) / huge * huge
-        if byteCount >= huge, let block = kinerja_allocate_huge(size) {
+        if byteCount >= hugePagesFrom, let block = kinerja_allocate_huge(size) {
             capacity = byteCount
             mapped = size
             base = block
@@ -286,6 +286,10 @@ public struct RecordArena: ~Copyable, NumberedRecords {
     }
 
     public var count: Int { starts.count - 1 }
+
+    /// Whether the copies are on a block of their own advised for huge pages
+    /// (``kinerja_allocate_huge``), not malloc's.
+    package var isOnHugePages: Bool { mapped > 0 }
 
     /// Copies record `index` of `records` in, as copy number ``count``.
     /// - Precondition: the arena has room for it (a programming error otherwise).

@@ -234,6 +234,7 @@ extension Ledger {
         _ groups: inout StreamGroups,
         _ body: (borrowing EventView) throws -> Void
     ) throws {
+        assert(mineSeqs.count == mine.count && mineGroups.count == mine.count && minePlaced.count == mine.count, "a seq, group and placement for each of mine")
         var theirGroups: [Int32] = []
         var theirPlaced: [Bool] = []
         theirGroups.reserveCapacity(theirs.count)

@@ -246,11 +246,14 @@ public struct IndexedRecords: ~Copyable, NumberedRecords {
 /// Copies of records (their stored values, as ``IndexedRecords`` reads them), one after another
 /// in one block of memory the arena owns and frees: a reader that has read records scattered
 /// over the file in `seq` order, and must read them again in another order, copies each while
-/// it is in the caches, and reads the copies in the second order. Each record of the file is
-/// on its own page, and the pages of a 4 GB file have more translations than the CPU caches:
-/// reading them out of `seq` order, each is a page walk that misses the caches (4 × the cost of
-/// reading them in `seq` order, where the walks share their upper levels); the copies are
-/// together, on the few pages of the block.
+/// it is in the caches, and reads the copies in the second order. A selection's records are
+/// scattered over the file, nearly each on a different page (a leaf page holds many records,
+/// but few of one selection's), and a 4 GB file has more pages than the TLB and the caches
+/// hold translations for: read again out of `seq` order, a record cost ~4 × its read in `seq`
+/// order in the profiles of BENCHMARKS.md's rounds 10i and 10j (13.7 and 11.9 % of the samples
+/// against 3.5 and 3.4 %, the same records), most likely a page walk that misses the caches
+/// each (in `seq` order, the walks share their upper levels). The copies are together, on the
+/// few pages of the block.
 public struct RecordArena: ~Copyable, NumberedRecords {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
@@ -321,3 +324,8 @@ public struct RecordArena: ~Copyable, NumberedRecords {
         }
     }
 }
+
+/// Not sendable: it holds a raw pointer to its block, and no reader needs it on another thread
+/// (a replay reads its copies on the thread that made them).
+@available(*, unavailable)
+extension RecordArena: Sendable {}

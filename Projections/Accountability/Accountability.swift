@@ -281,8 +281,12 @@ public struct Accountability: Projection, Sendable {
     /// Lists each in the order of ``order(_:)``, merged: where in `lists` (which list, and where
     /// in it) each finding of the merged order is. Findings that tie stay in the order of the
     /// lists, so this is the order ``order(_:)`` gives their concatenation (its sort is stable).
+    ///
+    /// - Precondition: each list is already in the order of ``order(_:)`` (checked in debug
+    ///   builds; a list out of order would be merged into an order that is not the reports').
     public static func mergedOrder(_ lists: [[Finding]]) -> [(list: Int, index: Int)] {
         let keys = lists.map(sortKeys)
+        assert(keys.allSatisfy { list in zip(list, list.dropFirst()).allSatisfy { !($1 < $0) } }, "each list in the order of Accountability.order")
         var next = [Int](repeating: 0, count: lists.count)
         var result: [(list: Int, index: Int)] = []
         result.reserveCapacity(lists.reduce(0) { $0 + $1.count })

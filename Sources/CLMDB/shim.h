@@ -39,17 +39,40 @@ static inline int kinerja_populate_read(void *address, size_t length) {
 #endif
 }
 
-/// Allocates `size` bytes (a multiple of 2 MiB, at least 2 MiB) aligned to 2 MiB and, on Linux,
-/// advised to be backed by huge pages (where `transparent_hugepage` is `madvise` or `always`): a
-/// block read in no particular order then takes one TLB entry and one page fault per 2 MiB
-/// instead of 512. NULL if it cannot be had; free it with `free`.
+/// Maps `size` bytes (a multiple of 2 MiB, at least 2 MiB) of fresh zeroed memory aligned to
+/// 2 MiB and, on Linux, advised to be backed by huge pages (where `transparent_hugepage` is
+/// `madvise` or `always`): a block read in no particular order then takes one TLB entry and one
+/// page fault per 2 MiB instead of 512. Its own mapping, not malloc's: glibc's free of a large
+/// block raises its mmap threshold, and later blocks came from the heap, advised for huge pages
+/// that stayed advised after free. NULL if it cannot be had (and always off Linux); unmap it
+/// with ``kinerja_free_huge``.
 static inline void *kinerja_allocate_huge(size_t size) {
-    void *block = NULL;
-    if (posix_memalign(&block, (size_t)2 << 20, size) != 0) return NULL;
 #ifdef __linux__
+    const size_t huge = (size_t)2 << 20;
+    if (size == 0 || size % huge != 0 || size > SIZE_MAX - huge) return NULL;
+    // 2 MiB more than asked, the head before the first 2 MiB boundary and the tail after the
+    // block unmapped (mmap's addresses are page-aligned: both are whole pages).
+    char *mapped = mmap(NULL, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) return NULL;
+    char *block = (char *)(((uintptr_t)mapped + huge - 1) & ~(uintptr_t)(huge - 1));
+    size_t head = (size_t)(block - mapped);
+    if (head > 0) (void)munmap(mapped, head);
+    (void)munmap(block + size, huge - head);
     (void)madvise(block, size, MADV_HUGEPAGE);
-#endif
     return block;
+#else
+    (void)size;
+    return NULL;
+#endif
+}
+
+/// Unmaps `block`, of `size` bytes, from ``kinerja_allocate_huge``.
+static inline void kinerja_free_huge(void *block, size_t size) {
+#ifdef __linux__
+    (void)munmap(block, size);
+#else
+    (void)block; (void)size;
+#endif
 }
 
 /// Returns the free pages of every malloc arena to the system (glibc's `malloc_trim`); a no-op

@@ -22,6 +22,10 @@ public struct Selection: Sendable {
     /// reports set another: a reader of ``Order/placementsThenStreams`` must read placements as
     /// recorded before the event it judges, which the audit trail's filters do not.
     package var order: Order = .seq
+    /// From how many bytes of the selected employees' own records a replay in
+    /// ``Order/placementsThenStreams`` copies them onto huge pages (``RecordArena``), not
+    /// malloc's. Only the tests set it: the demo's selections are all below 2 MiB.
+    package var hugePagesFrom = 2 << 20
 
     /// The order of a bounded replay's events.
     package enum Order: Sendable {
@@ -184,8 +188,10 @@ extension Ledger {
             var mineGroups: [Int32] = []
             var minePlaced: [Bool] = []
             // The records copied as they are read, for the order by stream to read the copies
-            // (together in memory) rather than the records (each on its own page of the file).
-            var copies = RecordArena(byteCount: grouping ? mine.byteCount : 0, records: grouping ? mine.count : 0)
+            // (together in memory) rather than the records (each on its own page of the file);
+            // nil where there is no order by stream, or no memory for the copies (the order by
+            // stream then reads the records in place).
+            var copies = grouping ? RecordArena(byteCount: mine.byteCount, records: mine.count, hugePagesFrom: selection.hugePagesFrom) : nil
             if grouping {
                 mineGroups.reserveCapacity(mine.count)
                 minePlaced.reserveCapacity(mine.count)
@@ -200,7 +206,7 @@ extension Ledger {
                     guard let type = record.payload.first, naming[Int(type)] else { return [] }
                     return related(try eventView(record))
                 }
-                if grouping { copies.append(mine, index) }
+                copies?.append(mine, index)
                 for other in named where seen.insert(other).inserted { others.append(other) }
             }
             guard var rest = try seqs(txn, of: others, through: through, facts: selection.skipsTimelyActivity) else { return false }
@@ -211,7 +217,10 @@ extension Ledger {
             try txn.withIndexedRecords(at: rest) { theirs in
                 if grouping {
                     groups.add(others)
-                    try Self.deliverByStream(mine.seqs, copies, mineGroups, minePlaced, theirs, &groups, body)
+                    switch copies {
+                    case .some(let copies): try Self.deliverByStream(mine.seqs, copies, mineGroups, minePlaced, theirs, &groups, body)
+                    case .none: try Self.deliverByStream(mine.seqs, mine, mineGroups, minePlaced, theirs, &groups, body)
+                    }
                     return
                 }
                 var (i, j) = (0, 0)
@@ -246,16 +255,17 @@ extension Ledger {
     /// `employee.placed`'s type byte.
     fileprivate static let placedCode = EventType.employeePlaced.code
 
-    /// Delivers `mine` (copies of records at `mineSeqs`) and `theirs` in the order
+    /// Delivers `mine` (the records at `mineSeqs`, or copies of them) and `theirs` in the order
     /// ``Selection/Order/placementsThenStreams``: the placements of both in `seq` order, then
     /// the other records stream by stream (each stream's in `seq` order). `mineGroups` and
     /// `minePlaced` say, for each of `mine`, its stream's group in `groups` and whether it is a
     /// placement; `theirs` are read for theirs.
-    fileprivate static func deliverByStream(
-        _ mineSeqs: [UInt64], _ mine: borrowing RecordArena, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords,
+    fileprivate static func deliverByStream<Mine: NumberedRecords & ~Copyable>(
+        _ mineSeqs: [UInt64], _ mine: borrowing Mine, _ mineGroups: [Int32], _ minePlaced: [Bool], _ theirs: borrowing IndexedRecords,
         _ groups: inout StreamGroups,
         _ body: (borrowing EventView) throws -> Void
     ) throws {
+        assert(mineSeqs.count == mine.count && mineGroups.count == mine.count && minePlaced.count == mine.count, "a seq, group and placement for each of mine")
         var theirGroups: [Int32] = []
         var theirPlaced: [Bool] = []
         theirGroups.reserveCapacity(theirs.count)

@@ -212,8 +212,8 @@ public enum Reports {
     /// those of the employees they name, all of them the unit's own, and each judges and
     /// filters its share's findings; the distribution curve is judged on the scores of all
     /// (``Accountability/findings(ofShare:units:)``). Nil where the membership index does not
-    /// cover the point.
-    package static func sharedAccountability(_ ledger: Ledger, _ request: ReportRequest, parts: Int) throws -> AccountabilityReport? {
+    /// cover the point. `hugePagesFrom`: ``Selection/hugePagesFrom`` (only tests set it).
+    package static func sharedAccountability(_ ledger: Ledger, _ request: ReportRequest, parts: Int, hugePagesFrom: Int = 2 << 20) throws -> AccountabilityReport? {
         let through = try ledger.seq(at: request.point)
         let results = Mutex<[Result<SharedPart?, any Error>]>(Array(repeating: .success(nil), count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
@@ -223,6 +223,7 @@ public enum Reports {
                 var selection = Selection(
                     unit: request.unit, employees: request.employee.map { [$0] } ?? [], skipsTimelyActivity: accountability.ignoresTimelyActivity, share: share)
                 selection.order = .placementsThenStreams
+                selection.hugePagesFrom = hugePagesFrom
                 guard let (position, recordedAt) = try ledger.replayInPlace(
                     at: .seq(through), selecting: selection, relatedTypes: Accountability.relatedTypes, related: Accountability.related, { accountability.apply($0) })
                 else { return nil }

@@ -199,8 +199,19 @@ public struct ReadTransaction: ~Copyable {
     public func seq(forKey key: [UInt8]) throws -> UInt64? { try access.seq(forKey: key) }
 }
 
+/// Records read by number, as many times and in whatever order: the records themselves
+/// (``IndexedRecords``) or copies of them (``RecordArena``).
+package protocol NumberedRecords: ~Copyable {
+    var count: Int { get }
+    /// Record number `index`, read in place.
+    func withRecord<R>(_ index: Int, _ body: (borrowing RecordView) throws -> R) throws -> R
+    /// Asks the CPU to bring record `index`'s first bytes into its caches (nothing if there is
+    /// no such record).
+    func prefetch(_ index: Int)
+}
+
 /// Records looked up by ``ReadTransaction/withIndexedRecords(at:_:)``, valid only during its call.
-public struct IndexedRecords: ~Copyable {
+public struct IndexedRecords: ~Copyable, NumberedRecords {
     /// Their `seq`s, ascending.
     public let seqs: [UInt64]
     let values: [UnsafeRawBufferPointer]
@@ -235,36 +246,53 @@ public struct IndexedRecords: ~Copyable {
 /// Copies of records (their stored values, as ``IndexedRecords`` reads them), one after another
 /// in one block of memory the arena owns and frees: a reader that has read records scattered
 /// over the file in `seq` order, and must read them again in another order, copies each while
-/// it is in the caches, and reads the copies in the second order. Each record of the file is
-/// on its own page, and the pages of a 4 GB file have more translations than the CPU caches:
-/// reading them out of `seq` order, each is a page walk that misses the caches (4 × the cost of
-/// reading them in `seq` order, where the walks share their upper levels); the copies are
-/// together, on the few pages of the block.
-public struct RecordArena: ~Copyable {
+/// it is in the caches, and reads the copies in the second order. A selection's records are
+/// scattered over the file, nearly each on a different page (a leaf page holds many records,
+/// but few of one selection's), and a 4 GB file has more pages than the TLB and the caches
+/// hold translations for: read again out of `seq` order, a record cost ~4 × its read in `seq`
+/// order in the profiles of BENCHMARKS.md's rounds 10i and 10j (13.7 and 11.9 % of the samples
+/// against 3.5 and 3.4 %, the same records), most likely a page walk that misses the caches
+/// each (in `seq` order, the walks share their upper levels). The copies are together, on the
+/// few pages of the block.
+public struct RecordArena: ~Copyable, NumberedRecords {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
+    /// The bytes mapped for the block by ``kinerja_allocate_huge`` (0: it is malloc's).
+    private let mapped: Int
     private var used = 0
     /// Where copy n starts in the block (and, at n + 1, where it ends).
     private var starts: [Int] = [0]
 
     /// An arena for copies of up to `byteCount` bytes (``IndexedRecords/byteCount``) and
-    /// `records` records.
-    public init(byteCount: Int, records: Int) {
-        // Past 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
+    /// `records` records, on huge pages from `hugePagesFrom` bytes (only tests set another than
+    /// 2 MiB); nil if its memory cannot be had (the reader then reads the records in place).
+    public init?(byteCount: Int, records: Int, hugePagesFrom: Int = 2 << 20) {
+        // From 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
+        // Below, or where huge pages cannot be had, malloc's.
         let huge = 2 << 20
-        if byteCount >= huge, let block = kinerja_allocate_huge((byteCount + huge - 1) / huge * huge) {
+        let size = (byteCount + huge - 1) / huge * huge
+        if byteCount >= hugePagesFrom, let block = kinerja_allocate_huge(size) {
             capacity = byteCount
+            mapped = size
             base = block
         } else {
+            guard let block = malloc(max(byteCount, 1)) else { return nil }
             capacity = max(byteCount, 1)
-            base = malloc(capacity)!
+            mapped = 0
+            base = block
         }
         starts.reserveCapacity(records + 1)
     }
 
-    deinit { free(base) }
+    deinit {
+        if mapped > 0 { kinerja_free_huge(base, mapped) } else { free(base) }
+    }
 
     public var count: Int { starts.count - 1 }
+
+    /// Whether the copies are on a block of their own advised for huge pages
+    /// (``kinerja_allocate_huge``), not malloc's.
+    package var isOnHugePages: Bool { mapped > 0 }
 
     /// Copies record `index` of `records` in, as copy number ``count``.
     /// - Precondition: the arena has room for it (a programming error otherwise).
@@ -296,3 +324,8 @@ public struct RecordArena: ~Copyable {
         }
     }
 }
+
+/// Not sendable: it holds a raw pointer to its block, and no reader needs it on another thread
+/// (a replay reads its copies on the thread that made them).
+@available(*, unavailable)
+extension RecordArena: Sendable {}

@@ -100,6 +100,40 @@ struct StoreTests {
         }
     }
 
+    @Test("records copied into a RecordArena read back as the records, on malloc's block and on huge pages", arguments: [2 << 20, 0])
+    func recordArena(hugePagesFrom: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var options = StoreOptions()
+        options.syncsEachCommit = false
+        let store = try Store.create(at: dir.child("l"), options: options)
+        try store.append { batch in
+            for n in 1...3000 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: Array(repeating: UInt8(n % 251), count: 40 + n % 200)) }
+        }
+        for seqs: [UInt64] in [[], [1], Array(stride(from: 1, through: 3000, by: 3)), Array(1...3000)] {
+            try store.read { txn throws in
+                try txn.withIndexedRecords(at: seqs) { records in
+                    guard var arena = RecordArena(byteCount: records.byteCount, records: records.count, hugePagesFrom: hugePagesFrom) else {
+                        Issue.record("no memory for \(records.byteCount) bytes")
+                        return
+                    }
+                    for index in 0..<records.count { arena.append(records, index) }
+                    #expect(arena.count == records.count)
+                    #if os(Linux)
+                    // Where transparent huge pages are off, the block is still mapped on its own.
+                    #expect(arena.isOnHugePages == (hugePagesFrom == 0 && !seqs.isEmpty))
+                    #endif
+                    // Read back to front: every copy is where it was put.
+                    for index in (0..<records.count).reversed() {
+                        arena.prefetch(index)
+                        let copy = try arena.withRecord(index) { $0.copy() }
+                        #expect(copy == (try records.withRecord(index) { $0.copy() }), "copy \(index)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("create refuses an existing ledger; open refuses what is not a ledger")
     func openErrors() throws {
         let dir = TemporaryDirectory()

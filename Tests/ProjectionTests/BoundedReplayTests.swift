@@ -74,8 +74,12 @@ struct BoundedReplayTests {
         }
     }
 
-    @Test("every unit's findings shared out among 1, 2 and 3 replays are the full replay's, at the head, after the unit ratings and before them, under each filter (the demo's transfer moves one employee between two of them)")
-    func sharedEveryUnit() throws {
+    /// The bytes from which a replay's copies of its records are on huge pages: the default, and
+    /// 0 (the demo's selections are all below 2 MiB, so only then are they).
+    static let hugePagesFrom = [2 << 20, 0]
+
+    @Test("every unit's findings shared out among 1, 2 and 3 replays are the full replay's, at the head, after the unit ratings and before them, under each filter (the demo's transfer moves one employee between two of them); the copies on malloc's block and on huge pages", arguments: hugePagesFrom)
+    func sharedEveryUnit(hugePagesFrom: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let (ledger, sample) = try Self.ledger(dir)
@@ -104,7 +108,7 @@ struct BoundedReplayTests {
                     }
                     let replayed = try Reports.accountability(ledger, request, bounded: false)
                     for parts in 1...3 {
-                        let shared = try Reports.sharedAccountability(ledger, request, parts: parts)
+                        let shared = try Reports.sharedAccountability(ledger, request, parts: parts, hugePagesFrom: hugePagesFrom)
                         #expect(shared?.position == replayed.position)
                         #expect(shared?.findings == replayed.findings, "\(unit) at \(point), filter \(filter), \(parts) parts")
                         #expect(shared?.units == replayed.units)
@@ -117,8 +121,8 @@ struct BoundedReplayTests {
         #expect(codes.count >= 5, "\(codes)")
     }
 
-    @Test("placements then streams: the events of the seq-order replay, every placement first in seq order, then each stream's other events together in seq order; Accountability folded either way finds the same, for a unit's selection, a share of it and an employee's")
-    func placementsThenStreams() throws {
+    @Test("placements then streams: the events of the seq-order replay, every placement first in seq order, then each stream's other events together in seq order; Accountability folded either way finds the same, for a unit's selection, a share of it and an employee's; the copies on malloc's block and on huge pages", arguments: hugePagesFrom)
+    func placementsThenStreams(hugePagesFrom: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let (ledger, sample) = try Self.ledger(dir)
@@ -145,6 +149,7 @@ struct BoundedReplayTests {
                 }
                 var grouped = selection
                 grouped.order = .placementsThenStreams
+                grouped.hugePagesFrom = hugePagesFrom
                 var delivered: [(seq: UInt64, stream: String, placed: Bool)] = []
                 var groupedFold = Accountability()
                 let second = try ledger.replayInPlace(at: point, selecting: grouped, related: Accountability.related) { event in

@@ -195,4 +195,31 @@ struct FindingTests {
         // Members placed elsewhere on 31 December do not count.
         #expect(unit([], ratings: [.good]).isEmpty)
     }
+
+    @Test("the unit ratings a shared report's first part hands over (ratedUnits) are the state's, field by field: each unit's latest rating of each year, its code built")
+    func ratedUnits() {
+        var script = Script()
+        script.place(Script.head, unit: "SETDA", appraiser: nil)
+        let setda = script.rate("SETDA", .poor, year: 2025, at: "2026-01-15T08:00:00+07:00")
+        _ = script.rate("DINKES", .good)
+        let dinkes = script.rate("DINKES", .outstanding)
+        var accountability = Accountability()
+        for event in script.events { accountability.apply(event) }
+        let state = accountability.state
+        let handed = accountability.ratedUnits
+        #expect(handed.count == state.unitRatings.count)
+        for (rated, kept) in zip(handed, state.unitRatings) {
+            #expect(rated.unit == state.names[kept.unit])
+            #expect(rated.year == kept.year)
+            #expect(rated.rating == kept.rating)
+            #expect(rated.id == kept.id)
+            #expect(rated.seq == kept.seq)
+        }
+        // What they are: SETDA's of 2025, and DINKES's latest of 2026 (the re-rating replaced the first).
+        #expect(handed.map(\.unit) == ["SETDA", "DINKES"])
+        #expect(handed.map(\.year) == [2025, 2026])
+        #expect(handed.map(\.rating) == [.poor, .outstanding])
+        #expect(handed.map(\.id) == [setda, dinkes])
+        #expect(handed.map(\.seq) == [2, 4])
+    }
 }

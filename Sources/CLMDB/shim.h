@@ -110,9 +110,10 @@ static inline size_t kinerja_txn_next_page(MDB_txn *txn) {
 /// transaction touches them again. The pages written are free pages no reader and no committed
 /// meta page refers to: a crash before the commit leaves the ledger as it was. A
 /// non-`MDB_WRITEMAP`, top-level transaction only (a nested one's commit counts its parent's
-/// room from the list's size). Returns 1 when the bound is set; 0, changing nothing, when the
-/// transaction does not look like one `mdb_txn_begin` just gave (another LMDB's layout, a
-/// nested or `MDB_WRITEMAP` transaction, one that has written).
+/// room from the list's size). An `MDB_WRITEMAP` transaction's dirty pages are the map's: its
+/// room is left as it is, and only its layout is checked. Returns 1 when the layout is the one
+/// known (and the bound set); 0, changing nothing, when the transaction does not look like one
+/// `mdb_txn_begin` just gave (another LMDB's layout, a nested transaction, one that has written).
 static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages) {
     struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
     int major = 0, minor = 0, patch = 0;
@@ -120,10 +121,19 @@ static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages
     if (major != 0 || minor != 9 || patch < 14 || patch > 31) return 0;
     if (layout->txnid != mdb_txn_id(txn) || layout->env != mdb_txn_env(txn)) return 0;
     if (layout->parent || layout->child || layout->loose_pgs || layout->loose_count || layout->spill_pgs) return 0;
-    if (layout->flags != 0 || layout->dirty_room != 131071 || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
+    if ((layout->flags & ~(unsigned int)MDB_WRITEMAP) != 0 || layout->dirty_room != 131071 || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
     if (pages < 64) pages = 64;
-    if (pages < layout->dirty_room) layout->dirty_room = pages;
+    if (pages < layout->dirty_room && !(layout->flags & MDB_WRITEMAP)) layout->dirty_room = pages;
     return 1;
+}
+
+/// Gives the write transaction `txn`, bounded by `kinerja_txn_bound_dirty_pages`, back the room
+/// `mdb_txn_begin` gave it (the dirty list's size less its dirty pages), just before it commits:
+/// the commit's own puts (the free list's record, the named databases' roots) then never
+/// spill, so the list of spilled pages read before the commit is the one LMDB ends with.
+static inline void kinerja_txn_unbound_dirty_pages(MDB_txn *txn) {
+    struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
+    layout->dirty_room = (unsigned int)(131071 - layout->dirty_list[0]);
 }
 
 /// Whether the write transaction `txn`, bounded by `kinerja_txn_bound_dirty_pages`, has spilled

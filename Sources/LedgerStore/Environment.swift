@@ -66,9 +66,10 @@ package final class Environment: @unchecked Sendable {
     /// Whether the map's pages are pre-mapped at open and after each growth (``StoreOptions/premapsFile``).
     let premapsFile: Bool
     /// The dirty pages a write transaction keeps in memory (``StoreOptions/dirtyPageBound``);
-    /// nil for a staging area, whose pages are written in the map.
-    let dirtyPageBound: UInt32?
-    /// Set when a write transaction could not be bounded (another LMDB's layout).
+    /// LMDB's own 131 071 for a staging area, whose pages are written in the map.
+    let dirtyPageBound: UInt32
+    /// Set when a write transaction's layout was not the one known (another LMDB's): it was not
+    /// bounded, and no private field is read again.
     private let unboundedWrite = Atomic<Bool>(false)
     /// Write transactions that spilled pages (for tests).
     private let spills = Atomic<Int>(0)
@@ -95,7 +96,7 @@ package final class Environment: @unchecked Sendable {
         self.clock = options.clock
         self.tagRule = options.tagRule
         streamRecentBound = options.streamRecentBound
-        dirtyPageBound = options.writesInPlace ? nil : UInt32(clamping: options.dirtyPageBound)
+        dirtyPageBound = options.writesInPlace ? 131_071 : UInt32(clamping: options.dirtyPageBound)
     }
 
     deinit {
@@ -472,17 +473,20 @@ package final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
-        if !readOnly, bounded, let dirtyPageBound, kinerja_txn_bound_dirty_pages(txn, dirtyPageBound) == 0 {
+        if !readOnly, kinerja_txn_bound_dirty_pages(txn, bounded ? dirtyPageBound : 131_071) == 0 {
             unboundedWrite.store(true, ordering: .relaxed)
         }
         return txn!
     }
 
     /// Commits or aborts a write transaction from ``begin(readOnly:bounded:)``. After one that
-    /// spilled, LMDB before 0.9.25 does not free its list of spilled pages: this does.
+    /// spilled (a staging area's too, past LMDB's own room), LMDB before 0.9.25 does not free its
+    /// list of spilled pages: this does.
     func end(_ txn: OpaquePointer, commit: Bool) throws(LMDBError) {
         // The private fields are read only where `begin` found the layout it knows.
-        let trusted = dirtyPageBound != nil && !unboundedWrite.load(ordering: .relaxed)
+        let trusted = !unboundedWrite.load(ordering: .relaxed)
+        // The commit's own puts must not spill: the list is read before it.
+        if trusted && commit { kinerja_txn_unbound_dirty_pages(txn) }
         let leaked = trusted ? kinerja_txn_leaked_spill_list(txn) : nil
         defer { kinerja_free_spill_list(leaked) }
         if trusted, kinerja_txn_spilled(txn) != 0 { spills.add(1, ordering: .relaxed) }
@@ -496,7 +500,7 @@ package final class Environment: @unchecked Sendable {
     /// Write transactions that spilled pages to keep to ``dirtyPageBound``, so far.
     package var spilledTransactions: Int { spills.load(ordering: .relaxed) }
 
-    package var boundsDirtyPages: Bool { dirtyPageBound != nil && !unboundedWrite.load(ordering: .relaxed) }
+    package var boundsDirtyPages: Bool { !unboundedWrite.load(ordering: .relaxed) }
 }
 
 /// What pre-mapping a ledger's file did (``StoreOptions/premapsFile``).

@@ -268,7 +268,7 @@ public enum Reports {
             position: first.position, year: request.year, findings: order.map { lists[$0.list][$0.index] }, units: order.map { units[$0.list][$0.index] })
     }
 
-    /// What one part of ``sharedAccountability(_:_:parts:)`` hands back from its thread.
+    /// What one part of ``sharedAccountability(_:_:parts:hugePagesFrom:)`` hands back from its thread.
     private struct SharedPart: Sendable {
         var position: LedgerPosition
         /// Its findings and the unit beside each, in the order of ``Accountability/order(_:)``.

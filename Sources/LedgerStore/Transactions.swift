@@ -240,7 +240,7 @@ public struct IndexedRecords: ~Copyable, NumberedRecords {
     }
 
     /// The bytes of all of them (what a ``RecordArena`` holding copies of them all takes).
-    public var byteCount: Int { values.reduce(0) { $0 + $1.count } }
+    package var byteCount: Int { values.reduce(0) { $0 + $1.count } }
 }
 
 /// Copies of records (their stored values, as ``IndexedRecords`` reads them), one after another
@@ -254,7 +254,7 @@ public struct IndexedRecords: ~Copyable, NumberedRecords {
 /// against 3.5 and 3.4 %, the same records), most likely a page walk that misses the caches
 /// each (in `seq` order, the walks share their upper levels). The copies are together, on the
 /// few pages of the block.
-public struct RecordArena: ~Copyable, NumberedRecords {
+package struct RecordArena: ~Copyable, NumberedRecords {
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
     /// The bytes mapped for the block by ``kinerja_allocate_huge`` (0: it is malloc's).
@@ -266,7 +266,7 @@ public struct RecordArena: ~Copyable, NumberedRecords {
     /// An arena for copies of up to `byteCount` bytes (``IndexedRecords/byteCount``) and
     /// `records` records, on huge pages from `hugePagesFrom` bytes (only tests set another than
     /// 2 MiB); nil if its memory cannot be had (the reader then reads the records in place).
-    public init?(byteCount: Int, records: Int, hugePagesFrom: Int = 2 << 20) {
+    package init?(byteCount: Int, records: Int, hugePagesFrom: Int = 2 << 20) {
         // From 2 MiB, huge pages (rounded up to whole ones): the copies are read out of order.
         // Below, or where huge pages cannot be had, malloc's.
         let huge = 2 << 20
@@ -296,7 +296,7 @@ public struct RecordArena: ~Copyable, NumberedRecords {
 
     /// Copies record `index` of `records` in, as copy number ``count``.
     /// - Precondition: the arena has room for it (a programming error otherwise).
-    public mutating func append(_ records: borrowing IndexedRecords, _ index: Int) {
+    package mutating func append(_ records: borrowing IndexedRecords, _ index: Int) {
         let value = records.values[index]
         precondition(used + value.count <= capacity, "the arena holds \(capacity) bytes")
         if let source = value.baseAddress { (base + used).copyMemory(from: source, byteCount: value.count) }

@@ -62,17 +62,22 @@ struct StoreTests {
         #expect(head == (try store.head()))
     }
 
+    /// A store of 3 000 records of 40–240 bytes: the events database spans many leaf pages.
+    static func storeOfManyPages(_ dir: TemporaryDirectory) throws -> Store {
+        var options = StoreOptions()
+        options.syncsEachCommit = false
+        let store = try Store.create(at: dir.child("l"), options: options)
+        try store.append { batch in
+            for n in 1...3000 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: Array(repeating: UInt8(n % 251), count: 40 + n % 200)) }
+        }
+        return store
+    }
+
     @Test("records looked up together by ascending seqs are each the record read alone, across leaf pages; a missing one is refused")
     func indexedRecords() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var options = StoreOptions()
-        options.syncsEachCommit = false
-        let store = try Store.create(at: dir.child("l"), options: options)
-        // 3 000 records of 40–240 bytes: the events database spans many leaf pages.
-        try store.append { batch in
-            for n in 1...3000 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: Array(repeating: UInt8(n % 251), count: 40 + n % 200)) }
-        }
+        let store = try Self.storeOfManyPages(dir)
         await propertyCheck(count: 30, input: Gen.int(in: 1...3000).array(of: 0...300)) { picks in
             let seqs = Array(Set(picks.map(UInt64.init))).sorted()
             try! store.read { txn throws in
@@ -104,12 +109,7 @@ struct StoreTests {
     func recordArena(hugePagesFrom: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var options = StoreOptions()
-        options.syncsEachCommit = false
-        let store = try Store.create(at: dir.child("l"), options: options)
-        try store.append { batch in
-            for n in 1...3000 { try batch.append(stream: "s:\(n % 7)", id: id(n), payload: Array(repeating: UInt8(n % 251), count: 40 + n % 200)) }
-        }
+        let store = try Self.storeOfManyPages(dir)
         for seqs: [UInt64] in [[], [1], Array(stride(from: 1, through: 3000, by: 3)), Array(1...3000)] {
             try store.read { txn throws in
                 try txn.withIndexedRecords(at: seqs) { records in

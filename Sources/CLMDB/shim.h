@@ -86,6 +86,10 @@ static inline void kinerja_release_free_memory(void) {
 /// LMDB 0.9's private `struct MDB_txn` (mdb.c, the same from 0.9.14 to 0.9.31) up to `mt_dirty_room`: LMDB has
 /// no calls for the two fields read and written below. Each use checks fields it can compare
 /// with LMDB's public calls or with the values `mdb_txn_begin` gives them before it trusts it.
+/// The room for dirty pages LMDB 0.9 gives a write transaction: its dirty list's size,
+/// `MDB_IDL_UM_MAX` (midl.h, with the default `MDB_IDL_LOGN` of 16).
+#define KINERJA_LMDB_DIRTY_ROOM 131071
+
 struct kinerja_txn_layout {
     void *parent; void *child; size_t next_pgno; size_t txnid; MDB_env *env;
     void *free_pgs; void *loose_pgs; int loose_count; void *spill_pgs;
@@ -121,7 +125,7 @@ static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages
     if (major != 0 || minor != 9 || patch < 14 || patch > 31) return 0;
     if (layout->txnid != mdb_txn_id(txn) || layout->env != mdb_txn_env(txn)) return 0;
     if (layout->parent || layout->child || layout->loose_pgs || layout->loose_count || layout->spill_pgs) return 0;
-    if ((layout->flags & ~(unsigned int)MDB_WRITEMAP) != 0 || layout->dirty_room != 131071 || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
+    if ((layout->flags & ~(unsigned int)MDB_WRITEMAP) != 0 || layout->dirty_room != KINERJA_LMDB_DIRTY_ROOM || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
     if (pages < 64) pages = 64;
     if (pages < layout->dirty_room && !(layout->flags & MDB_WRITEMAP)) layout->dirty_room = pages;
     return 1;
@@ -133,7 +137,7 @@ static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages
 /// spill, so the list of spilled pages read before the commit is the one LMDB ends with.
 static inline void kinerja_txn_unbound_dirty_pages(MDB_txn *txn) {
     struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
-    layout->dirty_room = (unsigned int)(131071 - layout->dirty_list[0]);
+    layout->dirty_room = (unsigned int)(KINERJA_LMDB_DIRTY_ROOM - layout->dirty_list[0]);
 }
 
 /// Whether the write transaction `txn`, bounded by `kinerja_txn_bound_dirty_pages`, has spilled

@@ -66,8 +66,11 @@ package final class Environment: @unchecked Sendable {
     /// Whether the map's pages are pre-mapped at open and after each growth (``StoreOptions/premapsFile``).
     let premapsFile: Bool
     /// The dirty pages a write transaction keeps in memory (``StoreOptions/dirtyPageBound``);
-    /// LMDB's own 131 071 for a staging area, whose pages are written in the map.
+    /// LMDB's own room for a staging area, whose pages are written in the map.
     let dirtyPageBound: UInt32
+    /// The room for dirty pages LMDB 0.9 gives a write transaction (its dirty list's size,
+    /// `MDB_IDL_UM_MAX`), which `kinerja_txn_bound_dirty_pages` checks and can lower.
+    static let lmdbDirtyRoom = UInt32(KINERJA_LMDB_DIRTY_ROOM)
     /// Set when a write transaction's layout was not the one known (another LMDB's): it was not
     /// bounded, and no private field is read again.
     private let unboundedWrite = Atomic<Bool>(false)
@@ -96,7 +99,7 @@ package final class Environment: @unchecked Sendable {
         self.clock = options.clock
         self.tagRule = options.tagRule
         streamRecentBound = options.streamRecentBound
-        dirtyPageBound = options.writesInPlace ? 131_071 : UInt32(clamping: options.dirtyPageBound)
+        dirtyPageBound = options.writesInPlace ? Self.lmdbDirtyRoom : UInt32(clamping: options.dirtyPageBound)
     }
 
     deinit {
@@ -473,7 +476,7 @@ package final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
-        if !readOnly, kinerja_txn_bound_dirty_pages(txn, bounded ? dirtyPageBound : 131_071) == 0 {
+        if !readOnly, kinerja_txn_bound_dirty_pages(txn, bounded ? dirtyPageBound : Self.lmdbDirtyRoom) == 0 {
             unboundedWrite.store(true, ordering: .relaxed)
         }
         return txn!
@@ -549,9 +552,9 @@ public struct StoreOptions: Sendable {
     /// the ledger keeps in memory: one that dirties more has LMDB write the ones no cursor stands
     /// on to their place in the file before the commit, and read them back from the map if it
     /// touches them again (``Environment/begin(readOnly:bounded:)``). The transactions that
-    /// build or upgrade an index when a ledger opens are not bounded. LMDB keeps the pages a transaction dirtied for the
-    /// next ones, so without a bound an import's memory would be the dirty pages of its largest
-    /// commit, which grows with the ledger (a commit of 10 000 records dirties a leaf of each
+    /// build or upgrade an index when a ledger opens are not bounded. LMDB keeps the pages a
+    /// transaction dirtied for the next ones, so without a bound an import's memory would be the
+    /// dirty pages of its largest commit, which grows with the ledger (a commit of 10 000 records dirties a leaf of each
     /// index for nearly every record once the indexes have more leaves than that: ~9 700 pages
     /// at 10 M records, ~29 000 at 30 M). 16 MiB by default; tests set a tiny one, so that every
     /// commit writes through LMDB's spill path.

@@ -118,11 +118,9 @@ static inline size_t kinerja_txn_next_page(MDB_txn *txn) {
 /// room is left as it is, and only its layout is checked. Returns 1 when the layout is the one
 /// known (and the bound set); 0, changing nothing, when the transaction does not look like one
 /// `mdb_txn_begin` just gave (another LMDB's layout, a nested transaction, one that has written).
+/// Callers check first that the linked LMDB is one of 0.9.14 to 0.9.31 (`mdb_version`).
 static inline int kinerja_txn_bound_dirty_pages(MDB_txn *txn, unsigned int pages) {
     struct kinerja_txn_layout *layout = (struct kinerja_txn_layout *)(void *)txn;
-    int major = 0, minor = 0, patch = 0;
-    mdb_version(&major, &minor, &patch);
-    if (major != 0 || minor != 9 || patch < 14 || patch > 31) return 0;
     if (layout->txnid != mdb_txn_id(txn) || layout->env != mdb_txn_env(txn)) return 0;
     if (layout->parent || layout->child || layout->loose_pgs || layout->loose_count || layout->spill_pgs) return 0;
     if ((layout->flags & ~(unsigned int)MDB_WRITEMAP) != 0 || layout->dirty_room != KINERJA_LMDB_DIRTY_ROOM || !layout->dirty_list || layout->dirty_list[0] != 0) return 0;
@@ -149,12 +147,10 @@ static inline int kinerja_txn_spilled(MDB_txn *txn) {
 /// The list of spilled pages of the write transaction `txn`, bounded by
 /// `kinerja_txn_bound_dirty_pages`, that LMDB will not free: before 0.9.25 `mdb_txn_end` frees
 /// only a nested transaction's (ITS#9155), and the next `mdb_txn_begin` forgets it, leaking
-/// 1 MiB a transaction that spilled. NULL when there is none, or LMDB frees it. Read before
-/// the transaction ends; free it with `kinerja_free_spill_list` after.
+/// 1 MiB a transaction that spilled; NULL when there is none. Callers ask only where LMDB is
+/// older than 0.9.25 (later ones free it themselves). Read before the transaction ends; free it
+/// with `kinerja_free_spill_list` after.
 static inline void *kinerja_txn_leaked_spill_list(MDB_txn *txn) {
-    int major = 0, minor = 0, patch = 0;
-    mdb_version(&major, &minor, &patch);
-    if (major != 0 || minor != 9 || patch >= 25) return NULL;
     return ((const struct kinerja_txn_layout *)(const void *)txn)->spill_pgs;
 }
 

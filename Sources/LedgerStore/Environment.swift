@@ -476,21 +476,26 @@ package final class Environment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try LMDBError.check(rc)
-        if !readOnly, kinerja_txn_bound_dirty_pages(txn, bounded ? dirtyPageBound : Self.lmdbDirtyRoom) == 0 {
+        if !readOnly, !LinkedLMDB.knowsTransactionLayout || kinerja_txn_bound_dirty_pages(txn, bounded ? dirtyPageBound : Self.lmdbDirtyRoom) == 0 {
             unboundedWrite.store(true, ordering: .relaxed)
         }
         return txn!
     }
 
-    /// Commits or aborts a write transaction from ``begin(readOnly:bounded:)``. After one that
-    /// spilled (a staging area's too, past LMDB's own room), LMDB before 0.9.25 does not free its
-    /// list of spilled pages: this does.
-    func end(_ txn: OpaquePointer, commit: Bool) throws(LMDBError) {
+    /// Ends a read transaction (aborted), or commits or aborts a write transaction, from
+    /// ``begin(readOnly:bounded:)``. After a write transaction that spilled (a staging area's
+    /// too, past LMDB's own room), LMDB before 0.9.25 does not free its list of spilled pages:
+    /// this does.
+    func end(_ txn: OpaquePointer, readOnly: Bool = false, commit: Bool) throws(LMDBError) {
+        if readOnly {
+            mdb_txn_abort(txn)
+            return
+        }
         // The private fields are read only where `begin` found the layout it knows.
         let trusted = !unboundedWrite.load(ordering: .relaxed)
         // The commit's own puts must not spill: the list is read before it.
         if trusted && commit { kinerja_txn_unbound_dirty_pages(txn) }
-        let leaked = trusted ? kinerja_txn_leaked_spill_list(txn) : nil
+        let leaked = trusted && LinkedLMDB.leaksSpillList ? kinerja_txn_leaked_spill_list(txn) : nil
         defer { kinerja_free_spill_list(leaked) }
         if trusted, kinerja_txn_spilled(txn) != 0 { spills.add(1, ordering: .relaxed) }
         if commit {

@@ -82,3 +82,22 @@ extension MDB_val {
 extension UInt64 {
     var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian, Array.init) }
 }
+
+/// The LMDB this process linked, read once.
+enum LinkedLMDB {
+    static let version: (major: Int32, minor: Int32, patch: Int32) = {
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var patch: Int32 = 0
+        mdb_version(&major, &minor, &patch)
+        return (major, minor, patch)
+    }()
+    /// Whether it is LMDB 0.9, whose private `struct MDB_txn` shim.h reads (`kinerja_txn_next_page`).
+    static let isVersion09 = version.major == 0 && version.minor == 9
+    /// Whether its `struct MDB_txn` is the one `kinerja_txn_bound_dirty_pages` knows (0.9.14 to 0.9.31).
+    static let knowsTransactionLayout = isVersion09 && (14...31).contains(version.patch)
+    /// Whether it leaks a top-level transaction's list of spilled pages (before 0.9.25, ITS#9155).
+    static let leaksSpillList = isVersion09 && version.patch < 25
+    /// `major.minor.patch`.
+    static var description: String { "\(version.major).\(version.minor).\(version.patch)" }
+}

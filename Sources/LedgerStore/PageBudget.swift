@@ -69,26 +69,14 @@ package final class PageBudget {
             throw StoreError(.storage, "cannot read the staging area's size")
         }
         pageSize = Int(stat.ms_psize)
-        var major: Int32 = 0
-        var minor: Int32 = 0
-        mdb_version(&major, &minor, nil)
         let next = Int(kinerja_txn_next_page(txn))
-        exact = major == 0 && minor == 9 && next == info.me_last_pgno + 1
+        exact = LinkedLMDB.isVersion09 && next == info.me_last_pgno + 1
         usedPages = exact ? next : mapPages
         remaining = 0
         if !exact { try reserve(through: mapPages) }
     }
 
     private var mapPages: Int { store.mapSize / pageSize }
-
-    /// The linked LMDB's version, as `major.minor.patch`.
-    private static var lmdbVersion: String {
-        var major: Int32 = 0
-        var minor: Int32 = 0
-        var patch: Int32 = 0
-        mdb_version(&major, &minor, &patch)
-        return "\(major).\(minor).\(patch)"
-    }
 
     /// The pages a put of a value of `bytes` may allocate: ``pagesPerPut``, and the value's
     /// overflow pages (mdb.c's `OVPAGES`, counted for any value, whether or not it overflows).
@@ -153,7 +141,7 @@ package final class PageBudget {
         } while rc == EINTR
         guard rc == 0 else {
             if !exact {
-                throw StoreError(.storage, "cannot reserve the staging area's whole map (\((target * pageSize) >> 20) MiB): this build cannot measure the pages LMDB \(Self.lmdbVersion) has used, and the disk has \(environment.freeBytes() >> 20) MiB free (\(String(cString: strerror(rc)))); nothing of this input was stored")
+                throw StoreError(.storage, "cannot reserve the staging area's whole map (\((target * pageSize) >> 20) MiB): this build cannot measure the pages LMDB \(LinkedLMDB.description) has used, and the disk has \(environment.freeBytes() >> 20) MiB free (\(String(cString: strerror(rc)))); nothing of this input was stored")
             }
             if rc == ENOSPC {
                 throw StoreError(.storage, "cannot write to the ledger: no space left on the device (\(environment.freeBytes() >> 10) KiB free); nothing of this batch was stored")

@@ -257,11 +257,7 @@ public final class Store: Sendable {
                 return try environment.resizeLock.shared {
                     let txn = try environment.begin(readOnly: readOnly, bounded: bounded)
                     var open = true
-                    defer {
-                        if open {
-                            if readOnly { mdb_txn_abort(txn) } else { try? environment.end(txn, commit: false) }
-                        }
-                    }
+                    defer { if open { try? environment.end(txn, readOnly: readOnly, commit: false) } }
                     let access = TxnAccess(txn: txn, databases: environment.databases)
                     let (result, commit) = try body(access)
                     // The Merkle tree grows in the transaction that stores the records it covers.
@@ -271,7 +267,7 @@ public final class Store: Sendable {
                         try TagIndex.extend(access, environment.tagRule)
                     }
                     open = false
-                    if readOnly { mdb_txn_abort(txn) } else { try environment.end(txn, commit: commit) }
+                    try environment.end(txn, readOnly: readOnly, commit: commit)
                     return result
                 }
             } catch let error as LMDBError where error == .mapFull && !readOnly {
